@@ -1,0 +1,357 @@
+/*
+ * api/api.c - the LinkupAPI client: owns the configuration and secrets,
+ * builds the two requests, accounts for credits and errors.
+ *
+ * Sending is in http.c, parsing in parse.c, error answers in error.c.
+ */
+#include "internal.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int api_global_init(void)
+{
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -EIO;
+}
+
+void api_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+/* Zero the login token inside a request tree, then free it. */
+static void request_free(cJSON *req)
+{
+	cJSON *token = cJSON_GetObjectItemCaseSensitive(req, "login_token");
+
+	if (cJSON_IsString(token) && token->valuestring)
+		explicit_bzero(token->valuestring, strlen(token->valuestring));
+	cJSON_Delete(req);
+}
+
+/* Send a request tree (consumed) and collect the answer's body. */
+static int send_request(struct api *api, const char *url, cJSON *req,
+			char **body, size_t *len, struct api_error *err)
+{
+	char *text = req ? cJSON_PrintUnformatted(req) : NULL;
+	int rc;
+
+	request_free(req);
+	if (!text) {
+		api_set_error(err, API_ERR_PARSE, "out of memory building the request");
+		return -ENOMEM;
+	}
+	rc = api_request(api, url, text, body, len, err);
+	explicit_bzero(text, strlen(text)); /* it holds the login token */
+	cJSON_free(text);
+	return rc;
+}
+
+static bool add_string(cJSON *obj, const char *key, const char *value)
+{
+	return !value || cJSON_AddStringToObject(obj, key, value);
+}
+
+static cJSON *conversation_request(struct api *api, const struct api_conv_ref *ref,
+				   int page_size, const char *cursor)
+{
+	cJSON *req = cJSON_CreateObject();
+	bool ok = req &&
+		  add_string(req, "linkedin_url", ref->linkedin_url) &&
+		  add_string(req, "conversation_id", ref->conversation_id) &&
+		  cJSON_AddNumberToObject(req, "total_results", page_size) &&
+		  add_string(req, "cursor", cursor) &&
+		  add_string(req, "country", api->country) &&
+		  add_string(req, "login_token", api->login_token);
+
+	if (!ok) {
+		request_free(req);
+		return NULL;
+	}
+	return req;
+}
+
+static cJSON *inbox_request(struct api *api, int page_size, const char *cursor)
+{
+	cJSON *req = cJSON_CreateObject();
+	bool ok = req &&
+		  add_string(req, "login_token", api->login_token) &&
+		  cJSON_AddNumberToObject(req, "total_results", page_size) &&
+		  add_string(req, "next_cursor", cursor) &&
+		  add_string(req, "country", api->country);
+
+	if (!ok) {
+		request_free(req);
+		return NULL;
+	}
+	return req;
+}
+
+/* Remove every occurrence of secret from msg, should the API echo it. */
+static void scrub_secret(char *msg, const char *secret)
+{
+	size_t n = secret ? strlen(secret) : 0;
+	char *p;
+
+	if (n < 4)
+		return;
+	while ((p = strstr(msg, secret))) {
+		memmove(p + 3, p + n, strlen(p + n) + 1);
+		memcpy(p, "***", 3);
+	}
+}
+
+/* Account for a finished call: credits on success, errors otherwise. */
+static int finish_call(struct api *api, int rc, size_t n_results,
+		       int retries, struct api_error *err)
+{
+	if (!rc) {
+		/* 1 credit per 10 results or fraction, at least 1 a request */
+		atomic_fetch_add(&api->credits, n_results ? (n_results + 9) / 10 : 1);
+		memset(err, 0, sizeof(*err));
+	} else {
+		atomic_fetch_add(&api->errors, 1);
+		scrub_secret(err->message, api->api_key);
+		scrub_secret(err->message, api->login_token);
+	}
+	err->retries = retries;
+	return rc;
+}
+
+static int invalid_call(struct api *api, struct api_error *err)
+{
+	if (api)
+		atomic_fetch_add(&api->errors, 1);
+	api_set_error(err, API_ERR_PARSE, "invalid request (bad arguments)");
+	return -EINVAL;
+}
+
+int api_get_conversation(struct api *api, const struct api_conv_ref *ref,
+			 int page_size, const char *cursor,
+			 struct api_page **out, struct api_error *err)
+{
+	struct api_error local;
+	char *body = NULL;
+	size_t len = 0, n = 0;
+	int rc, retries;
+
+	if (!err)
+		err = &local;
+	if (out)
+		*out = NULL;
+	if (!api || !ref || !out || page_size <= 0 ||
+	    !ref->conversation_id == !ref->linkedin_url)
+		return invalid_call(api, err);
+	rc = send_request(api, api->url_conversation,
+			  conversation_request(api, ref, page_size, cursor),
+			  &body, &len, err);
+	retries = err->retries;
+	if (!rc)
+		rc = api_parse_conversation(body, len, out, err);
+	if (!rc)
+		n = (*out)->n_messages;
+	free(body);
+	return finish_call(api, rc, n, retries, err);
+}
+
+int api_get_inbox(struct api *api, int page_size, const char *cursor,
+		  struct api_inbox_page **out, struct api_error *err)
+{
+	struct api_error local;
+	char *body = NULL;
+	size_t len = 0, n = 0;
+	int rc, retries;
+
+	if (!err)
+		err = &local;
+	if (out)
+		*out = NULL;
+	if (!api || !out || page_size <= 0)
+		return invalid_call(api, err);
+	rc = send_request(api, api->url_inbox,
+			  inbox_request(api, page_size, cursor), &body, &len, err);
+	retries = err->retries;
+	if (!rc)
+		rc = api_parse_inbox(body, len, out, err);
+	if (!rc)
+		n = (*out)->n_entries;
+	free(body);
+	return finish_call(api, rc, n, retries, err);
+}
+
+void api_cancel(struct api *api)
+{
+	if (!api)
+		return;
+	atomic_store(&api->cancelled, true);
+	pthread_mutex_lock(&api->cancel_lock);
+	pthread_cond_broadcast(&api->cancel_cond);
+	pthread_mutex_unlock(&api->cancel_lock);
+}
+
+void api_get_stats(struct api *api, struct api_stats *out)
+{
+	out->requests = atomic_load(&api->requests);
+	out->retries = atomic_load(&api->retries);
+	out->credits = atomic_load(&api->credits);
+	out->errors = atomic_load(&api->errors);
+	out->connections = atomic_load(&api->connections);
+}
+
+/* base (any trailing '/' dropped) + path. */
+static char *join_url(const char *base, const char *path)
+{
+	size_t n = strlen(base);
+	char *url;
+
+	while (n && base[n - 1] == '/')
+		n--;
+	if (n > 4096 || asprintf(&url, "%.*s%s", (int)n, base, path) < 0)
+		return NULL;
+	return url;
+}
+
+/* "host:port" of a URL, for error lines: never its user:password part. */
+static char *url_where(const char *url)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL, *where = NULL;
+	bool ok = u && !curl_url_set(u, CURLUPART_URL, url, 0) &&
+		  !curl_url_get(u, CURLUPART_HOST, &host, 0) &&
+		  !curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+
+	if (ok && asprintf(&where, "%s:%s", host, port) < 0)
+		where = NULL;
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return where ? where : strdup("the API server");
+}
+
+/* The list holds the key: zero it before freeing. */
+static void headers_free(struct curl_slist *list)
+{
+	struct curl_slist *l;
+
+	for (l = list; l; l = l->next)
+		explicit_bzero(l->data, strlen(l->data));
+	curl_slist_free_all(list);
+}
+
+static bool slist_add(struct curl_slist **list, const char *line)
+{
+	struct curl_slist *grown = curl_slist_append(*list, line);
+
+	if (grown)
+		*list = grown;
+	return grown != NULL;
+}
+
+static struct curl_slist *make_headers(const char *key)
+{
+	struct curl_slist *list = NULL;
+	char *line;
+	bool ok;
+
+	if (asprintf(&line, "x-api-key: %s", key) < 0)
+		return NULL;
+	ok = slist_add(&list, line) &&
+	     slist_add(&list, "Content-Type: application/json") &&
+	     slist_add(&list, "Accept: application/json") &&
+	     slist_add(&list, "Expect:"); /* no 100-continue round trip */
+	explicit_bzero(line, strlen(line));
+	free(line);
+	if (!ok) {
+		headers_free(list);
+		return NULL;
+	}
+	return list;
+}
+
+/* Locks and condition first: api_free must be able to destroy them. */
+static struct api *api_alloc(void)
+{
+	struct api *api = calloc(1, sizeof(*api));
+	pthread_condattr_t attr;
+
+	if (!api)
+		return NULL;
+	if (pthread_condattr_init(&attr))
+		goto fail;
+	/* backoff deadlines are on the monotonic clock */
+	if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) ||
+	    pthread_cond_init(&api->cancel_cond, &attr)) {
+		pthread_condattr_destroy(&attr);
+		goto fail;
+	}
+	pthread_condattr_destroy(&attr);
+	pthread_mutex_init(&api->pool_lock, NULL);
+	pthread_mutex_init(&api->cancel_lock, NULL);
+	atomic_init(&api->cancelled, false);
+	return api;
+fail:
+	free(api);
+	return NULL;
+}
+
+struct api *api_new(const struct api_config *cfg)
+{
+	struct api *api;
+
+	if (!cfg || !cfg->base_url || !cfg->api_key || !cfg->login_token)
+		return NULL;
+	api = api_alloc();
+	if (!api)
+		return NULL;
+	api->url_conversation = join_url(cfg->base_url, "/v1/messages/conversation");
+	api->url_inbox = join_url(cfg->base_url, "/v1/messages/inbox");
+	api->where = url_where(cfg->base_url);
+	api->api_key = strdup(cfg->api_key);
+	api->login_token = strdup(cfg->login_token);
+	api->country = cfg->country ? strdup(cfg->country) : NULL;
+	api->headers = make_headers(cfg->api_key);
+	api->timeout_s = cfg->timeout_s > 0 ? cfg->timeout_s : 30;
+	api->max_retries = cfg->max_retries < 0 ? 0 :
+			   cfg->max_retries > API_MAX_RETRIES ? API_MAX_RETRIES :
+			   cfg->max_retries;
+	api->credit_limit = cfg->credit_limit > 0 ? cfg->credit_limit : 0;
+	if (!api->url_conversation || !api->url_inbox || !api->where ||
+	    !api->api_key || !api->login_token || !api->headers ||
+	    (cfg->country && !api->country)) {
+		api_free(api);
+		return NULL;
+	}
+	return api;
+}
+
+static void secret_free(char *s)
+{
+	if (s)
+		explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+void api_free(struct api *api)
+{
+	size_t i;
+
+	if (!api)
+		return;
+	for (i = 0; i < api->n_pool; i++)
+		curl_easy_cleanup(api->pool[i]);
+	headers_free(api->headers);
+	secret_free(api->api_key);
+	secret_free(api->login_token);
+	free(api->country);
+	free(api->url_conversation);
+	free(api->url_inbox);
+	free(api->where);
+	pthread_mutex_destroy(&api->pool_lock);
+	pthread_mutex_destroy(&api->cancel_lock);
+	pthread_cond_destroy(&api->cancel_cond);
+	free(api);
+}

@@ -1,0 +1,159 @@
+/*
+ * api/api.h - LinkupAPI v1 client: HTTP (libcurl) and JSON (cJSON) to C structs.
+ *
+ * Knows nothing of FUSE or of the cache. Two endpoints (SPEC section 6):
+ * /v1/messages/conversation and /v1/messages/inbox, both POST with a JSON
+ * body and the header "x-api-key". Both go through one request function
+ * (keep-alive connection reuse, timeouts, bounded retries of 429 and 5xx with
+ * backoff honouring Retry-After, a cap on the body size, cancellation).
+ *
+ * Thread safety: one struct api is shared by all threads. Each call borrows a
+ * libcurl easy handle from an internal pool (so connections are reused and no
+ * handle is used by two threads at once). Counters are updated atomically.
+ *
+ * Errors: functions return 0 or a negative errno; on failure the caller's
+ * struct api_error says what failed, in words fit for one log line. The
+ * error never contains the API key or the login token.
+ */
+#ifndef LINKUPFS_API_H
+#define LINKUPFS_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Largest response body accepted; a larger one fails with API_ERR_PARSE. */
+#define API_MAX_BODY (16u * 1024 * 1024)
+
+enum api_err_kind {
+	API_OK = 0,
+	API_ERR_TRANSPORT, /* connect refused, DNS, reset, TLS: -EIO */
+	API_ERR_TIMEOUT,   /* request or low-speed timeout: -ETIMEDOUT */
+	API_ERR_HTTP,      /* HTTP status >= 400 or status:"error": -EIO */
+	API_ERR_AUTH,      /* 401/403: key refused or token expired: -EACCES */
+	API_ERR_PARSE,     /* body not JSON, wrong shape, too large: -EIO */
+	API_ERR_CHAIN,     /* cursor chain broken (did not move, missing): -EIO */
+	API_ERR_BUDGET,    /* credit_limit reached, request not sent: -EDQUOT */
+	API_ERR_CANCELLED, /* api_cancel() was called: -EINTR */
+};
+
+struct api_error {
+	enum api_err_kind kind;
+	long http_status;  /* 0 when no HTTP answer was received */
+	int retries;       /* retries made for this call */
+	char message[256]; /* e.g. "API answered 401 (Invalid API key)" */
+};
+
+/* The negative errno that matches err->kind (see enum above). */
+int api_error_errno(const struct api_error *err);
+
+struct api_config {
+	const char *base_url;    /* e.g. "https://api.linkupapi.com", no trailing / needed */
+	const char *api_key;     /* copied; zeroed on api_free */
+	const char *login_token; /* copied; zeroed on api_free */
+	const char *country;     /* NULL: API default, not sent */
+	long timeout_s;          /* whole request, connection included; > 0 */
+	int max_retries;         /* retries of 429/5xx/transport, e.g. 4 */
+	long credit_limit;       /* 0: none; else refuse requests once spent >= limit */
+};
+
+struct api_stats {
+	uint64_t requests; /* HTTP requests sent, retries included */
+	uint64_t retries;
+	uint64_t credits;  /* 1 per 10 results or fraction, per answered request */
+	uint64_t errors;   /* calls that returned an error */
+	uint64_t connections; /* new TCP connections opened */
+};
+
+struct api_message {
+	char *text;         /* never NULL ("" when absent) */
+	int64_t timestamp_ms;
+	char *sender;       /* "sender", else "first last" of sender_info; never NULL */
+	char *message_type; /* e.g. "TEXT", "SYSTEM"; never NULL ("TEXT" when absent) */
+	char *entity_urn;   /* never NULL ("" when absent) */
+};
+
+/* One page of /v1/messages/conversation. */
+struct api_page {
+	char *conversation_id; /* never NULL */
+	char *profile_url;     /* NULL when the API sent none */
+	long total_other_member_message_count; /* -1 when absent */
+	long unread_count;     /* -1 when absent */
+	char *last_seen_message; /* NULL when absent */
+	int64_t last_seen_at;  /* 0 when absent */
+	struct api_message *messages; /* newest first, as the API sends them */
+	size_t n_messages;
+	bool has_next_page;
+	char *next_cursor;     /* NULL when none */
+	char *data_json;       /* the "data" object re-serialised, pretty printed,
+	                          ending in "\n" */
+};
+
+struct api_inbox_entry {
+	char *conversation_id; /* never NULL (entries without one are dropped) */
+	char *name;            /* participant name, NULL when absent */
+	char *headline;        /* NULL when absent */
+	char *profile_url;     /* NULL when absent */
+	char *last_text;       /* NULL when absent */
+	char *last_sender;     /* NULL when absent */
+	int64_t last_time_ms;  /* 0 when absent; accepts a number or a string */
+	long unread;           /* 0 when absent (true counts as 1) */
+};
+
+struct api_inbox_page {
+	struct api_inbox_entry *entries;
+	size_t n_entries;
+	char *next_cursor; /* NULL or "" means the list ends */
+};
+
+/* Which conversation: exactly one of the two is non-NULL. Borrowed. */
+struct api_conv_ref {
+	const char *conversation_id;
+	const char *linkedin_url;
+};
+
+/* Call once at start-up, before any thread (curl_global_init). */
+int api_global_init(void);
+void api_global_cleanup(void);
+
+/* A new client; copies everything in cfg. NULL on allocation failure. */
+struct api *api_new(const struct api_config *cfg);
+/* Frees the client, zeroing the stored secrets. api_free(NULL) is a no-op. */
+void api_free(struct api *api);
+
+/*
+ * Fetch one conversation page: total_results = page_size, cursor NULL for the
+ * newest page. Blocks for the network (bounded by timeout_s times tries plus
+ * backoff). On success *out is the caller's, freed with api_page_free.
+ */
+int api_get_conversation(struct api *api, const struct api_conv_ref *ref,
+			 int page_size, const char *cursor,
+			 struct api_page **out, struct api_error *err);
+
+/* Fetch one inbox page (cursor NULL for the first). *out freed with
+ * api_inbox_page_free. */
+int api_get_inbox(struct api *api, int page_size, const char *cursor,
+		  struct api_inbox_page **out, struct api_error *err);
+
+/* Make every request in flight, and every later one, fail promptly with
+ * API_ERR_CANCELLED. Safe from any thread (not from a signal handler). */
+void api_cancel(struct api *api);
+
+/* A snapshot of the counters. */
+void api_get_stats(struct api *api, struct api_stats *out);
+
+/* Parsers of network input, pure (no I/O): used by the calls above, the unit
+ * tests and the fuzzers. body need not be NUL-terminated. */
+int api_parse_conversation(const char *body, size_t len,
+			   struct api_page **out, struct api_error *err);
+int api_parse_inbox(const char *body, size_t len,
+		    struct api_inbox_page **out, struct api_error *err);
+/* Fill err from an error answer (HTTP status, body with "message", "error"
+ * or "data" text); always returns a negative errno. */
+int api_parse_error(const char *body, size_t len, long http_status,
+		    struct api_error *err);
+
+void api_page_free(struct api_page *page);
+void api_inbox_page_free(struct api_inbox_page *page);
+
+#endif

@@ -1,0 +1,211 @@
+/*
+ * api/error.c - what a failed LinkupAPI answer means, in one log line.
+ *
+ * Maps an HTTP status and an error body ({"status":"error","message":...},
+ * an HTML error page, nothing at all) to a struct api_error, and an error
+ * kind to an errno. The text quoted from the server is reduced to printable
+ * ASCII so that a hostile answer cannot forge log lines.
+ */
+#include "api.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Longest piece of API text quoted in an error line. */
+#define API_MAX_ERRTEXT 160
+/* How deep an error text is looked for inside nested objects. */
+#define API_ERRTEXT_DEPTH 3
+
+int api_error_errno(const struct api_error *err)
+{
+	switch (err ? err->kind : API_ERR_TRANSPORT) {
+	case API_OK:
+		return 0;
+	case API_ERR_TIMEOUT:
+		return -ETIMEDOUT;
+	case API_ERR_AUTH:
+		return -EACCES;
+	case API_ERR_BUDGET:
+		return -EDQUOT;
+	case API_ERR_CANCELLED:
+		return -EINTR;
+	default:
+		return -EIO;
+	}
+}
+
+static void err_clear(struct api_error *err)
+{
+	memset(err, 0, sizeof(*err));
+}
+
+/* obj[key], or NULL when obj is not an object or has no such member. */
+static const cJSON *json_get(const cJSON *obj, const char *key)
+{
+	if (!cJSON_IsObject(obj))
+		return NULL;
+	return cJSON_GetObjectItemCaseSensitive(obj, key);
+}
+
+/* Copy src into dst as one printable-ASCII line: control characters become
+ * spaces, each run of non-ASCII bytes one '?', long texts end in "...". */
+static void sanitise_text(char *dst, size_t size, const char *src)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t o = 0;
+	bool space = true; /* drops leading and repeated spaces */
+
+	for (; *s && o + 1 < size; s++) {
+		char c = (char)*s;
+
+		if (*s >= 0x80) {
+			if (o && dst[o - 1] == '?' && s[-1] >= 0x80)
+				continue;
+			c = '?';
+		} else if (*s < 0x20 || *s == 0x7f) {
+			c = ' ';
+		}
+		if (c == ' ' && space)
+			continue;
+		space = c == ' ';
+		dst[o++] = c;
+	}
+	while (o && dst[o - 1] == ' ')
+		o--;
+	if (*s) { /* cut short: say so */
+		if (o > size - 4)
+			o = size - 4;
+		memcpy(dst + o, "...", 3);
+		o += 3;
+	}
+	dst[o] = '\0';
+}
+
+/* Words for an HTTP status, when the body says nothing useful. */
+static const char *status_words(long status)
+{
+	switch (status) {
+	case 400: return "bad request";
+	case 401: return "unauthorized";
+	case 403: return "forbidden";
+	case 404: return "not found";
+	case 429: return "rate limited";
+	case 500: return "internal server error";
+	case 502: return "bad gateway";
+	case 503: return "service unavailable";
+	case 504: return "gateway timeout";
+	}
+	if (status >= 300 && status < 400)
+		return "redirect, not followed";
+	if (status < 300)
+		return "no details given";
+	return status >= 500 ? "server error" : "error";
+}
+
+/* The human text of an error answer: "message", "error", "data"... as a
+ * string, or inside an object or array one or two levels down. */
+static const char *error_text(const cJSON *item, int depth)
+{
+	static const char *const keys[] = { "message", "error", "data",
+					    "detail", "msg", "reason" };
+	const char *text = NULL;
+	size_t i;
+
+	if (!item || depth > API_ERRTEXT_DEPTH)
+		return NULL;
+	if (cJSON_IsString(item) && item->valuestring && item->valuestring[0])
+		return item->valuestring;
+	if (cJSON_IsArray(item))
+		return error_text(item->child, depth + 1);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]) && !text; i++)
+		text = error_text(json_get(item, keys[i]), depth + 1);
+	return text;
+}
+
+/* Does an error text say a credential was refused? (v1 answers some auth
+ * failures with HTTP 200 and status "error".) */
+static bool says_auth(const char *t)
+{
+	bool bad = strcasestr(t, "invalid") || strcasestr(t, "expired") ||
+		   strcasestr(t, "revoked") || strcasestr(t, "missing");
+	bool cred = strcasestr(t, "token") || strcasestr(t, "key") ||
+		    strcasestr(t, "session") || strcasestr(t, "cookie") ||
+		    strcasestr(t, "credential");
+
+	return (bad && cred) || strcasestr(t, "unauthori") ||
+	       strcasestr(t, "not authenticated");
+}
+
+/* Which setting the user should look at for a refused credential. */
+static const char *auth_hint(long status, const char *t, bool api_text)
+{
+	if (strcasestr(t, "credit"))
+		return "; check the credits of the LinkupAPI account";
+	if (strcasestr(t, "api key") || strcasestr(t, "api_key") ||
+	    strcasestr(t, "api-key"))
+		return "; check LINKUP_API_KEY";
+	if (strcasestr(t, "session") || strcasestr(t, "token") ||
+	    strcasestr(t, "cookie") || strcasestr(t, "linkedin") ||
+	    (status == 403 && !api_text))
+		return "; check LINKUP_LOGIN_TOKEN";
+	return "; check LINKUP_API_KEY";
+}
+
+static int fill_error(struct api_error *err, long status, const char *api_text)
+{
+	char text[API_MAX_ERRTEXT];
+	const char *hint = "";
+	bool http_error = status < 200 || status >= 300;
+	bool auth;
+
+	err_clear(err);
+	err->http_status = status;
+	sanitise_text(text, sizeof(text),
+		      api_text ? api_text : status_words(status));
+	auth = status == 401 || status == 403 || (!http_error && says_auth(text));
+	err->kind = auth ? API_ERR_AUTH : API_ERR_HTTP;
+	if (auth)
+		hint = auth_hint(status, text, api_text != NULL);
+	if (status == 0 || !http_error)
+		snprintf(err->message, sizeof(err->message),
+			 "API reported an error (%s)%s", text, hint);
+	else
+		snprintf(err->message, sizeof(err->message),
+			 "API answered %ld (%s)%s", status, text, hint);
+	return api_error_errno(err);
+}
+
+/* body (not NUL-terminated) parsed; NULL when it is not JSON (or when
+ * memory is short: the error line then quotes the status words only). */
+static cJSON *json_parse(const char *body, size_t len)
+{
+	char *copy;
+	cJSON *json;
+
+	if (!body || !len || len > API_MAX_BODY)
+		return NULL;
+	/* a terminated copy: cJSON must never read past what we were given */
+	copy = malloc(len + 1);
+	if (!copy)
+		return NULL;
+	memcpy(copy, body, len);
+	copy[len] = '\0';
+	json = cJSON_ParseWithLength(copy, len);
+	free(copy);
+	return json;
+}
+
+int api_parse_error(const char *body, size_t len, long http_status,
+		    struct api_error *err)
+{
+	struct api_error local;
+	cJSON *json = json_parse(body, len);
+	int rc;
+
+	rc = fill_error(err ? err : &local, http_status, error_text(json, 0));
+	cJSON_Delete(json);
+	return rc;
+}

@@ -1,0 +1,392 @@
+/*
+ * api/http.c - one POST over libcurl: a pool of easy handles (so keep-alive
+ * connections are reused and no handle is shared by two threads), timeouts,
+ * a cap on the body, bounded retries with backoff, and cancellation.
+ */
+#include "internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#ifndef LINKUPFS_VERSION
+#define LINKUPFS_VERSION "dev"
+#endif
+
+/* Backoff between tries: 250 ms, doubling, at most 8 s. */
+#define API_BACKOFF_FIRST_MS 250L
+#define API_BACKOFF_MAX_MS 8000L
+/* A server's Retry-After is honoured up to this many seconds. */
+#define API_RETRY_AFTER_MAX_S 30L
+/* Connecting takes at most this long (or the whole timeout if shorter). */
+#define API_CONNECT_MAX_S 10L
+/* A transfer slower than 64 bytes/s for this long (or the whole timeout if
+ * shorter) is a stalled server; generous because the API waits on LinkedIn
+ * before it sends anything. */
+#define API_LOW_SPEED_BYTES 64L
+#define API_LOW_SPEED_MAX_S 20L
+
+/* One HTTP try: the response collected by the callbacks, and its outcome. */
+struct attempt {
+	char *body; /* NUL-terminated; len bytes */
+	size_t len, cap;
+	bool too_big, oom;
+	long retry_after; /* seconds, -1 when the answer sent none */
+	long status;
+	CURLcode rc;
+	double elapsed;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+enum verdict { TRY_DONE, TRY_AGAIN, TRY_FAIL };
+
+static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct attempt *a = userdata;
+	size_t n = size * nmemb, want;
+	char *grown;
+
+	if (n > API_MAX_BODY - a->len) {
+		a->too_big = true;
+		return 0; /* aborts the transfer */
+	}
+	if (a->len + n + 1 > a->cap) {
+		want = a->cap ? a->cap : 16384;
+		while (want < a->len + n + 1)
+			want *= 2;
+		if (want > API_MAX_BODY + 1)
+			want = API_MAX_BODY + 1;
+		grown = realloc(a->body, want);
+		if (!grown) {
+			a->oom = true;
+			return 0;
+		}
+		a->body = grown;
+		a->cap = want;
+	}
+	memcpy(a->body + a->len, ptr, n);
+	a->len += n;
+	a->body[a->len] = '\0';
+	return n;
+}
+
+/* Seconds of "Retry-After: 12"; -1 for the HTTP-date form or garbage. */
+static long parse_retry_after(const char *s, size_t n)
+{
+	size_t i = 0;
+	long v = 0;
+
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (i == n || !isdigit((unsigned char)s[i]))
+		return -1;
+	for (; i < n && isdigit((unsigned char)s[i]); i++)
+		if (v <= API_RETRY_AFTER_MAX_S)
+			v = v * 10 + (s[i] - '0');
+	return v > API_RETRY_AFTER_MAX_S ? API_RETRY_AFTER_MAX_S : v;
+}
+
+static size_t header_cb(char *line, size_t size, size_t nitems, void *userdata)
+{
+	static const char name[] = "retry-after:";
+	struct attempt *a = userdata;
+	size_t n = size * nitems, k = sizeof(name) - 1;
+
+	if (n >= 5 && strncmp(line, "HTTP/", 5) == 0)
+		a->retry_after = -1; /* a new response (after a 100) */
+	else if (n > k && strncasecmp(line, name, k) == 0)
+		a->retry_after = parse_retry_after(line + k, n - k);
+	return n;
+}
+
+static int xferinfo_cb(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
+		       curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct api *api = userdata;
+
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	return atomic_load(&api->cancelled) ? 1 : 0;
+}
+
+static CURL *pool_take(struct api *api)
+{
+	CURL *h = NULL;
+
+	pthread_mutex_lock(&api->pool_lock);
+	if (api->n_pool)
+		h = api->pool[--api->n_pool];
+	pthread_mutex_unlock(&api->pool_lock);
+	return h ? h : curl_easy_init();
+}
+
+static void pool_give(struct api *api, CURL *h)
+{
+	/* forget our pointers (body, error buffer); live connections stay */
+	curl_easy_reset(h);
+	pthread_mutex_lock(&api->pool_lock);
+	if (api->n_pool < API_POOL_MAX) {
+		api->pool[api->n_pool++] = h;
+		h = NULL;
+	}
+	pthread_mutex_unlock(&api->pool_lock);
+	if (h)
+		curl_easy_cleanup(h);
+}
+
+static void handle_setup(struct api *api, CURL *h, const char *url,
+			 const char *req, struct attempt *a)
+{
+	long t = api->timeout_s;
+
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, api->headers);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, req);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(req));
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "linkupfs/" LINKUPFS_VERSION);
+	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, t);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT,
+			 t < API_CONNECT_MAX_S ? t : API_CONNECT_MAX_S);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, API_LOW_SPEED_BYTES);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
+			 t < API_LOW_SPEED_MAX_S ? t : API_LOW_SPEED_MAX_S);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, a);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, a);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, api);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, a->errbuf);
+}
+
+static void perform_once(struct api *api, const char *url, const char *req,
+			 struct attempt *a)
+{
+	CURL *h = pool_take(api);
+	long conns = 0;
+
+	free(a->body);
+	memset(a, 0, sizeof(*a));
+	a->retry_after = -1;
+	a->rc = CURLE_OUT_OF_MEMORY;
+	if (!h)
+		return;
+	handle_setup(api, h, url, req, a);
+	atomic_fetch_add(&api->requests, 1);
+	a->rc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
+	curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &conns);
+	curl_easy_getinfo(h, CURLINFO_TOTAL_TIME, &a->elapsed);
+	if (conns > 0)
+		atomic_fetch_add(&api->connections, (uint64_t)conns);
+	pool_give(api, h);
+}
+
+void api_set_error(struct api_error *err, enum api_err_kind kind,
+		   const char *fmt, ...)
+{
+	va_list ap;
+
+	memset(err, 0, sizeof(*err));
+	err->kind = kind;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+}
+
+static void timeout_error(struct api *api, const struct attempt *a,
+			  struct api_error *err)
+{
+	long t = api->timeout_s;
+	long slow = t < API_LOW_SPEED_MAX_S ? t : API_LOW_SPEED_MAX_S;
+	enum api_err_kind k = API_ERR_TIMEOUT;
+
+	/* curl says "Operation too slow" for the low-speed limit and
+	 * "Connection timed out" / "Failed to connect" while connecting */
+	if (strstr(a->errbuf, "too slow"))
+		api_set_error(err, k, "timed out: %s sent less than %ld bytes/s for %ld s",
+			      api->where, API_LOW_SPEED_BYTES, slow);
+	else if (strstr(a->errbuf, "onnect"))
+		api_set_error(err, k, "timed out connecting to %s after %.0f s",
+			      api->where, a->elapsed);
+	else
+		api_set_error(err, k, "timed out after %ld s", t);
+}
+
+/* A failure below HTTP; true when another try may succeed. */
+static bool transport_error(struct api *api, const struct attempt *a,
+			    struct api_error *err)
+{
+	const char *why = a->errbuf[0] ? a->errbuf : curl_easy_strerror(a->rc);
+	enum api_err_kind k = API_ERR_TRANSPORT;
+
+	switch (a->rc) {
+	case CURLE_ABORTED_BY_CALLBACK:
+		api_set_error(err, API_ERR_CANCELLED, "request cancelled");
+		return false;
+	case CURLE_OPERATION_TIMEDOUT:
+		timeout_error(api, a, err);
+		return false; /* a whole timeout again would double the wait */
+	case CURLE_WRITE_ERROR:
+		if (a->too_big || a->oom) {
+			api_set_error(err, API_ERR_PARSE, "%s", a->too_big ?
+				      "response larger than 16 MiB" :
+				      "out of memory reading the response");
+			return false;
+		}
+		break;
+	case CURLE_COULDNT_RESOLVE_HOST:
+		api_set_error(err, k, "cannot resolve host (%s)", api->where);
+		return true;
+	case CURLE_COULDNT_CONNECT:
+		if (strstr(why, "refused"))
+			api_set_error(err, k, "connection refused (%s)", api->where);
+		else
+			api_set_error(err, k, "cannot connect to %s: %s", api->where, why);
+		return true;
+	case CURLE_GOT_NOTHING:
+		api_set_error(err, k, "%s closed the connection without answering",
+			      api->where);
+		return true;
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_SSL_CONNECT_ERROR:
+		api_set_error(err, k, "connection to %s failed: %s", api->where, why);
+		return true;
+	default:
+		break;
+	}
+	api_set_error(err, k, "request to %s failed: %s", api->where, why);
+	return false;
+}
+
+static bool retryable_status(long status)
+{
+	return status == 429 || status == 500 || status == 502 ||
+	       status == 503 || status == 504;
+}
+
+/* What one try came to; err is filled unless it is TRY_DONE. */
+static enum verdict judge(struct api *api, const struct attempt *a,
+			  struct api_error *err)
+{
+	if (a->rc != CURLE_OK)
+		return transport_error(api, a, err) ? TRY_AGAIN : TRY_FAIL;
+	if (a->status >= 200 && a->status < 300)
+		return TRY_DONE;
+	if (a->status < 100) {
+		api_set_error(err, API_ERR_TRANSPORT, "%s sent no HTTP answer",
+			      api->where);
+		return TRY_FAIL;
+	}
+	api_parse_error(a->body, a->len, a->status, err);
+	return retryable_status(a->status) ? TRY_AGAIN : TRY_FAIL;
+}
+
+/* Wait before try number `done` + 1; false when cancelled meanwhile. */
+static bool backoff_sleep(struct api *api, int done, long retry_after)
+{
+	long ms = API_BACKOFF_FIRST_MS;
+	struct timespec until;
+	int i;
+
+	for (i = 1; i < done && ms < API_BACKOFF_MAX_MS; i++)
+		ms *= 2;
+	if (ms > API_BACKOFF_MAX_MS)
+		ms = API_BACKOFF_MAX_MS;
+	if (retry_after >= 0)
+		ms = retry_after * 1000;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&api->cancel_lock);
+	while (!atomic_load(&api->cancelled) &&
+	       pthread_cond_timedwait(&api->cancel_cond, &api->cancel_lock,
+				      &until) != ETIMEDOUT)
+		; /* woken early: by api_cancel, or spuriously */
+	pthread_mutex_unlock(&api->cancel_lock);
+	return !atomic_load(&api->cancelled);
+}
+
+/* Refuse to send when cancelled or over budget. */
+static int may_send(struct api *api, struct api_error *err)
+{
+	if (atomic_load(&api->cancelled)) {
+		api_set_error(err, API_ERR_CANCELLED, "request cancelled");
+		return api_error_errno(err);
+	}
+	if (api->credit_limit > 0 &&
+	    atomic_load(&api->credits) >= (uint64_t)api->credit_limit) {
+		api_set_error(err, API_ERR_BUDGET, "credit limit of %ld reached",
+			      api->credit_limit);
+		return api_error_errno(err);
+	}
+	return 0;
+}
+
+/* After the last try: say how many were made. */
+static void note_tries(struct api_error *err, int tries)
+{
+	size_t n = strlen(err->message);
+
+	if (tries < 2)
+		return;
+	if (err->http_status)
+		snprintf(err->message + n, sizeof(err->message) - n,
+			 " %d times; giving up", tries);
+	else
+		snprintf(err->message + n, sizeof(err->message) - n,
+			 "; gave up after %d tries", tries);
+}
+
+int api_request(struct api *api, const char *url, const char *req,
+		char **body, size_t *len, struct api_error *err)
+{
+	struct attempt a = { .body = NULL };
+	enum verdict v = TRY_FAIL;
+	int tries = 0, rc;
+
+	for (;;) {
+		rc = may_send(api, err);
+		if (rc)
+			break;
+		perform_once(api, url, req, &a);
+		tries++;
+		v = judge(api, &a, err);
+		if (v != TRY_AGAIN || tries > api->max_retries)
+			break;
+		atomic_fetch_add(&api->retries, 1);
+		if (!backoff_sleep(api, tries, a.retry_after)) {
+			api_set_error(err, API_ERR_CANCELLED, "request cancelled");
+			v = TRY_FAIL;
+			break;
+		}
+	}
+	if (!rc && v == TRY_DONE) {
+		*body = a.body;
+		*len = a.len;
+		a.body = NULL;
+	} else if (!rc) {
+		if (v == TRY_AGAIN)
+			note_tries(err, tries);
+		rc = api_error_errno(err);
+	}
+	err->retries = tries > 1 ? tries - 1 : 0;
+	free(a.body);
+	return rc;
+}

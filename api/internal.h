@@ -1,0 +1,61 @@
+/*
+ * api/internal.h - shared by the files of api/ only; never include it from
+ * elsewhere (the module's contract is api.h).
+ *
+ * api.c builds requests and owns the client; http.c sends them.
+ */
+#ifndef LINKUPFS_API_INTERNAL_H
+#define LINKUPFS_API_INTERNAL_H
+
+#include "api.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+/* Idle easy handles kept (each keeps its connection alive); FUSE runs about
+ * ten worker threads, so more than this would only hold sockets open. */
+#define API_POOL_MAX 32
+/* Absurd retry counts are user error; keep the time to fail bounded. */
+#define API_MAX_RETRIES 20
+
+struct api {
+	char *url_conversation; /* base_url + path, built once */
+	char *url_inbox;
+	char *where;            /* "host:port" for error lines (no userinfo) */
+	char *api_key;          /* secret: zeroed on free */
+	char *login_token;      /* secret: zeroed on free */
+	char *country;          /* NULL: not sent */
+	long timeout_s;
+	int max_retries;
+	long credit_limit;
+	struct curl_slist *headers; /* read-only, shared by all handles; holds the key */
+
+	pthread_mutex_t pool_lock; /* guards pool[] and n_pool */
+	CURL *pool[API_POOL_MAX];
+	size_t n_pool;
+
+	/* cancel_lock guards nothing but the wait on cancel_cond, which
+	 * api_cancel signals to cut backoff sleeps short; the flag is atomic
+	 * so the transfer callbacks can read it without a lock. */
+	pthread_mutex_t cancel_lock;
+	pthread_cond_t cancel_cond;
+	atomic_bool cancelled;
+
+	_Atomic uint64_t requests, retries, credits, errors, connections;
+};
+
+/*
+ * POST req (JSON text) to url, retrying 429, 5xx and transport failures with
+ * backoff; refuses to send when cancelled or over the credit limit. On
+ * success *body (NUL-terminated, *len bytes) is the caller's to free.
+ * Blocks; err->retries says how many retries were made.
+ */
+int api_request(struct api *api, const char *url, const char *req,
+		char **body, size_t *len, struct api_error *err);
+
+/* Fill err (cleared first) with kind and a printf-formatted message. */
+void api_set_error(struct api_error *err, enum api_err_kind kind,
+		   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * fs/fs.h - the FUSE side: path -> node, callbacks, .stats.
+ *
+ * struct lfs is the one mount-wide context, reached in callbacks through
+ * fuse_get_context()->private_data. fs/main.c fills it and owns it.
+ */
+#ifndef LINKUPFS_FS_H
+#define LINKUPFS_FS_H
+
+#include <fuse.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "conv.h"
+#include "root.h"
+
+struct lfs {
+	struct api *api;
+	struct lru *cache;
+	struct root *root;
+	long ttl;          /* seconds the kernel may trust names and sizes */
+	long credit_limit; /* 0: none */
+	uid_t uid;
+	gid_t gid;
+	time_t started;
+};
+
+/* The callback table (static storage). */
+const struct fuse_operations *fs_operations(void);
+
+/* The text of .stats, malloc'd, NUL-terminated; NULL on allocation
+ * failure. Never contains a secret. */
+char *fs_stats_text(struct lfs *fs);
+
+#endif

@@ -1,0 +1,191 @@
+/*
+ * fs/main.c - wires linkupfs together: options, credentials, the API
+ * client, the cache, the conversation table, and the FUSE loop.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fuse_lowlevel.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "log.h"
+#include "options.h"
+
+/* Retries of 429, 5xx and transport failures before a read fails. */
+#define API_RETRIES 4
+
+/* A mount point must be an empty directory, not already mounted. */
+static int check_mountpoint(const char *mp)
+{
+	struct stat st;
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	if (stat(mp, &st) != 0) {
+		fprintf(stderr, "linkupfs: mount point %s: %s\n", mp,
+			strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "linkupfs: mount point %s is not a directory\n",
+			mp);
+		return -1;
+	}
+	d = opendir(mp);
+	if (!d) {
+		fprintf(stderr, "linkupfs: mount point %s: %s\n", mp,
+			strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+			fprintf(stderr, "linkupfs: mount point %s is not empty "
+				"(already mounted?)\n", mp);
+			r = -1;
+			break;
+		}
+	closedir(d);
+	return r;
+}
+
+static int setup(struct lfs *fs, struct options *o)
+{
+	struct api_config cfg = {
+		.base_url = o->api_url,
+		.api_key = o->api_key,
+		.login_token = o->login_token,
+		.country = o->country,
+		.timeout_s = o->timeout,
+		.max_retries = API_RETRIES,
+		.credit_limit = o->credit_limit,
+	};
+	struct conv_env env;
+
+	fs->api = api_new(&cfg);
+	fs->cache = lru_new(o->cache_size);
+	if (!fs->api || !fs->cache)
+		return -1;
+	env = (struct conv_env){fs->api, fs->cache, o->page_size};
+	fs->root = root_new(&env, o->inbox_limit, o->conversations,
+			    o->n_conversations);
+	if (!fs->root)
+		return -1;
+	fs->ttl = o->ttl;
+	fs->credit_limit = o->credit_limit;
+	fs->uid = getuid();
+	fs->gid = getgid();
+	fs->started = time(NULL);
+	return 0;
+}
+
+static void teardown(struct lfs *fs)
+{
+	root_free(fs->root);
+	lru_free(fs->cache);
+	api_free(fs->api);
+}
+
+static int run_loop(struct fuse *f, const struct fuse_cmdline_opts *co)
+{
+	struct fuse_loop_config *lc;
+	int r;
+
+	if (co->singlethread)
+		return fuse_loop(f);
+	lc = fuse_loop_cfg_create();
+	if (!lc)
+		return -1;
+	fuse_loop_cfg_set_clone_fd(lc, (unsigned)co->clone_fd);
+	if (co->max_threads > 0 && co->max_threads <= 100000)
+		fuse_loop_cfg_set_max_threads(lc, co->max_threads);
+	if (co->max_idle_threads <= 100000) /* UINT_MAX: unset */
+		fuse_loop_cfg_set_idle_threads(lc, co->max_idle_threads);
+	r = fuse_loop_mt(f, lc);
+	fuse_loop_cfg_destroy(lc);
+	return r;
+}
+
+/* Mount, serve until unmounted or signalled, unmount. */
+static int serve(struct fuse_args *args, struct fuse_cmdline_opts *co,
+		 struct lfs *fs)
+{
+	struct fuse *f;
+	int r = 1;
+
+	f = fuse_new(args, fs_operations(), sizeof(struct fuse_operations), fs);
+	if (!f)
+		return 1; /* fuse_new said why */
+	if (fuse_mount(f, co->mountpoint) != 0)
+		goto out_new;
+	if (fuse_daemonize(co->foreground) != 0)
+		goto out_mount;
+	log_use_syslog(!co->foreground);
+	if (fuse_set_signal_handlers(fuse_get_session(f)) != 0)
+		goto out_mount;
+	r = run_loop(f, co) ? 1 : 0;
+	fuse_remove_signal_handlers(fuse_get_session(f));
+out_mount:
+	fuse_unmount(f);
+out_new:
+	fuse_destroy(f);
+	return r;
+}
+
+int main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fuse_cmdline_opts co = {0};
+	struct options o;
+	struct lfs fs = {0};
+	int r = 1;
+
+	if (fuse_parse_cmdline(&args, &co) != 0)
+		goto out_args;
+	if (co.show_help) {
+		options_usage(stdout, argv[0]);
+		printf("FUSE options:\n");
+		fuse_cmdline_help();
+		fuse_lib_help(&args);
+		r = 0;
+		goto out_args;
+	}
+	if (co.show_version) {
+		printf("linkupfs %s\n", LINKUPFS_VERSION);
+		printf("FUSE library %s\n", fuse_pkgversion());
+		r = 0;
+		goto out_args;
+	}
+	if (options_load(&o, &args) < 0)
+		goto out_opts;
+	if (!co.mountpoint) {
+		fprintf(stderr, "linkupfs: no mount point given (see "
+			"linkupfs --help)\n");
+		goto out_opts;
+	}
+	if (check_mountpoint(co.mountpoint) < 0)
+		goto out_opts;
+	log_set_debug(co.debug);
+	tzset(); /* localtime_r needs TZ read once */
+	fuse_opt_add_arg(&args, "-odefault_permissions,fsname=linkupfs,"
+				"subtype=linkupfs");
+	if (api_global_init() != 0 || setup(&fs, &o) < 0) {
+		fprintf(stderr, "linkupfs: cannot start: out of memory\n");
+		goto out_fs;
+	}
+	r = serve(&args, &co, &fs);
+out_fs:
+	teardown(&fs);
+	api_global_cleanup();
+out_opts:
+	options_free(&o);
+out_args:
+	free(co.mountpoint);
+	fuse_opt_free_args(&args);
+	return r;
+}

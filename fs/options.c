@@ -1,0 +1,531 @@
+/*
+ * fs/options.c - options from -o, the environment and the config file.
+ */
+#include "options.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum setting_id {
+	S_API_URL, S_PAGE_SIZE, S_CACHE_SIZE, S_TTL, S_TIMEOUT,
+	S_CREDIT_LIMIT, S_COUNTRY, S_INBOX_LIMIT, S_CONFIG,
+	S_API_KEY, S_LOGIN_TOKEN, S_COUNT
+};
+
+struct setting {
+	const char *name; /* -o name and config file key */
+	const char *env;  /* environment variable, or NULL */
+	const char *def;  /* default, or NULL */
+	bool secret;      /* never from argv */
+	const char *help;
+};
+
+static const struct setting settings[S_COUNT] = {
+	[S_API_URL] = {"api_url", "LINKUP_API_URL", "https://api.linkupapi.com",
+		       false, "base URL of the API"},
+	[S_PAGE_SIZE] = {"page_size", NULL, "100", false,
+			 "messages per page (total_results)"},
+	[S_CACHE_SIZE] = {"cache_size", NULL, "64M", false,
+			  "byte budget of the page cache (K, M, G)"},
+	[S_TTL] = {"ttl", NULL, "60", false,
+		   "seconds a listing or newest page is trusted"},
+	[S_TIMEOUT] = {"timeout", NULL, "30", false,
+		       "seconds for one HTTP request, connection included"},
+	[S_CREDIT_LIMIT] = {"credit_limit", NULL, "0", false,
+			    "stop after spending N credits (0: no limit)"},
+	[S_COUNTRY] = {"country", "LINKUP_COUNTRY", NULL, false,
+		       "the API's proxy country (default: the API's)"},
+	[S_INBOX_LIMIT] = {"inbox_limit", NULL, "200", false,
+			   "most conversations listed from the inbox"},
+	[S_CONFIG] = {"config", "LINKUPFS_CONFIG", NULL, false,
+		      "config file (default: $XDG_CONFIG_HOME/linkupfs/config)"},
+	[S_API_KEY] = {"api_key", "LINKUP_API_KEY", NULL, true, NULL},
+	[S_LOGIN_TOKEN] = {"login_token", "LINKUP_LOGIN_TOKEN", NULL, true, NULL},
+};
+
+/* Raw values from one source; each malloc'd or NULL. */
+struct source {
+	char *val[S_COUNT];
+	char **convs;
+	size_t n_convs;
+	bool bad; /* an error was already printed */
+};
+
+#define KEY_CONVERSATION S_COUNT
+#define CONFIG_MAX_BYTES (64 * 1024)
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("linkupfs: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void wipe(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+static void source_free(struct source *src)
+{
+	for (int i = 0; i < S_COUNT; i++)
+		wipe(src->val[i]);
+	for (size_t i = 0; i < src->n_convs; i++)
+		free(src->convs[i]);
+	free(src->convs);
+	memset(src, 0, sizeof(*src));
+}
+
+static int add_conv(struct source *src, const char *ref)
+{
+	char **grown = realloc(src->convs, (src->n_convs + 1) * sizeof(*grown));
+
+	if (!grown)
+		return -1;
+	src->convs = grown;
+	grown[src->n_convs] = strdup(ref);
+	if (!grown[src->n_convs])
+		return -1;
+	src->n_convs++;
+	return 0;
+}
+
+static int set_value(struct source *src, int id, const char *value)
+{
+	char *copy = strdup(value);
+
+	if (!copy)
+		return -1;
+	wipe(src->val[id]);
+	src->val[id] = copy;
+	return 0;
+}
+
+/* fuse_opt callback: our "name=value" options. */
+static int opt_proc(void *data, const char *arg, int key,
+		    struct fuse_args *outargs)
+{
+	struct source *src = data;
+	const char *value = strchr(arg, '=');
+
+	(void)outargs;
+	if (key == FUSE_OPT_KEY_OPT || key == FUSE_OPT_KEY_NONOPT)
+		return 1; /* FUSE's, or the mount point */
+	value = value ? value + 1 : "";
+	if (key == KEY_CONVERSATION)
+		return add_conv(src, value);
+	if (key < 0 || key >= S_COUNT)
+		return 1;
+	if (settings[key].secret) {
+		fail("%s is not accepted on the command line (anyone can read "
+		     "it with ps); set %s or put it in the config file",
+		     settings[key].name, settings[key].env);
+		src->bad = true;
+		return -1;
+	}
+	return set_value(src, key, value);
+}
+
+static int parse_cli(struct source *src, struct fuse_args *args)
+{
+	static char templ[S_COUNT][32];
+	struct fuse_opt spec[S_COUNT + 2];
+
+	for (int i = 0; i < S_COUNT; i++) {
+		snprintf(templ[i], sizeof(templ[i]), "%s=", settings[i].name);
+		spec[i] = (struct fuse_opt)FUSE_OPT_KEY(templ[i], i);
+	}
+	spec[S_COUNT] = (struct fuse_opt)FUSE_OPT_KEY("conversation=",
+						      KEY_CONVERSATION);
+	spec[S_COUNT + 1] = (struct fuse_opt)FUSE_OPT_END;
+	if (fuse_opt_parse(args, src, spec, opt_proc) != 0) {
+		if (!src->bad)
+			fail("cannot parse the command line");
+		return -1;
+	}
+	return 0;
+}
+
+static int read_env(struct source *src)
+{
+	for (int i = 0; i < S_COUNT; i++) {
+		char *v;
+
+		if (!settings[i].env || !(v = getenv(settings[i].env)) || !*v)
+			continue;
+		if (set_value(src, i, v) < 0)
+			return -1;
+		if (settings[i].secret) {
+			/* Scrub the process's own copy: /proc/PID/environ. */
+			explicit_bzero(v, strlen(v));
+			unsetenv(settings[i].env);
+		}
+	}
+	return 0;
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+static int setting_by_name(const char *name)
+{
+	for (int i = 0; i < S_COUNT; i++)
+		if (strcmp(settings[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/* One "key = value" line of the config file. */
+static int config_line(struct source *src, const char *path, int lineno,
+		       char *line)
+{
+	char *eq, *key, *value;
+	int id;
+
+	line = trim(line);
+	if (!*line || *line == '#')
+		return 0;
+	eq = strchr(line, '=');
+	if (!eq) {
+		fail("%s line %d: expected 'key = value'", path, lineno);
+		return -1;
+	}
+	*eq = '\0';
+	key = trim(line);
+	value = trim(eq + 1);
+	if (strcmp(key, "conversation") == 0)
+		return add_conv(src, value);
+	id = setting_by_name(key);
+	if (id < 0 || id == S_CONFIG) {
+		fail("%s line %d: unknown key '%s'", path, lineno, key);
+		return -1;
+	}
+	return set_value(src, id, value);
+}
+
+/* A config file must be private, as ssh insists for keys. */
+static int check_private(int fd, const char *path)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		fail("%s is not a regular file", path);
+		return -1;
+	}
+	if (st.st_mode & 077) {
+		fail("%s is accessible by group or others (mode %04o); it holds "
+		     "credentials: run chmod 600 %s", path,
+		     (unsigned)(st.st_mode & 07777), path);
+		return -1;
+	}
+	if (st.st_uid != getuid()) {
+		fail("%s is not owned by you; refusing to read credentials "
+		     "from it", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_config_text(struct source *src, const char *path, char *text)
+{
+	int lineno = 0;
+
+	for (char *line = text, *next; line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (config_line(src, path, ++lineno, line) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Read path; a missing file is fine unless must_exist. */
+static int read_config(struct source *src, const char *path, bool must_exist)
+{
+	char *text = NULL;
+	ssize_t n;
+	int fd, r = -1;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		fail("cannot open config file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (check_private(fd, path) < 0)
+		goto out;
+	text = calloc(1, CONFIG_MAX_BYTES + 1);
+	if (!text)
+		goto out;
+	n = read(fd, text, CONFIG_MAX_BYTES + 1);
+	if (n < 0 || n > CONFIG_MAX_BYTES) {
+		fail("cannot read config file %s: %s", path,
+		     n < 0 ? strerror(errno) : "larger than 64 KiB");
+		goto out;
+	}
+	r = parse_config_text(src, path, text);
+out:
+	if (text) {
+		explicit_bzero(text, CONFIG_MAX_BYTES + 1);
+		free(text);
+	}
+	close(fd);
+	return r;
+}
+
+static char *default_config_path(void)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	char *path = NULL;
+
+	if (xdg && *xdg) {
+		if (asprintf(&path, "%s/linkupfs/config", xdg) < 0)
+			path = NULL;
+	} else if (home && *home) {
+		if (asprintf(&path, "%s/.config/linkupfs/config", home) < 0)
+			path = NULL;
+	}
+	return path;
+}
+
+static bool parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s || isspace((unsigned char)*s))
+		return false;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* "64M", "512K", "1G", "1048576". */
+static bool parse_size(const char *s, size_t *out)
+{
+	unsigned long long v, mult = 1;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return false;
+	switch (toupper((unsigned char)*end)) {
+	case 'K': mult = 1ull << 10; end++; break;
+	case 'M': mult = 1ull << 20; end++; break;
+	case 'G': mult = 1ull << 30; end++; break;
+	default: break;
+	}
+	if (*end == 'i')
+		end++;
+	if (toupper((unsigned char)*end) == 'B')
+		end++;
+	if (*end || v == 0 || v > (1ull << 40) / mult)
+		return false;
+	*out = (size_t)(v * mult);
+	return true;
+}
+
+static const char *pick(struct source *const src[3], int id)
+{
+	for (int i = 0; i < 3; i++)
+		if (src[i]->val[id])
+			return src[i]->val[id];
+	return settings[id].def;
+}
+
+/* Number settings: name, range, where to store. */
+static int take_numbers(struct options *o, struct source *const src[3])
+{
+	static const struct { int id; long min, max; } nums[] = {
+		{S_PAGE_SIZE, 1, 1000}, {S_TTL, 0, 31536000},
+		{S_TIMEOUT, 1, 3600}, {S_CREDIT_LIMIT, 0, LONG_MAX},
+		{S_INBOX_LIMIT, 0, 100000},
+	};
+	long v[sizeof(nums) / sizeof(nums[0])];
+
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		const char *s = pick(src, nums[i].id);
+
+		if (!parse_long(s, nums[i].min, nums[i].max, &v[i])) {
+			fail("bad value '%s' for %s: expected a whole number "
+			     "from %ld to %ld", s, settings[nums[i].id].name,
+			     nums[i].min, nums[i].max);
+			return -1;
+		}
+	}
+	o->page_size = (int)v[0];
+	o->ttl = v[1];
+	o->timeout = v[2];
+	o->credit_limit = v[3];
+	o->inbox_limit = (int)v[4];
+	if (!parse_size(pick(src, S_CACHE_SIZE), &o->cache_size)) {
+		fail("bad value '%s' for cache_size: expected a size such as "
+		     "64M, 512K or 1G", pick(src, S_CACHE_SIZE));
+		return -1;
+	}
+	return 0;
+}
+
+static int take_strings(struct options *o, struct source *const src[3])
+{
+	const char *url = pick(src, S_API_URL), *cc = pick(src, S_COUNTRY);
+
+	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+		fail("bad value '%s' for api_url: expected http:// or https://",
+		     url);
+		return -1;
+	}
+	if (cc && (strlen(cc) != 2 || !isalpha((unsigned char)cc[0]) ||
+		   !isalpha((unsigned char)cc[1]))) {
+		fail("bad value '%s' for country: expected a two-letter code "
+		     "such as FR", cc);
+		return -1;
+	}
+	o->api_url = strdup(url);
+	o->country = cc ? strdup(cc) : NULL;
+	if (!o->api_url || (cc && !o->country))
+		return -1;
+	return 0;
+}
+
+static int take_secrets(struct options *o, struct source *const src[3],
+			const char *path)
+{
+	const char *key = pick(src, S_API_KEY), *tok = pick(src, S_LOGIN_TOKEN);
+
+	if (!key || !*key) {
+		fail("no API key: set LINKUP_API_KEY or put 'api_key = ...' "
+		     "in %s", path ? path : "the config file");
+		return -1;
+	}
+	if (!tok || !*tok) {
+		fail("no LinkedIn login token: set LINKUP_LOGIN_TOKEN or put "
+		     "'login_token = ...' in %s",
+		     path ? path : "the config file");
+		return -1;
+	}
+	o->api_key = strdup(key);
+	o->login_token = strdup(tok);
+	return o->api_key && o->login_token ? 0 : -1;
+}
+
+static int take_conversations(struct options *o, struct source *const src[3])
+{
+	for (int i = 0; i < 3; i++)
+		for (size_t j = 0; j < src[i]->n_convs; j++) {
+			char **grown = realloc(o->conversations,
+					       (o->n_conversations + 1) *
+						       sizeof(*grown));
+
+			if (!grown)
+				return -1;
+			o->conversations = grown;
+			grown[o->n_conversations] = strdup(src[i]->convs[j]);
+			if (!grown[o->n_conversations])
+				return -1;
+			o->n_conversations++;
+		}
+	return 0;
+}
+
+int options_load(struct options *o, struct fuse_args *args)
+{
+	struct source cli = {0}, env = {0}, file = {0};
+	struct source *const order[3] = {&cli, &env, &file};
+	const char *cfg;
+	int r = -1;
+
+	memset(o, 0, sizeof(*o));
+	if (parse_cli(&cli, args) < 0 || read_env(&env) < 0)
+		goto out;
+	cfg = cli.val[S_CONFIG] ? cli.val[S_CONFIG] : env.val[S_CONFIG];
+	o->config_path = cfg ? strdup(cfg) : default_config_path();
+	if (o->config_path && read_config(&file, o->config_path, cfg != NULL) < 0)
+		goto out;
+	if (take_numbers(o, order) < 0 || take_strings(o, order) < 0 ||
+	    take_secrets(o, order, o->config_path) < 0 ||
+	    take_conversations(o, order) < 0)
+		goto out;
+	r = 0;
+out:
+	source_free(&cli);
+	source_free(&env);
+	source_free(&file);
+	return r;
+}
+
+void options_free(struct options *o)
+{
+	free(o->api_url);
+	free(o->country);
+	free(o->config_path);
+	for (size_t i = 0; i < o->n_conversations; i++)
+		free(o->conversations[i]);
+	free(o->conversations);
+	wipe(o->api_key);
+	wipe(o->login_token);
+	memset(o, 0, sizeof(*o));
+}
+
+void options_usage(FILE *out, const char *prog)
+{
+	fprintf(out,
+		"usage: %s [-f] [-d] [-s] [-o OPTION[,OPTION...]] MOUNTPOINT\n"
+		"       fusermount3 -u MOUNTPOINT\n\n"
+		"Mounts your LinkedIn conversations (LinkupAPI) as folders.\n\n"
+		"linkupfs options:\n", prog);
+	for (int i = 0; i < S_COUNT; i++) {
+		char left[40];
+
+		if (settings[i].secret)
+			continue;
+		snprintf(left, sizeof(left), "-o %s=%s", settings[i].name,
+			 i == S_API_URL ? "URL" : i == S_CONFIG ? "PATH" :
+			 i == S_COUNTRY ? "CC" : i == S_CACHE_SIZE ? "SIZE" : "N");
+		fprintf(out, "    %-26s %s", left, settings[i].help);
+		if (settings[i].def)
+			fprintf(out, " [%s]", settings[i].def);
+		fputc('\n', out);
+	}
+	fprintf(out,
+		"    %-26s add one conversation to the root (repeatable)\n\n"
+		"Credentials, never on the command line:\n"
+		"    LINKUP_API_KEY, LINKUP_LOGIN_TOKEN (environment), or\n"
+		"    api_key = ..., login_token = ... in the config file\n"
+		"    (mode 0600). Also read: LINKUP_API_URL, LINKUP_COUNTRY,\n"
+		"    LINKUPFS_CONFIG. Precedence: -o, environment, file.\n\n",
+		"-o conversation=ID|URL");
+}

@@ -1,0 +1,47 @@
+/*
+ * fs/options.h - what the user asked for: -o options, environment, config
+ * file (SPEC section 2). Precedence: -o over environment over file.
+ *
+ * Secrets (api_key, login_token) come only from the environment or the
+ * config file, never from argv; options_free zeroes them. The environment
+ * copies are scrubbed too, so they do not linger in /proc/PID/environ.
+ */
+#ifndef LINKUPFS_OPTIONS_H
+#define LINKUPFS_OPTIONS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <fuse.h>
+
+struct options {
+	char *api_url;
+	int page_size;
+	size_t cache_size;
+	long ttl;
+	long timeout;
+	long credit_limit;
+	char *country;      /* NULL: the API's default */
+	int inbox_limit;
+	char **conversations; /* ids or profile URLs */
+	size_t n_conversations;
+	char *config_path;  /* the file read, or NULL */
+	char *api_key;      /* secret */
+	char *login_token;  /* secret */
+};
+
+/*
+ * Take our options out of args (FUSE's own stay), then the environment and
+ * the config file, and check every value. Returns 0, or -1 after printing
+ * one line saying what is wrong (the caller exits non-zero). Help and
+ * version flags are left in args for the caller.
+ */
+int options_load(struct options *o, struct fuse_args *args);
+
+/* Free and zero everything. */
+void options_free(struct options *o);
+
+/* The usage text: every option of ours with its default. */
+void options_usage(FILE *out, const char *prog);
+
+#endif

@@ -1,0 +1,213 @@
+/*
+ * fs/render.c - the text format of SPEC section 4, and safe text.
+ */
+#include "render.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* What utf8_next() reports for an ill-formed subsequence. */
+#define UTF8_BAD 0xffffffffu
+
+static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
+
+/*
+ * Decode one character of s[0..n), n >= 1, following Unicode's well-formed
+ * byte sequences (Table 3-7). Returns the bytes consumed and sets *cp to the
+ * code point, or to UTF8_BAD for a maximal subpart of an ill-formed sequence:
+ * the lead byte and the continuation bytes that were still acceptable, so
+ * the byte that broke the sequence starts the next character ("maximal
+ * subpart" practice, one U+FFFD each).
+ */
+static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t need, i;
+	uint32_t v;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c < 0xc2 || c > 0xf4) { /* continuation, overlong lead, > U+10FFFF */
+		*cp = UTF8_BAD;
+		return 1;
+	}
+	if (c < 0xe0) {
+		need = 1;
+		v = c & 0x1f;
+	} else if (c < 0xf0) {
+		need = 2;
+		v = c & 0x0f;
+		if (c == 0xe0)
+			lo = 0xa0; /* overlong */
+		else if (c == 0xed)
+			hi = 0x9f; /* surrogates */
+	} else {
+		need = 3;
+		v = c & 0x07;
+		if (c == 0xf0)
+			lo = 0x90; /* overlong */
+		else if (c == 0xf4)
+			hi = 0x8f; /* above U+10FFFF */
+	}
+	for (i = 1; i <= need; i++) {
+		if (i >= n || s[i] < lo || s[i] > hi) {
+			*cp = UTF8_BAD;
+			return i;
+		}
+		v = (v << 6) | (s[i] & 0x3f);
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	*cp = v;
+	return need + 1;
+}
+
+static bool must_escape(uint32_t cp, bool keep_newlines)
+{
+	if (cp == '\t' || (cp == '\n' && keep_newlines))
+		return false;
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
+}
+
+static void put_hex_escape(struct buf *out, uint32_t cp)
+{
+	static const char hex[] = "0123456789abcdef";
+	char e[4] = {'\\', 'x', hex[(cp >> 4) & 0xf], hex[cp & 0xf]};
+
+	buf_append(out, e, sizeof(e));
+}
+
+/* Safe runs are copied in one append; only replaced characters break them. */
+void render_safe(struct buf *out, const char *s, size_t len,
+		 bool keep_newlines)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, run = 0, k;
+	uint32_t cp;
+
+	while (i < len) {
+		k = utf8_next(u + i, len - i, &cp);
+		if (cp != UTF8_BAD && !must_escape(cp, keep_newlines)) {
+			i += k;
+			continue;
+		}
+		buf_append(out, s + run, i - run);
+		if (cp == UTF8_BAD)
+			buf_append(out, replacement, 3);
+		else if (!(cp == '\r' && keep_newlines && i + 1 < len &&
+			   u[i + 1] == '\n'))
+			put_hex_escape(out, cp); /* "\r\n" is one newline */
+		i += k;
+		run = i;
+	}
+	buf_append(out, s + run, len - run);
+}
+
+/*
+ * Clamp to years 0001..9999 with two days to spare for any UTC offset, so
+ * "%Y" always gives four digits and localtime_r never overflows.
+ */
+#define TIME_MIN_S (-62135596800LL + 2 * 86400)
+#define TIME_MAX_S (253402300799LL - 2 * 86400)
+
+void render_time(int64_t ms, char out[32])
+{
+	int64_t sec = ms / 1000;
+	struct tm tm;
+	time_t t;
+
+	if (ms % 1000 < 0) /* floor: -1 ms is 23:59:59 of the day before */
+		sec--;
+	if (sec < TIME_MIN_S)
+		sec = TIME_MIN_S;
+	if (sec > TIME_MAX_S)
+		sec = TIME_MAX_S;
+	if (sizeof(time_t) < 8) { /* 32-bit time_t platforms */
+		if (sec < INT32_MIN)
+			sec = INT32_MIN;
+		if (sec > INT32_MAX)
+			sec = INT32_MAX;
+	}
+	t = (time_t)sec;
+	/* Not strftime: glibc's "%Y" does not pad years below 1000. The
+	 * clamp keeps every field in range; the modulos only show the
+	 * compiler that 19 characters always fit. */
+	if (!localtime_r(&t, &tm))
+		memset(&tm, 0, sizeof(tm));
+	snprintf(out, 32, "%04u-%02u-%02u %02u:%02u:%02u",
+		 (unsigned)(tm.tm_year + 1900) % 10000u,
+		 (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
+		 (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
+		 (unsigned)tm.tm_sec % 100u);
+}
+
+/* Length of text without its trailing newlines ("\n" or "\r\n"). */
+static size_t trimmed_len(const char *text, size_t len)
+{
+	while (len > 0 && text[len - 1] == '\n') {
+		len--;
+		if (len > 0 && text[len - 1] == '\r')
+			len--;
+	}
+	return len;
+}
+
+/* The lines of text[0..len): the first continues the header line, the others
+ * are indented by two spaces. A '\r' just before a '\n' belongs to the line
+ * break. Splitting raw bytes at '\n' is safe for UTF-8 repair: 0x0a is never
+ * part of a multi-byte sequence and always ends an ill-formed one. */
+static void render_lines(struct buf *out, const char *text, size_t len)
+{
+	size_t start = 0, end, line_len;
+	const char *nl;
+
+	while (start < len) {
+		nl = memchr(text + start, '\n', len - start);
+		end = nl ? (size_t)(nl - text) : len;
+		line_len = end - start;
+		if (nl && line_len > 0 && text[end - 1] == '\r')
+			line_len--;
+		if (start > 0)
+			buf_puts(out, "  ");
+		render_safe(out, text + start, line_len, false);
+		buf_putc(out, '\n');
+		start = end + 1;
+	}
+}
+
+void render_message(struct buf *out, const struct api_message *m)
+{
+	const char *sender = m->sender ? m->sender : "";
+	const char *type = m->message_type ? m->message_type : "";
+	const char *text = m->text ? m->text : "";
+	bool is_text = type[0] == '\0' || strcmp(type, "TEXT") == 0;
+	size_t len = trimmed_len(text, strlen(text));
+	char when[32];
+
+	render_time(m->timestamp_ms, when);
+	buf_putc(out, '[');
+	buf_puts(out, when);
+	buf_puts(out, "] ");
+	render_safe(out, sender, strlen(sender), false);
+	if (!is_text) {
+		buf_puts(out, " (");
+		render_safe(out, type, strlen(type), false);
+		buf_putc(out, ')');
+	}
+	if (len == 0) {
+		buf_puts(out, is_text ? ":\n" : "\n");
+		return;
+	}
+	buf_puts(out, ": ");
+	render_lines(out, text, len);
+}
+
+void render_messages(struct buf *out, const struct api_message *msgs,
+		     size_t n)
+{
+	while (n > 0)
+		render_message(out, &msgs[--n]);
+}

@@ -1,0 +1,463 @@
+"""pytest fixtures and helpers for the linkupfs functional tests.
+
+Run with /usr/bin/python3 -m pytest -q tests (Debian's python3-pytest,
+standard library otherwise).  tests/ is on sys.path, so a test module may
+`import sample_data as sd` and `from conftest import Mount, wait_for, ...`.
+
+Constants
+  LINKUPFS_BIN      env LINKUPFS_BIN, else <repo>/linkupfs
+  MOCK_API          path of tests/mock_api.py
+
+Mock API (tests/mock_api.py, one process per Mock)
+  Mock(latency_ms=0, dataset="sample", scale=None, api_key=..., login_token=...,
+       extra_args=(), start_timeout=30)
+      .url ("http://127.0.0.1:PORT"), .port, .api_key, .login_token
+      .control(name, **json) -> decoded JSON answer of /_control/<name>
+      .log() -> list of request dicts (seq, path, conversation, cursor,
+               total_results, status, fault, auth_ok, credits, t_start, t_end,
+               conn)
+      .api_log(path=None) -> log entries of that path ("conversation"/"inbox")
+      .stats() -> {"requests", "credits", "connections" (TCP connections that
+                   carried an API request; control calls do not count),
+                   "tcp_connections", "active", "max_active", ...}
+      .fault(kind, count=1, path=None, match=None, **params)
+      .clear_faults(), .reset(), .set(**kw) (latency_ms, inclusive_cursor,
+       inbox_null_cursor), .add_message(conversation, text, sender=None,
+       timestamp=None) -> the message dict, .add_conversation(**kw)
+      .conversations() -> [{key, id, profile_url, name, count, last_time}]
+      .post(path, body, api_key=..., timeout=10) -> (status, headers, bytes):
+       a raw API call (for tests of the mock and ad hoc checks)
+      .stop() -> exit code (SIGTERM, wait, SIGKILL after 5 s)
+  fixture mock          function scope, latency 0, sample data
+  fixture mock_factory  mock_factory(**Mock kwargs) -> Mock; all stopped at
+                        teardown
+
+Mounted filesystem (fails, never skips, if /dev/fuse, fusermount3 or the
+binary is missing)
+  Mount(mock, tmp_path, *opts, env=None, extra_args=(), mountpoint=None,
+        timeout=MOUNT_TIMEOUT)
+      runs LINKUPFS_BIN -f -o api_url=<mock.url>,<opts...> <extra_args> MNT
+      MNT = tmp_path/"mnt" (then "mnt-2", ... for further mounts in the same
+      tmp_path); environment = os.environ without LINKUP_*, plus
+      XDG_CONFIG_HOME=tmp_path/"config" (empty dir), LINKUP_API_KEY and
+      LINKUP_LOGIN_TOKEN of the mock, then `env` applied (value None removes
+      the variable); stdout+stderr to tmp_path/"linkupfs.log" (-2, ...).
+      Waits until MNT appears in /proc/self/mountinfo (10 ms steps; this,
+      unlike os.path.ismount, never calls into the filesystem) or the process
+      exits (RuntimeError with the log).
+      .path (str), .pid, .proc, .log_path, .log() -> str,
+      .unmount(timeout=10) -> exit code (fusermount3 -u, wait; kill -9 and
+       fusermount3 -uz as last resort), .mounted() -> bool
+      .sanitizer_report() -> the ASan/UBSan/TSan report in the log, or ""
+      .allow_crash = True: a test that kills the process on purpose
+  fixture mount_factory  mount_factory(mock, *opts, env=None, extra_args=(),
+                         tmp_path=<the test's>, mountpoint=None) -> Mount; every mount is unmounted at
+                         teardown even when the test failed, and the test
+                         fails if the process died of a signal, had to be
+                         killed (unless .allow_crash) or its log holds a
+                         sanitizer report
+  fixture mnt           mount of `mock` with page_size=100
+
+Data: tests/sample_data.py (constants such as ALES_DIR, LONG_COUNT,
+SAMPLE_INBOX_ORDER, SAMPLE_TABLE); fault kinds and control endpoints: the
+docstring of tests/mock_api.py.
+
+Helpers
+  run_linkupfs(args, env=None, timeout=10) -> (returncode, stdout, stderr)
+      runs LINKUPFS_BIN with args (for start-up failure tests); env applied
+      as for Mount on a scrubbed environment (and an empty XDG_CONFIG_HOME
+      unless given); afterwards unmounts any argument that is a mount point,
+      and kills the process if it outlived the timeout.
+  wait_for(predicate, timeout=10, interval=0.01, fail=True) -> the first
+      truthy value of predicate(); on timeout AssertionError (fail=True) or
+      the last value (fail=False).
+  is_mounted(path) -> bool, via /proc/self/mountinfo
+"""
+
+import http.client
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+TESTS_DIR = Path(__file__).resolve().parent
+MOCK_API = str(TESTS_DIR / "mock_api.py")
+LINKUPFS_BIN = os.environ.get("LINKUPFS_BIN") or str(TESTS_DIR.parent / "linkupfs")
+MOUNT_TIMEOUT = float(os.environ.get("LINKUPFS_MOUNT_TIMEOUT", "10"))
+
+sys.path.insert(0, str(TESTS_DIR))
+import mock_api  # noqa: E402
+
+DEFAULT_API_KEY = mock_api.DEFAULT_API_KEY
+DEFAULT_LOGIN_TOKEN = mock_api.DEFAULT_LOGIN_TOKEN
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                   "runtime error:", "WARNING: ThreadSanitizer")
+
+
+def wait_for(predicate, timeout=10, interval=0.01, fail=True):
+    deadline = time.monotonic() + timeout
+    value = predicate()
+    while not value:
+        if time.monotonic() >= deadline:
+            if fail:
+                raise AssertionError("condition %r not met within %.1f s"
+                                     % (getattr(predicate, "__name__", predicate), timeout))
+            return value
+        time.sleep(interval)
+        value = predicate()
+    return value
+
+
+# ------------------------------------------------------------------ mock
+
+class Mock:
+    def __init__(self, latency_ms=0, dataset="sample", scale=None,
+                 api_key=DEFAULT_API_KEY, login_token=DEFAULT_LOGIN_TOKEN,
+                 extra_args=(), start_timeout=30):
+        self.api_key = api_key
+        self.login_token = login_token
+        args = [sys.executable, MOCK_API, "--port", "0",
+                "--latency-ms", str(latency_ms), "--dataset", dataset,
+                "--api-key", api_key, "--login-token", login_token]
+        if scale is not None:
+            args += ["--scale", str(scale)]
+        args += list(extra_args)
+        self._stderr = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE,
+                                     stderr=self._stderr, stdin=subprocess.DEVNULL)
+        self.port = self._read_port(start_timeout)
+        self.url = "http://127.0.0.1:%d" % self.port
+
+    def _read_port(self, timeout):
+        deadline = time.monotonic() + timeout
+        buf = b""
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or self.proc.poll() is not None:
+                self.stop()
+                raise RuntimeError("mock API did not start: %r\n%s"
+                                   % (buf, self.stderr_text()))
+            if select.select([fd], [], [], min(left, 0.1))[0]:
+                chunk = os.read(fd, 256)
+                if not chunk:
+                    continue
+                buf += chunk
+        line = buf.split(b"\n", 1)[0].decode()
+        word, port = line.split()
+        assert word == "LISTENING", line
+        return int(port)
+
+    def stderr_text(self):
+        self._stderr.seek(0)
+        return self._stderr.read().decode("utf-8", "replace")
+
+    def control(self, name, **body):
+        data = json.dumps(body).encode()
+        req = urllib.request.Request(self.url + "/_control/" + name, data=data,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read())
+
+    def log(self):
+        return self.control("log")
+
+    def api_log(self, path=None):
+        return [e for e in self.log() if path is None or e["path"] == path]
+
+    def stats(self):
+        return self.control("stats")
+
+    def fault(self, kind, count=1, path=None, match=None, **params):
+        return self.control("fault", kind=kind, count=count, path=path,
+                            match=match, **params)
+
+    def clear_faults(self):
+        return self.control("clear_faults")
+
+    def reset(self, data=False):
+        return self.control("reset", data=data)
+
+    def set(self, **kw):
+        return self.control("set", **kw)
+
+    def add_message(self, conversation, text, sender=None, timestamp=None):
+        body = {"conversation": conversation, "text": text, "sender": sender}
+        if timestamp is not None:
+            body["timestamp"] = timestamp
+        return self.control("add_message", **body)
+
+    def add_conversation(self, **kw):
+        return self.control("add_conversation", **kw)
+
+    def conversations(self):
+        return self.control("conversations")
+
+    def post(self, path, body, api_key=None, timeout=10, raw=None):
+        """One API request on a fresh connection: (status, headers, bytes).
+        body is JSON-encoded unless raw bytes are given."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            hdr = {"Content-Type": "application/json",
+                   "x-api-key": self.api_key if api_key is None else api_key}
+            conn.request("POST", path, raw if raw is not None else json.dumps(body).encode(), hdr)
+            r = conn.getresponse()
+            return r.status, dict(r.getheaders()), r.read()
+        finally:
+            conn.close()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc.stdout:
+            self.proc.stdout.close()
+        return self.proc.returncode
+
+
+@pytest.fixture
+def mock_factory():
+    started = []
+
+    def make(**kw):
+        m = Mock(**kw)
+        started.append(m)
+        return m
+    yield make
+    for m in started:
+        m.stop()
+
+
+@pytest.fixture
+def mock(mock_factory):
+    return mock_factory()
+
+
+# ------------------------------------------------------------------ mount
+
+def _unescape_mountinfo(s):
+    out, i = "", 0
+    while i < len(s):
+        if s[i] == "\\" and i + 3 < len(s) and s[i + 1:i + 4].isdigit():
+            out += chr(int(s[i + 1:i + 4], 8))
+            i += 4
+        else:
+            out += s[i]
+            i += 1
+    return out
+
+
+def is_mounted(path):
+    # realpath of the parent only: a stat of the mount point itself would
+    # call into the filesystem, which may be hung in the test at hand
+    path = os.path.abspath(str(path)).rstrip("/") or "/"
+    path = os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+    with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as f:
+        for line in f:
+            fields = line.split(" ")
+            if len(fields) > 4 and _unescape_mountinfo(fields[4]) == path:
+                return True
+    return False
+
+
+def check_fuse_available():
+    problems = []
+    if not os.path.exists("/dev/fuse"):
+        problems.append("/dev/fuse is missing (load the fuse module or run the "
+                        "container with --device /dev/fuse --cap-add SYS_ADMIN)")
+    if shutil.which("fusermount3") is None:
+        problems.append("fusermount3 is not installed (apt-get install fuse3)")
+    if not os.access(LINKUPFS_BIN, os.X_OK):
+        problems.append("%s is not built (run make, or set LINKUPFS_BIN)" % LINKUPFS_BIN)
+    if problems:
+        pytest.fail("cannot run mounted tests: " + "; ".join(problems), pytrace=False)
+
+
+def scrubbed_env(overrides=None, config_home=None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINKUP_")}
+    if config_home is not None:
+        env["XDG_CONFIG_HOME"] = str(config_home)
+    for k, v in (overrides or {}).items():
+        if v is None:
+            env.pop(k, None)
+        else:
+            env[k] = str(v)
+    return env
+
+
+def _fusermount(path, lazy=False):
+    args = ["fusermount3", "-uz" if lazy else "-u", str(path)]
+    return subprocess.run(args, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode
+
+
+def _free_name(tmp_path, base, suffix=""):
+    p = tmp_path / (base + suffix)
+    n = 2
+    while p.exists():
+        p = tmp_path / ("%s-%d%s" % (base, n, suffix))
+        n += 1
+    return p
+
+
+class Mount:
+    def __init__(self, mock, tmp_path, *opts, env=None, extra_args=(),
+                 mountpoint=None, timeout=MOUNT_TIMEOUT):
+        check_fuse_available()
+        tmp_path = Path(tmp_path)
+        self.mock = mock
+        self.mountpoint = Path(mountpoint) if mountpoint else _free_name(tmp_path, "mnt")
+        self.mountpoint.mkdir(parents=True, exist_ok=True)
+        self.path = str(self.mountpoint)
+        config = tmp_path / "config"
+        config.mkdir(exist_ok=True)
+        base = {"LINKUP_API_KEY": mock.api_key, "LINKUP_LOGIN_TOKEN": mock.login_token}
+        base.update(env or {})
+        self.env = scrubbed_env(base, config)
+        self.log_path = _free_name(tmp_path, "linkupfs", ".log")
+        o = ",".join(["api_url=" + mock.url] + [str(x) for x in opts])
+        self.args = [LINKUPFS_BIN, "-f", "-o", o] + list(extra_args) + [self.path]
+        self._logf = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(self.args, stdout=self._logf, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, env=self.env)
+        self.pid = self.proc.pid
+        self.killed = False         # True once unmount() had to SIGKILL it
+        self.allow_crash = False    # a test that kills it on purpose sets this
+        self.returncode = None
+        self._wait_mounted(timeout)
+
+    def _wait_mounted(self, timeout):
+        deadline = time.monotonic() + timeout
+        while not is_mounted(self.path):
+            if self.proc.poll() is not None:
+                self._logf.close()
+                raise RuntimeError("linkupfs exited with %d before mounting %s:\n%s"
+                                   % (self.proc.returncode, self.path, self.log()))
+            if time.monotonic() > deadline:
+                self.unmount()
+                raise RuntimeError("linkupfs did not mount %s within %.0f s:\n%s"
+                                   % (self.path, timeout, self.log()))
+            time.sleep(0.01)
+
+    def mounted(self):
+        return is_mounted(self.path)
+
+    def log(self):
+        try:
+            return Path(self.log_path).read_text("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def sanitizer_report(self):
+        text = self.log()
+        for mark in SANITIZER_MARKS:
+            i = text.find(mark)
+            if i >= 0:
+                return text[max(0, text.rfind("\n", 0, i - 200)):][:8000]
+        return ""
+
+    def unmount(self, timeout=10):
+        """Unmount and wait for the process; its exit code (negative: signal)."""
+        if self.proc.poll() is None or self.mounted():
+            deadline = time.monotonic() + timeout
+            while self.mounted() and _fusermount(self.path) != 0:
+                if time.monotonic() > deadline - timeout / 2:
+                    break
+                time.sleep(0.1)
+            try:
+                self.proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self.killed = True
+                self.proc.kill()
+                self.proc.wait()
+            if self.mounted():
+                _fusermount(self.path, lazy=True)
+        if not self._logf.closed:
+            self._logf.close()
+        self.returncode = self.proc.returncode
+        return self.returncode
+
+
+@pytest.fixture
+def mount_factory(tmp_path):
+    mounts = []
+
+    def make(mock, *opts, env=None, extra_args=(), tmp_path=tmp_path, **kw):
+        m = Mount(mock, tmp_path, *opts, env=env, extra_args=extra_args, **kw)
+        mounts.append(m)
+        return m
+    yield make
+    problems = []
+    for m in mounts:
+        rc = m.unmount()
+        if m.allow_crash:
+            pass
+        elif rc is not None and rc < 0 and not m.killed:
+            problems.append("linkupfs (%s) died of signal %d:\n%s"
+                            % (m.path, -rc, m.log()[-4000:]))
+        elif m.killed:
+            problems.append("linkupfs (%s) did not exit after unmount; killed:\n%s"
+                            % (m.path, m.log()[-4000:]))
+        report = m.sanitizer_report()
+        if report:
+            problems.append("sanitizer report from linkupfs (%s):\n%s" % (m.path, report))
+    if problems:
+        pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def mnt(mock, mount_factory):
+    return mount_factory(mock, "page_size=100")
+
+
+def _path_args(args):
+    """Arguments that may be a mount point (not options, not "/")."""
+    return [str(a) for a in args
+            if str(a) and not str(a).startswith("-") and "=" not in str(a)
+            and os.path.abspath(str(a)) != "/"]
+
+
+def run_linkupfs(args, env=None, timeout=10):
+    """Run LINKUPFS_BIN args...; (returncode, stdout, stderr) as text."""
+    check_fuse_available()
+    env = dict(env or {})
+    tmpdir = None
+    if "XDG_CONFIG_HOME" not in env:
+        tmpdir = tempfile.TemporaryDirectory(prefix="linkupfs-cfg-")
+        env["XDG_CONFIG_HOME"] = tmpdir.name
+    proc = subprocess.Popen([LINKUPFS_BIN] + [str(a) for a in args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, env=scrubbed_env(env))
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        for a in _path_args(args):
+            if is_mounted(a):
+                _fusermount(a)
+        try:
+            out, err = proc.communicate(timeout=3)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+    finally:
+        for a in _path_args(args):
+            if is_mounted(a):
+                if _fusermount(a) != 0:
+                    _fusermount(a, lazy=True)
+        if tmpdir:
+            tmpdir.cleanup()
+    return (proc.returncode, out.decode("utf-8", "replace"),
+            err.decode("utf-8", "replace"))

@@ -1,0 +1,321 @@
+"""The read path on a real mount: layout, names, text, sizes, the cursor
+chain, the cache, everyday tools."""
+
+import json
+import mmap
+import os
+import shutil
+import subprocess
+import threading
+
+import pytest
+
+import expected
+import sample_data as sd
+
+UTC = {"TZ": "UTC"}
+
+
+@pytest.fixture
+def data():
+    return sd.build_sample()
+
+
+@pytest.fixture
+def m(mock, mount_factory):
+    return mount_factory(mock, "page_size=100", env=UTC)
+
+
+def conv_requests(mock, match=None):
+    return [e for e in mock.api_log("conversation")
+            if match is None or match in (e["conversation"] or "")]
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def test_root_lists_every_inbox_conversation_under_its_slug(mock, m, data):
+    names = sorted(os.listdir(m.path))
+    assert ".stats" in names
+    convs = [n for n in names if n != ".stats"]
+    assert len(convs) == len(data.conversations)
+    for want in (sd.ALES_DIR, sd.LONG_DIR, sd.EMPTY_DIR, sd.HOSTILE_DIR,
+                 "dup-name", "dup-name-2", "person-01", "person-20"):
+        assert want in convs
+    # no slug: a stable name from the id; never "..", never a "/"
+    derived = [n for n in convs if n.startswith("conv-")]
+    assert len(derived) == 2
+    for n in convs:
+        assert n not in (".", "..") and "/" not in n and len(n.encode()) <= 255
+
+
+def test_names_are_stable_across_mounts(mock, mount_factory):
+    a = mount_factory(mock, env=UTC)
+    first = sorted(os.listdir(a.path))
+    a.unmount()
+    b = mount_factory(mock, env=UTC)
+    assert sorted(os.listdir(b.path)) == first
+
+
+def test_mount_makes_no_request_and_listing_root_reads_only_the_inbox(mock, m):
+    assert mock.log() == []
+    os.listdir(m.path)
+    paths = {e["path"] for e in mock.log()}
+    assert paths == {"inbox"}
+
+
+def test_ls_l_of_root_walks_no_conversation(mock, m):
+    out = subprocess.run(["ls", "-lt", m.path], capture_output=True,
+                         text=True, check=True).stdout
+    assert sd.LONG_DIR in out
+    assert conv_requests(mock) == []
+
+
+def test_ls_t_lists_most_recent_conversation_first(m, data):
+    out = subprocess.run(["ls", "-t", m.path], capture_output=True,
+                         text=True, check=True).stdout.split()
+    out = [n for n in out if n != ".stats"]
+    assert out[:3] == [sd.ALES_DIR, sd.LONG_DIR, sd.HOSTILE_DIR]
+    st = os.stat(os.path.join(m.path, sd.ALES_DIR))
+    assert int(st.st_mtime) == sd.ALES_LAST // 1000
+
+
+def test_long_conversation_has_one_page_file_per_chain_request(mock, m):
+    d = os.path.join(m.path, sd.LONG_DIR)
+    names = os.listdir(d)
+    n = expected.page_count(sd.LONG_COUNT, 100)
+    assert n == 13
+    pages = sorted(x for x in names if x.endswith(".txt") and x.startswith("page-"))
+    assert pages == ["page-%04d.txt" % i for i in range(1, n + 1)]
+    assert "page-%04d.json" % n in names and "transcript.txt" in names
+    assert "conversation.json" in names
+    assert len(conv_requests(mock)) == n  # the walk: one request per page
+
+
+def test_transcript_is_every_message_oldest_first_in_the_text_format(m, data):
+    conv = data.find(sd.LONG_ID)
+    want = "".join(expected.render(x) for x in expected.messages(conv))
+    got = read(os.path.join(m.path, sd.LONG_DIR, "transcript.txt")).decode()
+    assert got == want
+    assert got.startswith("[")
+    assert "message 0001 " in got.splitlines()[0]
+    assert "message 1234 " in got.splitlines()[-1]
+
+
+def test_accents_emoji_multiline_and_system_messages(m, data):
+    conv = data.find(sd.ALES_ID)
+    got = read(os.path.join(m.path, sd.ALES_DIR, "transcript.txt")).decode()
+    want = "".join(expected.render(x) for x in expected.messages(conv))
+    assert got == want
+    lines = got.splitlines()
+    assert lines[-1] == "[2025-04-21 21:13:45] Titouan Prioux: 😃"
+    assert lines[-2] == "[2025-04-21 20:54:58] Alés Préw (SYSTEM)"
+    assert "  - mardi 14h" in lines
+    assert "\r" not in got
+
+
+def test_page_files_hold_the_chain_pages_newest_first(m, data):
+    conv = data.find(sd.LONG_ID)
+    want = expected.pages(conv, 100)
+    d = os.path.join(m.path, sd.LONG_DIR)
+    for i, text in enumerate(want, 1):
+        assert read(os.path.join(d, "page-%04d.txt" % i)).decode() == text
+
+
+def test_transcript_equals_pages_concatenated_last_to_first(m):
+    d = os.path.join(m.path, sd.LONG_DIR)
+    out = subprocess.run("cat $(ls -r page-*.txt)", shell=True, cwd=d,
+                         capture_output=True, check=True).stdout
+    assert out == read(os.path.join(d, "transcript.txt"))
+
+
+def test_stat_size_is_exact_for_every_file(m):
+    for name in (sd.LONG_DIR, sd.ALES_DIR, sd.EMPTY_DIR, sd.HOSTILE_DIR):
+        d = os.path.join(m.path, name)
+        for f in os.listdir(d):
+            p = os.path.join(d, f)
+            assert os.stat(p).st_size == len(read(p)), p
+
+
+def test_empty_conversation_has_no_pages_and_an_empty_transcript(m):
+    d = os.path.join(m.path, sd.EMPTY_DIR)
+    assert sorted(os.listdir(d)) == ["conversation.json", "transcript.txt"]
+    assert read(os.path.join(d, "transcript.txt")) == b""
+
+
+def test_json_pages_parse_and_match_the_text_pages(m):
+    d = os.path.join(m.path, sd.LONG_DIR)
+    total = 0
+    for i in range(1, 14):
+        page = json.loads(read(os.path.join(d, "page-%04d.json" % i)))
+        total += len(page["messages"])
+        assert page["pagination"]["has_next_page"] == (i < 13)
+        txt = read(os.path.join(d, "page-%04d.txt" % i)).decode()
+        assert txt.count("\n[") + 1 == len(page["messages"])
+    assert total == sd.LONG_COUNT
+
+
+def test_conversation_json_has_the_metadata(m, data):
+    meta = json.loads(read(os.path.join(m.path, sd.ALES_DIR,
+                                        "conversation.json")))
+    assert meta["conversation_id"] == sd.ALES_ID
+    assert meta["profile_url"] == sd.ALES_URL
+    assert meta["participant"]["name"] == sd.ALES_NAME
+    assert meta["participant"]["headline"] == data.find(sd.ALES_ID).headline
+    conv = data.find(sd.ALES_ID)
+    assert meta["total_other_member_message_count"] == conv.other_count
+
+
+def test_grep_r_finds_messages_across_the_mount(m):
+    out = subprocess.run(["grep", "-r", "message 0777 ", m.path],
+                         capture_output=True, text=True)
+    assert out.returncode == 0
+    files = {line.split(":", 1)[0] for line in out.stdout.splitlines()}
+    d = os.path.join(m.path, sd.LONG_DIR)
+    # (1234 - 777) newer messages before it: page 5 of 100
+    assert files == {os.path.join(d, f) for f in
+                     ("transcript.txt", "page-0005.txt", "page-0005.json")}
+
+
+def test_tail_shows_the_newest_messages(m):
+    out = subprocess.run(["tail", "-n", "1",
+                          os.path.join(m.path, sd.LONG_DIR, "transcript.txt")],
+                         capture_output=True, text=True, check=True).stdout
+    assert "message 1234 " in out
+
+
+def test_cp_copies_exact_bytes(m, tmp_path):
+    src = os.path.join(m.path, sd.ALES_DIR, "transcript.txt")
+    dst = tmp_path / "copy.txt"
+    shutil.copy(src, dst)
+    assert dst.read_bytes() == read(src)
+    assert dst.stat().st_size == os.stat(src).st_size
+
+
+def test_mmap_reader_sees_the_content(m):
+    p = os.path.join(m.path, sd.LONG_DIR, "transcript.txt")
+    data = read(p)
+    with open(p, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        assert mm[:] == data
+
+
+def test_second_read_makes_no_request(mock, m):
+    p = os.path.join(m.path, sd.LONG_DIR, "transcript.txt")
+    first = read(p)
+    before = len(mock.log())
+    # a new open, and a file's bytes read through another path
+    assert read(p) == first
+    read(os.path.join(m.path, sd.LONG_DIR, "page-0005.txt"))
+    assert len(mock.log()) == before
+
+
+def test_concurrent_cold_readers_make_one_walk(mock, m):
+    p = os.path.join(m.path, sd.LONG_DIR, "transcript.txt")
+    os.listdir(m.path)
+    results = []
+
+    def reader():
+        results.append(read(p))
+
+    threads = [threading.Thread(target=reader) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 8 and len(set(results)) == 1
+    cursors = [e["cursor"] for e in conv_requests(mock)]
+    assert len(cursors) == 13 and len(set(cursors)) == 13
+
+
+def test_two_conversations_are_fetched_at_the_same_time(mock_factory, mount_factory):
+    mk = mock_factory(latency_ms=300)
+    mm = mount_factory(mk, "page_size=100", env=UTC)
+    os.listdir(mm.path)
+    mk.reset()
+    names = [sd.ALES_DIR, sd.HOSTILE_DIR, "person-01", "person-02"]
+    threads = [threading.Thread(target=read, args=(
+        os.path.join(mm.path, n, "transcript.txt"),)) for n in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert mk.stats()["max_active"] >= 2
+
+
+def test_tiny_cache_still_serves_every_read_and_refetches_one_page(
+        mock, mount_factory, data):
+    mm = mount_factory(mock, "page_size=100,cache_size=1K", env=UTC)
+    d = os.path.join(mm.path, sd.LONG_DIR)
+    conv = data.find(sd.LONG_ID)
+    want = "".join(expected.render(x) for x in expected.messages(conv))
+    assert read(os.path.join(d, "transcript.txt")).decode() == want
+    before = len(conv_requests(mock))
+    # page 7 was evicted: coming back costs exactly one request
+    assert read(os.path.join(d, "page-0007.txt")).decode() == \
+        expected.pages(conv, 100)[6]
+    assert len(conv_requests(mock)) - before == 1
+    stats = read(os.path.join(mm.path, ".stats")).decode()
+    assert "cache_budget: 1024" in stats
+
+
+def test_repeated_boundary_messages_are_dropped_by_entity_urn(
+        mock, mount_factory, data):
+    mock.set(inclusive_cursor=True)
+    mm = mount_factory(mock, "page_size=100", env=UTC)
+    conv = data.find(sd.LONG_ID)
+    want = "".join(expected.render(x) for x in expected.messages(conv))
+    got = read(os.path.join(mm.path, sd.LONG_DIR, "transcript.txt")).decode()
+    assert got == want
+
+
+def test_hostile_text_reaches_no_terminal_raw(m):
+    d = os.path.join(m.path, sd.HOSTILE_DIR)
+    raw = read(os.path.join(d, "transcript.txt"))
+    text = raw.decode("utf-8")  # valid UTF-8: invalid bytes were repaired
+    for ch in text:
+        o = ord(ch)
+        assert ch in "\n\t" or not (o < 0x20 or 0x7f <= o <= 0x9f), repr(ch)
+    assert "\\x1b[2J" in text and "\\x1b]0;pwned title\\x07" in text
+    assert "\ufffd" in text
+    assert "0123456789abcdef" * 4096 in text
+    assert os.stat(os.path.join(d, "transcript.txt")).st_size == len(raw)
+    # the sender's newline does not start a line of its own
+    assert not any(line.startswith("Name") for line in text.splitlines())
+
+
+def test_stats_reports_requests_credits_and_cache(mock, m):
+    read(os.path.join(m.path, sd.ALES_DIR, "transcript.txt"))
+    stats = dict(line.split(": ", 1) for line in
+                 read(os.path.join(m.path, ".stats")).decode().splitlines())
+    for key in ("requests", "requests_retried", "credits_spent", "cache_hits",
+                "cache_misses", "cache_bytes", "cache_budget",
+                "cache_evictions", "errors"):
+        assert key in stats
+    assert int(stats["requests"]) == len(mock.log())
+    assert int(stats["credits_spent"]) == mock.stats()["credits"]
+    assert int(stats["cache_budget"]) == 64 * 1024 * 1024
+
+
+def test_files_are_read_only_and_owned_by_the_user(m):
+    p = os.path.join(m.path, sd.ALES_DIR, "transcript.txt")
+    st = os.stat(p)
+    assert st.st_mode & 0o777 == 0o444 and st.st_uid == os.getuid()
+    assert os.stat(os.path.join(m.path, sd.ALES_DIR)).st_mode & 0o777 == 0o555
+    with pytest.raises(OSError):
+        open(p, "w")
+
+
+def test_conversation_option_adds_one_by_profile_url(mock, mount_factory):
+    mm = mount_factory(mock, "inbox_limit=0",
+                       "conversation=" + sd.LONG_URL, env=UTC)
+    assert sorted(os.listdir(mm.path)) == [".stats", sd.LONG_DIR]
+    assert len(read(os.path.join(mm.path, sd.LONG_DIR, "page-0001.txt"))) > 0
+
+
+def test_unmount_ends_the_process(mock, mount_factory):
+    mm = mount_factory(mock, env=UTC)
+    os.listdir(mm.path)
+    assert mm.unmount() == 0
+    assert mm.proc.poll() == 0

@@ -1,0 +1,496 @@
+/*
+ * tests/unit/test_api.c - the LinkupAPI client (SPEC section 6): parsing of
+ * conversation and inbox pages, error answers (HTTP and status "error"),
+ * hostile and malformed bodies, errno mapping; then the request path against
+ * a tiny in-process HTTP server (request body and headers, retries with
+ * Retry-After, no retry of 401, credit limit, connection reuse, body cap,
+ * timeout, cancellation).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "../../api/api.h"
+
+static int passed, failed;
+
+#define CHECK(cond)                                                        \
+	do {                                                               \
+		if (cond) {                                                \
+			passed++;                                          \
+		} else {                                                   \
+			failed++;                                          \
+			fprintf(stderr, "%s:%d: CHECK(%s) failed\n",       \
+				__FILE__, __LINE__, #cond);                \
+		}                                                          \
+	} while (0)
+
+#define CHECK_STR(got, want)                                               \
+	do {                                                               \
+		const char *g_ = (got), *w_ = (want);                      \
+		if (g_ && w_ && strcmp(g_, w_) == 0) {                     \
+			passed++;                                          \
+		} else {                                                   \
+			failed++;                                          \
+			fprintf(stderr, "%s:%d: got \"%s\", want \"%s\"\n", \
+				__FILE__, __LINE__, g_ ? g_ : "(null)",    \
+				w_ ? w_ : "(null)");                       \
+		}                                                          \
+	} while (0)
+
+/* The body in a buffer of exactly its length, so ASan catches a parser
+ * reading past it (bodies from the network are not NUL-terminated). */
+static char *exact(const char *s, size_t len)
+{
+	char *copy = malloc(len ? len : 1);
+
+	memcpy(copy, s, len);
+	return copy;
+}
+
+static int parse_conv(const char *body, struct api_page **page,
+		      struct api_error *err)
+{
+	size_t len = strlen(body);
+	char *copy = exact(body, len);
+	int rc = api_parse_conversation(copy, len, page, err);
+
+	free(copy);
+	return rc;
+}
+
+static int parse_inbox(const char *body, struct api_inbox_page **page,
+		       struct api_error *err)
+{
+	size_t len = strlen(body);
+	char *copy = exact(body, len);
+	int rc = api_parse_inbox(copy, len, page, err);
+
+	free(copy);
+	return rc;
+}
+
+static const char conv_page[] =
+	"{\"status\":\"success\",\"data\":{"
+	"\"conversation_id\":\"2-YWJj(x,y)==\","
+	"\"profile_url\":\"https://www.linkedin.com/in/al%C3%A9s-pr%C3%A9w-aa0262324/\","
+	"\"total_results\":4,\"total_other_member_message_count\":\"12\","
+	"\"unread_count\":0,\"last_seen_message\":\"urn:li:msg:3\","
+	"\"last_seen_at\":1745269538000,"
+	"\"messages\":["
+	"{\"text\":\"\xf0\x9f\x98\x83\",\"timestamp\":1745269425000,"
+	"\"sender\":\"Titouan Prioux\",\"message_type\":\"TEXT\","
+	"\"entity_urn\":\"urn:li:msg:4\"},"
+	"{\"text\":\"two\\nlines\",\"timestamp\":\"1745269300000\","
+	"\"sender_info\":{\"first_name\":\"Al\xc3\xa9s\",\"last_name\":\"Pr\xc3\xa9w\"},"
+	"\"entity_urn\":\"urn:li:msg:3\"},"
+	"{\"text\":\"\",\"timestamp\":1745268898000,\"sender\":\"Al\xc3\xa9s Pr\xc3\xa9w\","
+	"\"message_type\":\"SYSTEM\",\"entity_urn\":\"urn:li:msg:2\"},"
+	"42,\"junk\",null,"
+	"{\"timestamp\":-5,\"sender_info\":null}"
+	"],"
+	"\"pagination\":{\"count\":4,\"has_next_page\":true,"
+	"\"next_cursor\":1745268898000}}}";
+
+static void test_conversation_page(void)
+{
+	struct api_page *p = NULL;
+	struct api_error err;
+	cJSON *again;
+
+	CHECK(parse_conv(conv_page, &p, &err) == 0);
+	if (!p)
+		return;
+	CHECK(err.kind == API_OK);
+	CHECK_STR(p->conversation_id, "2-YWJj(x,y)==");
+	CHECK_STR(p->profile_url,
+		  "https://www.linkedin.com/in/al%C3%A9s-pr%C3%A9w-aa0262324/");
+	CHECK(p->total_other_member_message_count == 12);
+	CHECK(p->unread_count == 0);
+	CHECK_STR(p->last_seen_message, "urn:li:msg:3");
+	CHECK(p->last_seen_at == 1745269538000LL);
+	CHECK(p->n_messages == 4); /* 42, "junk" and null are skipped */
+	CHECK_STR(p->messages[0].text, "\xf0\x9f\x98\x83");
+	CHECK(p->messages[0].timestamp_ms == 1745269425000LL);
+	CHECK_STR(p->messages[0].sender, "Titouan Prioux");
+	CHECK_STR(p->messages[0].message_type, "TEXT");
+	CHECK_STR(p->messages[0].entity_urn, "urn:li:msg:4");
+	CHECK_STR(p->messages[1].text, "two\nlines");
+	CHECK(p->messages[1].timestamp_ms == 1745269300000LL);
+	CHECK_STR(p->messages[1].sender, "Al\xc3\xa9s Pr\xc3\xa9w");
+	CHECK_STR(p->messages[1].message_type, "TEXT");
+	CHECK_STR(p->messages[2].text, "");
+	CHECK_STR(p->messages[2].message_type, "SYSTEM");
+	CHECK_STR(p->messages[3].text, "");
+	CHECK(p->messages[3].timestamp_ms == 0);
+	CHECK_STR(p->messages[3].sender, "unknown");
+	CHECK_STR(p->messages[3].entity_urn, "");
+	CHECK(p->has_next_page);
+	CHECK_STR(p->next_cursor, "1745268898000");
+	CHECK(p->data_json && p->data_json[strlen(p->data_json) - 1] == '\n');
+	again = p->data_json ? cJSON_Parse(p->data_json) : NULL;
+	CHECK(cJSON_IsArray(cJSON_GetObjectItem(again, "messages")));
+	CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(again, "messages")) == 7);
+	CHECK(cJSON_GetObjectItem(again, "status") == NULL); /* data only */
+	cJSON_Delete(again);
+	api_page_free(p);
+}
+
+static void test_conversation_variants(void)
+{
+	struct api_page *p = NULL;
+	struct api_error err;
+
+	/* string cursor, has_next_page missing, absent metadata */
+	CHECK(parse_conv("{\"status\":\"success\",\"data\":{\"messages\":[],"
+			 "\"pagination\":{\"next_cursor\":\"1700000000000\"}}}",
+			 &p, &err) == 0);
+	if (p) {
+		CHECK(!p->has_next_page);
+		CHECK_STR(p->next_cursor, "1700000000000");
+		CHECK_STR(p->conversation_id, "");
+		CHECK(p->profile_url == NULL);
+		CHECK(p->total_other_member_message_count == -1);
+		CHECK(p->unread_count == -1);
+		CHECK(p->last_seen_message == NULL);
+		CHECK(p->n_messages == 0);
+		CHECK_STR(p->data_json, "{\n\t\"messages\":\t[],\n\t\"pagination\":\t{\n"
+			  "\t\t\"next_cursor\":\t\"1700000000000\"\n\t}\n}\n");
+	}
+	api_page_free(p);
+
+	/* no pagination at all; numbers as strings; hostile numbers */
+	CHECK(parse_conv("{\"data\":{\"conversation_id\":123,\"unread_count\":\"x\","
+			 "\"last_seen_at\":\"0x10\",\"messages\":["
+			 "{\"timestamp\":\"nan\"},{\"timestamp\":1e999},"
+			 "{\"timestamp\":\"1e400\"},{\"timestamp\":9e300},"
+			 "{\"timestamp\":\" 17 \",\"sender_info\":{\"last_name\":\"Solo\"}}]}}",
+			 &p, &err) == 0);
+	if (p) {
+		CHECK_STR(p->conversation_id, "123");
+		CHECK(p->unread_count == -1);
+		CHECK(p->last_seen_at == 0);
+		CHECK(!p->has_next_page && p->next_cursor == NULL);
+		CHECK(p->n_messages == 5);
+		CHECK(p->n_messages == 5 && p->messages[0].timestamp_ms == 0 &&
+		      p->messages[1].timestamp_ms == 0 &&
+		      p->messages[2].timestamp_ms == 0 &&
+		      p->messages[3].timestamp_ms == 0 &&
+		      p->messages[4].timestamp_ms == 17);
+		CHECK(p->n_messages == 5 &&
+		      strcmp(p->messages[4].sender, "Solo") == 0);
+	}
+	api_page_free(p);
+
+	/* has_next_page as a string; empty cursor means none */
+	CHECK(parse_conv("{\"data\":{\"messages\":[],\"pagination\":"
+			 "{\"has_next_page\":\"true\",\"next_cursor\":\"\"}}}",
+			 &p, &err) == 0);
+	CHECK(p && p->has_next_page && p->next_cursor == NULL);
+	api_page_free(p);
+}
+
+/* Invalid UTF-8 reaches callers as sent, but page JSON is repaired. */
+static void test_invalid_utf8(void)
+{
+	struct api_page *p = NULL;
+	struct api_error err;
+	cJSON *again;
+
+	CHECK(parse_conv("{\"data\":{\"messages\":[{\"text\":\"a\xff" "b\xc3\"}]}}",
+			 &p, &err) == 0);
+	if (!p)
+		return;
+	CHECK_STR(p->messages[0].text, "a\xff" "b\xc3");
+	CHECK(strstr(p->data_json, "a\xef\xbf\xbd" "b\xef\xbf\xbd\"") != NULL);
+	CHECK(strchr(p->data_json, '\xff') == NULL);
+	again = cJSON_Parse(p->data_json);
+	CHECK(again != NULL);
+	cJSON_Delete(again);
+	api_page_free(p);
+}
+
+static void check_parse_error(const char *body, size_t len,
+			      enum api_err_kind kind, const char *message,
+			      int line)
+{
+	struct api_page *p = (struct api_page *)&p; /* must be reset to NULL */
+	struct api_error err;
+	char *copy = exact(body, len);
+	int rc = api_parse_conversation(copy, len, &p, &err);
+
+	free(copy);
+	if (rc < 0 && p == NULL && err.kind == kind && rc == api_error_errno(&err) &&
+	    (!message || strcmp(err.message, message) == 0)) {
+		passed++;
+		return;
+	}
+	failed++;
+	fprintf(stderr, "%s:%d: rc %d kind %d \"%s\", want kind %d \"%s\"\n",
+		__FILE__, line, rc, err.kind, err.message, kind,
+		message ? message : "");
+	api_page_free(p == (struct api_page *)&p ? NULL : p);
+}
+
+#define BAD(body, kind, msg) \
+	check_parse_error((body), strlen(body), (kind), (msg), __LINE__)
+
+static void test_wrong_shapes(void)
+{
+	BAD("", API_ERR_PARSE, "response is empty");
+	BAD("not json", API_ERR_PARSE, "response is not JSON");
+	BAD("  <html><title>502</title></html>", API_ERR_PARSE,
+	    "response is HTML, not JSON");
+	BAD("[1,2]", API_ERR_PARSE, "response is not a JSON object");
+	BAD("\"success\"", API_ERR_PARSE, "response is not a JSON object");
+	BAD("{\"status\":\"success\"}", API_ERR_PARSE, "response has no data object");
+	BAD("{\"data\":null}", API_ERR_PARSE, "response has no data object");
+	BAD("{\"data\":[]}", API_ERR_PARSE, "response has no data object");
+	BAD("{\"data\":\"x\"}", API_ERR_PARSE, "response has no data object");
+	BAD("{\"data\":{}}", API_ERR_PARSE, "response has no data.messages array");
+	BAD("{\"data\":{\"messages\":null}}", API_ERR_PARSE,
+	    "response has no data.messages array");
+	BAD("{\"data\":{\"messages\":{\"0\":{}}}}", API_ERR_PARSE,
+	    "response has no data.messages array");
+	BAD("{\"data\":{\"messages\":\"[]\"}}", API_ERR_PARSE,
+	    "response has no data.messages array");
+	BAD("{\"data\":{\"messages\":[{\"text\":\"cut", API_ERR_PARSE,
+	    "response is not JSON");
+	/* an embedded NUL ends the JSON text early */
+	check_parse_error("{\"data\":\0{}}", 12, API_ERR_PARSE, NULL, __LINE__);
+}
+
+/* Every proper prefix of a good page fails cleanly. */
+static void test_truncations(void)
+{
+	size_t len = strlen(conv_page), i;
+	int bad = 0;
+
+	for (i = 0; i < len; i++) {
+		struct api_page *p = NULL;
+		struct api_error err;
+		char *copy = exact(conv_page, i);
+
+		if (api_parse_conversation(copy, i, &p, &err) == 0 || p ||
+		    err.kind != API_ERR_PARSE)
+			bad++;
+		api_page_free(p);
+		free(copy);
+	}
+	CHECK(bad == 0);
+}
+
+/* Limits: absurd counts and nesting fail without a crash. */
+static void test_limits(void)
+{
+	size_t n = 100001, i, len;
+	char *body = malloc(32 + 3 * n), *o = body;
+	struct api_page *p = NULL;
+	struct api_error err;
+
+	o += sprintf(o, "{\"data\":{\"messages\":[");
+	for (i = 0; i < n; i++)
+		o += sprintf(o, "%s{}", i ? "," : "");
+	o += sprintf(o, "]}}");
+	len = (size_t)(o - body);
+	CHECK(api_parse_conversation(body, len, &p, &err) == -EIO && !p);
+	CHECK_STR(err.message, "response has more than 100000 messages");
+	/* 100000 exactly is accepted */
+	memcpy(body + len - 6, "]}}", 3);
+	CHECK(api_parse_conversation(body, len - 3, &p, &err) == 0);
+	CHECK(p && p->n_messages == 100000);
+	api_page_free(p);
+	free(body);
+
+	body = malloc(5000);
+	memset(body, '[', 5000);
+	CHECK(api_parse_conversation(body, 5000, &p, &err) == -EIO && !p);
+	CHECK(err.kind == API_ERR_PARSE);
+	CHECK(api_parse_conversation(body, API_MAX_BODY + 1u, &p, &err) == -EIO);
+	CHECK_STR(err.message, "response larger than 16 MiB");
+	free(body);
+}
+
+static void test_inbox(void)
+{
+	struct api_inbox_page *p = NULL;
+	struct api_error err;
+
+	CHECK(parse_inbox("{\"status\":\"success\",\"data\":{\"total_results\":4,"
+			  "\"conversations\":["
+			  "{\"conversation_id\":\"urn:li:c:1\",\"participant\":"
+			  "{\"name\":\"Al\xc3\xa9s Pr\xc3\xa9w\",\"headline\":\"CTO\","
+			  "\"profile_url\":\"https://www.linkedin.com/in/ales/\"},"
+			  "\"last_message\":{\"text\":\"hi\",\"time\":\"1745269425000\","
+			  "\"sender\":\"Al\xc3\xa9s\"},\"unread\":true,\"type\":\"x\"},"
+			  "{\"participant\":{\"name\":\"no id\"}},"
+			  "7,"
+			  "{\"conversation_id\":\"urn:li:c:2\",\"participant\":null,"
+			  "\"last_message\":[],\"unread\":\"3\"},"
+			  "{\"conversation_id\":\"urn:li:c:3\",\"participant\":"
+			  "{\"first_name\":\"Ann\",\"last_name\":\"Lee\"},"
+			  "\"last_message\":{\"time\":1700000000000},\"unread\":false}"
+			  "],\"next_cursor\":\"opaque==\"}}", &p, &err) == 0);
+	if (!p)
+		return;
+	CHECK(p->n_entries == 3);
+	CHECK_STR(p->next_cursor, "opaque==");
+	CHECK_STR(p->entries[0].conversation_id, "urn:li:c:1");
+	CHECK_STR(p->entries[0].name, "Al\xc3\xa9s Pr\xc3\xa9w");
+	CHECK_STR(p->entries[0].headline, "CTO");
+	CHECK_STR(p->entries[0].profile_url, "https://www.linkedin.com/in/ales/");
+	CHECK_STR(p->entries[0].last_text, "hi");
+	CHECK_STR(p->entries[0].last_sender, "Al\xc3\xa9s");
+	CHECK(p->entries[0].last_time_ms == 1745269425000LL);
+	CHECK(p->entries[0].unread == 1);
+	CHECK_STR(p->entries[1].conversation_id, "urn:li:c:2");
+	CHECK(p->entries[1].name == NULL && p->entries[1].headline == NULL &&
+	      p->entries[1].profile_url == NULL && p->entries[1].last_text == NULL &&
+	      p->entries[1].last_sender == NULL);
+	CHECK(p->entries[1].last_time_ms == 0);
+	CHECK(p->entries[1].unread == 3);
+	CHECK_STR(p->entries[2].name, "Ann Lee");
+	CHECK(p->entries[2].last_time_ms == 1700000000000LL);
+	CHECK(p->entries[2].unread == 0);
+	api_inbox_page_free(p);
+
+	CHECK(parse_inbox("{\"data\":{\"conversations\":[],\"next_cursor\":null}}",
+			  &p, &err) == 0);
+	CHECK(p && p->n_entries == 0 && p->next_cursor == NULL);
+	api_inbox_page_free(p);
+	p = NULL;
+	CHECK(parse_inbox("{\"data\":{\"conversations\":{}}}", &p, &err) == -EIO);
+	CHECK(!p && err.kind == API_ERR_PARSE);
+	CHECK_STR(err.message, "response has no data.conversations array");
+	CHECK(parse_inbox("{\"data\":null}", &p, &err) == -EIO && !p);
+}
+
+static void check_error(const char *body, long status, enum api_err_kind kind,
+			const char *message, int line)
+{
+	struct api_error err;
+	int rc = api_parse_error(body, body ? strlen(body) : 0, status, &err);
+
+	if (rc == api_error_errno(&err) && rc < 0 && err.kind == kind &&
+	    err.http_status == status && strcmp(err.message, message) == 0) {
+		passed++;
+		return;
+	}
+	failed++;
+	fprintf(stderr, "%s:%d: rc %d kind %d status %ld \"%s\", want kind %d \"%s\"\n",
+		__FILE__, line, rc, err.kind, err.http_status, err.message, kind,
+		message);
+}
+
+#define ERR(body, status, kind, msg) \
+	check_error((body), (status), (kind), (msg), __LINE__)
+
+static void test_error_answers(void)
+{
+	ERR("{\"message\":\"Invalid API key\"}", 401, API_ERR_AUTH,
+	    "API answered 401 (Invalid API key); check LINKUP_API_KEY");
+	ERR("{\"detail\":\"Session expired\"}", 401, API_ERR_AUTH,
+	    "API answered 401 (Session expired); check LINKUP_LOGIN_TOKEN");
+	ERR("{\"status\":\"error\",\"message\":\"LinkedIn session expired\"}", 403,
+	    API_ERR_AUTH,
+	    "API answered 403 (LinkedIn session expired); check LINKUP_LOGIN_TOKEN");
+	ERR("", 403, API_ERR_AUTH, "API answered 403 (forbidden); check LINKUP_LOGIN_TOKEN");
+	ERR("{\"error\":\"Insufficient credits\"}", 401, API_ERR_AUTH,
+	    "API answered 401 (Insufficient credits); check the credits of the "
+	    "LinkupAPI account");
+	ERR("<html><body>Too Many</body></html>", 429, API_ERR_HTTP,
+	    "API answered 429 (rate limited)");
+	ERR("<html>bad gateway</html>", 502, API_ERR_HTTP, "API answered 502 (bad gateway)");
+	ERR(NULL, 500, API_ERR_HTTP, "API answered 500 (internal server error)");
+	ERR("{\"error\":{\"code\":7,\"message\":\"total_results must be > 0\"}}", 400,
+	    API_ERR_HTTP, "API answered 400 (total_results must be > 0)");
+	ERR("{\"errors\":[1]}", 418, API_ERR_HTTP, "API answered 418 (error)");
+	ERR("{\"status\":\"error\",\"data\":\"Conversation not found\"}", 200,
+	    API_ERR_HTTP, "API reported an error (Conversation not found)");
+	ERR("{\"status\":\"error\",\"data\":{\"message\":\"Invalid login_token\"}}", 200,
+	    API_ERR_AUTH, "API reported an error (Invalid login_token); check LINKUP_LOGIN_TOKEN");
+	ERR("{\"status\":\"error\"}", 200, API_ERR_HTTP,
+	    "API reported an error (no details given)");
+	/* hostile text: escapes, newlines, non-ASCII, length */
+	ERR("{\"message\":\"\\u001b[31mred\\nFAKE: line \xc3\xa9\xc3\xa9!\"}", 400,
+	    API_ERR_HTTP, "API answered 400 ([31mred FAKE: line ?!)");
+}
+
+static void test_status_error_in_page(void)
+{
+	struct api_page *p = NULL;
+	struct api_inbox_page *ip = NULL;
+	struct api_error err;
+	char big[600];
+
+	CHECK(parse_conv("{\"status\":\"error\",\"message\":\"Invalid API key\"}",
+			 &p, &err) == -EACCES && !p);
+	CHECK(err.kind == API_ERR_AUTH && err.http_status == 200);
+	CHECK_STR(err.message, "API reported an error (Invalid API key); check LINKUP_API_KEY");
+	CHECK(parse_inbox("{\"status\":\"error\",\"error\":\"Something broke\","
+			  "\"data\":{\"conversations\":[]}}", &ip, &err) == -EIO && !ip);
+	CHECK(err.kind == API_ERR_HTTP);
+	CHECK_STR(err.message, "API reported an error (Something broke)");
+
+	memset(big, 'x', sizeof(big));
+	memcpy(big, "{\"message\":\"", 12);
+	memcpy(big + sizeof(big) - 3, "\"}", 3);
+	CHECK(api_parse_error(big, strlen(big), 500, &err) == -EIO);
+	CHECK(strlen(err.message) < sizeof(err.message) &&
+	      strstr(err.message, "xxx...)") != NULL &&
+	      strncmp(err.message, "API answered 500 (xxx", 21) == 0);
+}
+
+static void test_errno_mapping(void)
+{
+	struct api_error err = { 0 };
+	static const struct {
+		enum api_err_kind kind;
+		int want;
+	} map[] = {
+		{ API_OK, 0 }, { API_ERR_TRANSPORT, -EIO },
+		{ API_ERR_TIMEOUT, -ETIMEDOUT }, { API_ERR_HTTP, -EIO },
+		{ API_ERR_AUTH, -EACCES }, { API_ERR_PARSE, -EIO },
+		{ API_ERR_CHAIN, -EIO }, { API_ERR_BUDGET, -EDQUOT },
+		{ API_ERR_CANCELLED, -EINTR },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		err.kind = map[i].kind;
+		CHECK(api_error_errno(&err) == map[i].want);
+	}
+}
+
+#include "test_api_http.inc"
+
+int main(void)
+{
+	if (api_global_init() != 0) {
+		fprintf(stderr, "api_global_init failed\n");
+		return 1;
+	}
+	test_conversation_page();
+	test_conversation_variants();
+	test_invalid_utf8();
+	test_wrong_shapes();
+	test_truncations();
+	test_limits();
+	test_inbox();
+	test_error_answers();
+	test_status_error_in_page();
+	test_errno_mapping();
+	test_http();
+	api_global_cleanup();
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
