@@ -40,6 +40,7 @@ struct attempt {
 	long status;
 	CURLcode rc;
 	double elapsed;
+	long os_errno; /* of a failed connect, e.g. ECONNREFUSED */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -185,6 +186,7 @@ static void perform_once(struct api *api, const char *url, const char *req,
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
 	curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &conns);
 	curl_easy_getinfo(h, CURLINFO_TOTAL_TIME, &a->elapsed);
+	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &a->os_errno);
 	if (conns > 0)
 		atomic_fetch_add(&api->connections, (uint64_t)conns);
 	pool_give(api, h);
@@ -247,10 +249,11 @@ static bool transport_error(struct api *api, const struct attempt *a,
 		api_set_error(err, k, "cannot resolve host (%s)", api->where);
 		return true;
 	case CURLE_COULDNT_CONNECT:
-		if (strstr(why, "refused"))
+		if (a->os_errno == ECONNREFUSED)
 			api_set_error(err, k, "connection refused (%s)", api->where);
 		else
-			api_set_error(err, k, "cannot connect to %s: %s", api->where, why);
+			api_set_error(err, k, "cannot connect to %s (%s)", api->where,
+				      a->os_errno ? strerror((int)a->os_errno) : why);
 		return true;
 	case CURLE_GOT_NOTHING:
 		api_set_error(err, k, "%s closed the connection without answering",

@@ -287,7 +287,9 @@ def check_fuse_available():
 
 
 def scrubbed_env(overrides=None, config_home=None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINKUP_")}
+    # No LINKUP_* of the caller's, and no proxy: the mock is on loopback.
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("LINKUP_") and not k.lower().endswith("_proxy")}
     if config_home is not None:
         env["XDG_CONFIG_HOME"] = str(config_home)
     for k, v in (overrides or {}).items():

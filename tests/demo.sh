@@ -46,7 +46,7 @@ linkupfs demo mounted at $mnt (mock API on 127.0.0.1:$port, ${LATENCY_MS:-100} m
 Try:
   ls -lt $mnt                                  conversations, most recent first
   ls $mnt/long-talker-42                       its pages (walks the cursor chain)
-  grep -r "coffee" $mnt                        search every message
+  grep -r "café" $mnt                          search every message
   tail $mnt/long-talker-42/transcript.txt      the newest messages
   vim $mnt/alés-préw-aa0262324/transcript.txt
   jq '.messages[0]' $mnt/long-talker-42/page-0001.json
