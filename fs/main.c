@@ -137,14 +137,40 @@ out_new:
 	return r;
 }
 
+/*
+ * mount(8) and fstab run "linkupfs SOURCE MOUNTPOINT -o ...": SOURCE means
+ * nothing to us (the account comes from the credentials), so with two
+ * plain arguments the first is dropped. Returns the new argc.
+ */
+static int drop_mount_source(int argc, char *argv[])
+{
+	int plain[3], n = 0;
+
+	for (int i = 1; i < argc && n < 3; i++) {
+		if (strcmp(argv[i], "-o") == 0) {
+			i++; /* its value */
+			continue;
+		}
+		if (argv[i][0] != '-')
+			plain[n++] = i;
+	}
+	if (n != 2)
+		return argc;
+	memmove(&argv[plain[0]], &argv[plain[0] + 1],
+		(size_t)(argc - plain[0]) * sizeof(*argv)); /* with the NULL */
+	return argc - 1;
+}
+
 int main(int argc, char *argv[])
 {
-	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fuse_args args;
 	struct fuse_cmdline_opts co = {0};
 	struct options o;
 	struct lfs fs = {0};
 	int r = 1;
 
+	argc = drop_mount_source(argc, argv);
+	args = (struct fuse_args)FUSE_ARGS_INIT(argc, argv);
 	if (fuse_parse_cmdline(&args, &co) != 0)
 		goto out_args;
 	if (co.show_help) {
