@@ -319,6 +319,7 @@ struct api *api_new(const struct api_config *cfg)
 			   cfg->max_retries > API_MAX_RETRIES ? API_MAX_RETRIES :
 			   cfg->max_retries;
 	api->credit_limit = cfg->credit_limit > 0 ? cfg->credit_limit : 0;
+	api->interrupted = cfg->interrupted;
 	if (!api->url_conversation || !api->url_inbox || !api->where ||
 	    !api->api_key || !api->login_token || !api->headers ||
 	    (cfg->country && !api->country)) {

@@ -55,6 +55,10 @@ struct api_config {
 	long timeout_s;          /* whole request, connection included; > 0 */
 	int max_retries;         /* retries of 429/5xx/transport, e.g. 4 */
 	long credit_limit;       /* 0: none; else refuse requests once spent >= limit */
+	/* NULL, or asked (in the calling thread) during a transfer and its
+	 * backoff: true makes the call fail with API_ERR_CANCELLED at once.
+	 * linkupfs passes "the kernel interrupted this request" (Ctrl-C). */
+	bool (*interrupted)(void);
 };
 
 struct api_stats {

@@ -21,6 +21,8 @@
 /* Backoff between tries: 250 ms, doubling, at most 8 s. */
 #define API_BACKOFF_FIRST_MS 250L
 #define API_BACKOFF_MAX_MS 8000L
+/* How often a backoff sleep looks at api_config.interrupted. */
+#define API_INTERRUPT_SLICE_MS 200L
 /* A server's Retry-After is honoured up to this many seconds. */
 #define API_RETRY_AFTER_MAX_S 30L
 /* Connecting takes at most this long (or the whole timeout if shorter). */
@@ -105,13 +107,20 @@ static size_t header_cb(char *line, size_t size, size_t nitems, void *userdata)
 	return n;
 }
 
+/* Cancelled for everyone, or interrupted for this thread's caller. */
+static bool api_should_stop(struct api *api)
+{
+	return atomic_load(&api->cancelled) ||
+	       (api->interrupted && api->interrupted());
+}
+
 static int xferinfo_cb(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
 		       curl_off_t ultotal, curl_off_t ulnow)
 {
 	struct api *api = userdata;
 
 	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-	return atomic_load(&api->cancelled) ? 1 : 0;
+	return api_should_stop(api) ? 1 : 0;
 }
 
 static CURL *pool_take(struct api *api)
@@ -297,6 +306,28 @@ static enum verdict judge(struct api *api, const struct attempt *a,
 	return retryable_status(a->status) ? TRY_AGAIN : TRY_FAIL;
 }
 
+/* Wait on cancel_cond until `until`, or one slice (an interrupt is polled,
+ * not signalled); true once `until` has passed. Caller holds cancel_lock. */
+static bool slice_wait(struct api *api, const struct timespec *until)
+{
+	struct timespec now, next;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	next = now;
+	next.tv_nsec += API_INTERRUPT_SLICE_MS * 1000000L;
+	if (next.tv_nsec >= 1000000000L) {
+		next.tv_sec++;
+		next.tv_nsec -= 1000000000L;
+	}
+	if (next.tv_sec > until->tv_sec ||
+	    (next.tv_sec == until->tv_sec && next.tv_nsec >= until->tv_nsec))
+		return pthread_cond_timedwait(&api->cancel_cond,
+					      &api->cancel_lock,
+					      until) == ETIMEDOUT;
+	pthread_cond_timedwait(&api->cancel_cond, &api->cancel_lock, &next);
+	return false;
+}
+
 /* Wait before try number `done` + 1; false when cancelled meanwhile. */
 static bool backoff_sleep(struct api *api, int done, long retry_after)
 {
@@ -318,18 +349,16 @@ static bool backoff_sleep(struct api *api, int done, long retry_after)
 		until.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&api->cancel_lock);
-	while (!atomic_load(&api->cancelled) &&
-	       pthread_cond_timedwait(&api->cancel_cond, &api->cancel_lock,
-				      &until) != ETIMEDOUT)
-		; /* woken early: by api_cancel, or spuriously */
+	while (!api_should_stop(api) && !slice_wait(api, &until))
+		; /* woken early: by api_cancel, a slice, or spuriously */
 	pthread_mutex_unlock(&api->cancel_lock);
-	return !atomic_load(&api->cancelled);
+	return !api_should_stop(api);
 }
 
 /* Refuse to send when cancelled or over budget. */
 static int may_send(struct api *api, struct api_error *err)
 {
-	if (atomic_load(&api->cancelled)) {
+	if (api_should_stop(api)) {
 		api_set_error(err, API_ERR_CANCELLED, "request cancelled");
 		return api_error_errno(err);
 	}

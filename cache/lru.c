@@ -302,8 +302,9 @@ static int wait_fill(struct lru *lru, struct lru_ref *e)
 	return e->state == LRU_READY ? 0 : e->err;
 }
 
-int lru_get(struct lru *lru, const char *key, lru_fill_fn fill, void *arg,
-	    struct lru_ref **ref)
+/* One lookup; *waited says whether an error came from another's fill. */
+static int get_once(struct lru *lru, const char *key, lru_fill_fn fill,
+		    void *arg, struct lru_ref **ref, bool *waited)
 {
 	uint32_t hash = key_hash(key);
 	struct lru_ref *drop = NULL;	/* a failed fill's entry we waited on */
@@ -326,6 +327,7 @@ int lru_get(struct lru *lru, const char *key, lru_fill_fn fill, void *arg,
 		err = wait_fill(lru, e);
 		if (err)
 			drop = e;
+		*waited = true;
 		goto out;
 	}
 	if (!fill) {
@@ -351,6 +353,21 @@ out:
 	if (!err)
 		*ref = e;
 	return err;
+}
+
+int lru_get(struct lru *lru, const char *key, lru_fill_fn fill, void *arg,
+	    struct lru_ref **ref)
+{
+	bool waited;
+	int r;
+
+	/* -EINTR belongs to the filler whose caller was interrupted: those
+	 * who only waited for it try again, and one of them fills. */
+	do {
+		waited = false;
+		r = get_once(lru, key, fill, arg, ref, &waited);
+	} while (r == -EINTR && waited);
+	return r;
 }
 
 void *lru_value(const struct lru_ref *ref)

@@ -9,7 +9,8 @@
  * Single flight: when several threads lru_get the same missing key, one of
  * them runs the fill function (without holding the cache lock) and the others
  * wait for its result. A failed fill is not cached: the waiters get the same
- * error, and the next lru_get tries again.
+ * error, and the next lru_get tries again. Except -EINTR: it means the
+ * filler's own caller was interrupted, so the waiters try again themselves.
  *
  * Budget: least recently used entries are evicted until the cost in the table
  * is at most the budget (an evicted entry still held by a reader leaves the

@@ -4,7 +4,11 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fuse_lowlevel.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +58,13 @@ static int check_mountpoint(const char *mp)
 	return r;
 }
 
+/* The kernel interrupted the request this thread serves (the reader got
+ * Ctrl-C): its network call stops at once, not at the timeout. */
+static bool request_interrupted(void)
+{
+	return fuse_get_context() && fuse_interrupted();
+}
+
 static int setup(struct lfs *fs, struct options *o)
 {
 	struct api_config cfg = {
@@ -64,6 +75,7 @@ static int setup(struct lfs *fs, struct options *o)
 		.timeout_s = o->timeout,
 		.max_retries = API_RETRIES,
 		.credit_limit = o->credit_limit,
+		.interrupted = request_interrupted,
 	};
 	struct conv_env env;
 
@@ -111,10 +123,85 @@ static int run_loop(struct fuse *f, const struct fuse_cmdline_opts *co)
 	return r;
 }
 
+/*
+ * Prompt shutdown. libfuse ends its loop on SIGINT/SIGTERM/SIGHUP or when
+ * the kernel drops the connection (fusermount3 -u), but then waits for the
+ * requests being served, which may sit in a network call for `timeout`
+ * seconds. A watcher thread cancels those calls at once: it wakes on a byte
+ * from our signal handler or on POLLERR of the session's fd (the kernel's
+ * sign of an unmount). The file-scope state is what a signal handler needs.
+ */
+static struct fuse_session *signal_session;
+static int shutdown_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	char byte = (char)sig;
+
+	if (signal_session)
+		fuse_session_exit(signal_session);
+	if (write(shutdown_pipe[1], &byte, 1) < 0) {
+		/* nothing to do: the watcher is awake already */
+	}
+	errno = saved;
+}
+
+struct watcher {
+	pthread_t thread;
+	struct api *api;
+	int fuse_fd;
+};
+
+static void *watch_shutdown(void *arg)
+{
+	struct watcher *w = arg;
+	struct pollfd fds[2] = {
+		{.fd = shutdown_pipe[0], .events = POLLIN},
+		{.fd = w->fuse_fd, .events = 0}, /* only POLLERR/POLLHUP */
+	};
+
+	while (poll(fds, 2, -1) < 0 && errno == EINTR)
+		;
+	api_cancel(w->api);
+	return NULL;
+}
+
+static int install_signals(struct fuse_session *se)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+
+	if (pipe2(shutdown_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+		return -1;
+	signal_session = se;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], &sa, NULL) != 0)
+			return -1;
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static void stop_watcher(struct watcher *w)
+{
+	char byte = 0;
+
+	if (write(shutdown_pipe[1], &byte, 1) < 0) {
+		/* the pipe is full: the watcher is awake already */
+	}
+	pthread_join(w->thread, NULL);
+	signal_session = NULL;
+	close(shutdown_pipe[0]);
+	close(shutdown_pipe[1]);
+}
+
 /* Mount, serve until unmounted or signalled, unmount. */
 static int serve(struct fuse_args *args, struct fuse_cmdline_opts *co,
 		 struct lfs *fs)
 {
+	struct fuse_session *se;
+	struct watcher w = {0};
 	struct fuse *f;
 	int r = 1;
 
@@ -126,10 +213,16 @@ static int serve(struct fuse_args *args, struct fuse_cmdline_opts *co,
 	if (fuse_daemonize(co->foreground) != 0)
 		goto out_mount;
 	log_use_syslog(!co->foreground);
-	if (fuse_set_signal_handlers(fuse_get_session(f)) != 0)
+	se = fuse_get_session(f);
+	w.api = fs->api;
+	w.fuse_fd = fuse_session_fd(se);
+	if (install_signals(se) != 0 ||
+	    pthread_create(&w.thread, NULL, watch_shutdown, &w) != 0) {
+		log_error("cannot set up signal handling: %s", strerror(errno));
 		goto out_mount;
+	}
 	r = run_loop(f, co) ? 1 : 0;
-	fuse_remove_signal_handlers(fuse_get_session(f));
+	stop_watcher(&w);
 out_mount:
 	fuse_unmount(f);
 out_new:

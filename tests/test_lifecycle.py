@@ -1,0 +1,69 @@
+"""Unmount and signals with requests in flight: linkupfs exits promptly and
+cleanly (no wait for the request timeout, nothing left mounted)."""
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+import sample_data as sd
+from conftest import is_mounted, wait_for
+
+# The request timeout is 30 s here: exiting well before it shows that the
+# request in flight was cancelled, not waited for.
+PROMPT = 5.0
+
+
+def start_hung_reader(mock, mm):
+    os.listdir(mm.path)
+    mock.fault("hang", count=-1, path="conversation", seconds=120)
+    cat = subprocess.Popen(["cat", os.path.join(mm.path, sd.ALES_DIR,
+                                                "transcript.txt")],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_for(lambda: mock.stats()["active"] >= 1)
+    return cat
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+def test_signal_with_a_request_in_flight_exits_promptly(mock, mount_factory,
+                                                        sig):
+    mm = mount_factory(mock, "timeout=30")
+    cat = start_hung_reader(mock, mm)
+    t0 = time.monotonic()
+    os.kill(mm.pid, getattr(signal, sig))
+    rc = mm.proc.wait(timeout=PROMPT + 5)
+    assert time.monotonic() - t0 < PROMPT
+    assert rc == 0
+    assert not is_mounted(mm.path)
+    out, err = cat.communicate(timeout=PROMPT)
+    assert cat.returncode != 0 and out == b""  # failed, not half a file
+    mock.clear_faults()
+
+
+def test_fusermount_after_ctrl_c_of_a_hung_reader_exits_promptly(
+        mock, mount_factory):
+    # While a reader is inside the mount, umount says "busy" (as for any
+    # filesystem); once the user interrupts it, the unmount must not wait
+    # for the request the daemon still has in flight.
+    mm = mount_factory(mock, "timeout=30")
+    cat = start_hung_reader(mock, mm)
+    cat.send_signal(signal.SIGINT)
+    cat.wait(timeout=PROMPT)
+    assert mock.stats()["active"] >= 1  # still in flight in the daemon
+    t0 = time.monotonic()
+    rc = subprocess.run(["fusermount3", "-u", mm.path]).returncode
+    assert rc == 0
+    assert mm.proc.wait(timeout=PROMPT + 5) == 0
+    assert time.monotonic() - t0 < PROMPT
+    assert not is_mounted(mm.path)
+    mock.clear_faults()
+
+
+def test_unmount_when_idle_is_immediate(mock, mount_factory):
+    mm = mount_factory(mock)
+    os.listdir(mm.path)
+    t0 = time.monotonic()
+    assert mm.unmount() == 0
+    assert time.monotonic() - t0 < 2
