@@ -7,7 +7,11 @@
 #   make test SANITIZE=1       the same under AddressSanitizer + UBSan
 #   make test SANITIZE=thread  the same under ThreadSanitizer
 #   make demo / make undemo    mount the bundled mock API at ./demo
+#   make fuzz / make fuzz-ci   libFuzzer harnesses for FUZZ_TIME s each (300 / 60)
+#   make bench        the benchmark suite (bench/run.py; BENCH_SCALE, REPEAT,
+#                     LATENCY, SLOW_LATENCY, SLOW_REPEAT), see BENCHMARKS.md
 #   make deps         install the Debian packages needed (apt-get)
+#   make install / make uninstall   PREFIX (/usr/local) and DESTDIR honoured
 
 VERSION := 0.1.0
 PKGS := fuse3 libcurl libcjson
@@ -89,6 +93,81 @@ demo: deps
 
 undemo:
 	@sh tests/demo.sh stop $(MNT)
+
+# make install [PREFIX=/usr/local] [DESTDIR=staging dir]: the binary and
+# the man page; make uninstall removes exactly those two files.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+
+.PHONY: uninstall
+
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/linkupfs
+	install -m 644 linkupfs.1 $(DESTDIR)$(MANDIR)/man1/linkupfs.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/linkupfs $(DESTDIR)$(MANDIR)/man1/linkupfs.1
+
+# libFuzzer harnesses (tests/fuzz/): built with clang, ASan and UBSan under
+# build/fuzz, apart from the gcc build. `make fuzz` runs each for FUZZ_TIME
+# seconds (FUZZ_JOBS at once), `make fuzz-ci` for 60; a crash, leak or
+# timeout fails the target and its input stays in build/fuzz/artifacts/NAME/.
+FUZZ_DIR := build/fuzz
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 300
+FUZZ_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+FUZZ_NAMES := conversation inbox error render names
+FUZZ_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -Wshadow -D_GNU_SOURCE \
+	-fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -MMD -MP
+FUZZ_LIB := api/parse.c api/error.c fs/render.c fs/buf.c fs/names.c
+FUZZ_LIB_OBJ := $(FUZZ_LIB:%.c=$(FUZZ_DIR)/%.o)
+FUZZ_BIN := $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
+
+.PHONY: fuzz fuzz-ci fuzz-build
+
+fuzz: deps
+	$(MAKE) fuzz-build
+	$(PYTHON) tests/fuzz/make_corpus.py $(FUZZ_DIR)/corpus
+	bash tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_TIME) $(FUZZ_JOBS) $(FUZZ_NAMES)
+
+fuzz-ci:
+	$(MAKE) fuzz FUZZ_TIME=60
+
+fuzz-build: $(FUZZ_LIB_OBJ) $(FUZZ_BIN)
+
+$(FUZZ_DIR)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_OBJ) \
+		$(shell pkg-config --libs libcjson)
+
+-include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_BIN:%=%.d)
+
+# The benchmark suite (issue 5): builds the binary and the parse/render
+# driver, then prints one table. Defaults take about 6 minutes on 2 cores.
+BENCH_SCALE ?= 1
+REPEAT ?= 3
+LATENCY ?= 50
+SLOW_LATENCY ?= 300
+SLOW_REPEAT ?= 1
+BENCH_DRIVER := $(BUILD)/bench/parse_render
+
+.PHONY: bench
+
+$(BENCH_DRIVER): bench/parse_render.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+bench: $(BIN) $(BENCH_DRIVER)
+	$(PYTHON) bench/run.py --bin $(abspath $(BIN)) \
+		--driver $(abspath $(BENCH_DRIVER)) --scale $(BENCH_SCALE) \
+		--repeat $(REPEAT) --latency $(LATENCY) \
+		--slow-latency $(SLOW_LATENCY) --slow-repeat $(SLOW_REPEAT)
 
 clean:
 	rm -rf build linkupfs

@@ -35,6 +35,8 @@ enum api_err_kind {
 	API_ERR_CHAIN,     /* cursor chain broken (did not move, missing): -EIO */
 	API_ERR_BUDGET,    /* credit_limit reached, request not sent: -EDQUOT */
 	API_ERR_CANCELLED, /* api_cancel() was called: -EINTR */
+	API_ERR_NOT_FOUND, /* 404, or the API says the conversation or
+	                      profile does not exist: -ENOENT */
 };
 
 struct api_error {

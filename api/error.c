@@ -32,6 +32,8 @@ int api_error_errno(const struct api_error *err)
 		return -EDQUOT;
 	case API_ERR_CANCELLED:
 		return -EINTR;
+	case API_ERR_NOT_FOUND:
+		return -ENOENT;
 	default:
 		return -EIO;
 	}
@@ -167,6 +169,8 @@ static int fill_error(struct api_error *err, long status, const char *api_text)
 		      api_text ? api_text : status_words(status));
 	auth = status == 401 || status == 403 || (!http_error && says_auth(text));
 	err->kind = auth ? API_ERR_AUTH : API_ERR_HTTP;
+	if (!auth && (status == 404 || strcasestr(text, "not found")))
+		err->kind = API_ERR_NOT_FOUND;
 	if (auth)
 		hint = auth_hint(status, text, api_text != NULL);
 	if (status == 0 || !http_error)

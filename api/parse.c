@@ -439,7 +439,7 @@ int api_parse_conversation(const char *body, size_t len,
 	struct parse_ctx ctx = { 0 };
 	struct api_error local;
 	struct api_page *page = NULL;
-	const cJSON *data, *messages;
+	const cJSON *data, *messages, *pagination;
 	cJSON *root;
 	int rc;
 
@@ -453,6 +453,15 @@ int api_parse_conversation(const char *body, size_t len,
 	messages = json_get(data, "messages");
 	if (!cJSON_IsArray(messages)) {
 		rc = parse_fail(err, "response has no data.messages array");
+		goto out;
+	}
+	/* null or a string where pagination belongs would read as "no more
+	 * pages" and cut the conversation short: refuse it (absent still
+	 * means the last page) */
+	pagination = json_get(data, "pagination");
+	if (pagination && !cJSON_IsObject(pagination)) {
+		rc = parse_fail(err, "response has a data.pagination that is "
+				"not an object");
 		goto out;
 	}
 	page = calloc(1, sizeof(*page));

@@ -1,80 +1,61 @@
 /*
- * fs/conv.c - the conversation model: cursor chain, page fills, file views.
+ * fs/conv.c - the conversation model: the cursor chain, chunk fills,
+ * refresh. The files seen through it are in fs/view.c.
  */
-#include "conv.h"
+#include "conv_impl.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "log.h"
-#include "names.h"
 #include "render.h"
 
 /* A hostile server could hand out ever-older cursors forever: stop there. */
-#define CONV_MAX_PAGES 100000u
-
-/* What the chain knows of one page; small, never evicted. */
-struct chain_page {
-	char *cursor;      /* the cursor that fetches this page; NULL for page 1 */
-	bool known;        /* the page was fetched once: the fields below hold */
-	bool has_next;
-	size_t n_messages; /* after dropping repeats of the previous page */
-	size_t txt_len;
-	size_t json_len;
-	int64_t newest_ms;
-	char **edge_urns;  /* urns at the page's oldest timestamp: the next */
-	size_t n_edge;     /* page drops them if the API repeats them */
-};
-
-/* The cached value of one page. */
-struct page_body {
-	char *txt;
-	size_t txt_len;
-	char *json;
-	size_t json_len;
-};
-
-struct conv {
-	struct conv_env env;
-	unsigned index;
-	char name[NAME_SIZE];
-	char *id;          /* as given (inbox or option); may be NULL */
-	char *profile_url; /* may be NULL */
-
-	pthread_mutex_t lock; /* guards everything below */
-	char *participant;
-	char *headline;
-	long inbox_unread;
-	int64_t inbox_last_ms;
-	bool have_meta;    /* page 1 was fetched: the fields below hold */
-	char *api_id;
-	long unread_count;
-	long other_count;
-	char *last_seen_message;
-	int64_t last_seen_at;
-	struct chain_page *pages; /* pages[i] is page i + 1 */
-	size_t n_pages;           /* entries, the last may be unfetched */
-};
+#define CONV_MAX_CHUNKS 100000u
+/* Chunks of new messages one refresh takes in; past that (a conversation
+ * that grew by more than 64 pages) it starts over with a fresh walk. */
+#define CONV_MAX_FRESH 64
 
 static char *dup_or_null(const char *s)
 {
 	return s ? strdup(s) : NULL;
 }
 
-static void chain_page_clear(struct chain_page *p)
+static void replace_str(char **dst, const char *src)
 {
-	free(p->cursor);
-	for (size_t i = 0; i < p->n_edge; i++)
-		free(p->edge_urns[i]);
-	free(p->edge_urns);
-	memset(p, 0, sizeof(*p));
+	char *copy = dup_or_null(src);
+
+	if (src && !copy)
+		return; /* keep the old value rather than lose it */
+	free(*dst);
+	*dst = copy;
+}
+
+static void free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void chunk_clear(struct chunk *k)
+{
+	free(k->cursor);
+	free(k->next_cursor);
+	free_strv(k->edge_urns, k->n_edge);
+	memset(k, 0, sizeof(*k));
+}
+
+static time_t now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
 }
 
 struct conv *conv_new(const struct conv_env *env, unsigned index,
@@ -91,14 +72,20 @@ struct conv *conv_new(const struct conv_env *env, unsigned index,
 	c->id = dup_or_null(conversation_id);
 	c->profile_url = dup_or_null(profile_url);
 	c->inbox_unread = -1;
+	c->unread_count = -1;
+	c->other_count = -1;
 	pthread_mutex_init(&c->lock, NULL);
-	c->pages = calloc(1, sizeof(*c->pages)); /* page 1: no cursor */
-	if (!c->pages || (conversation_id && !c->id) ||
+	pthread_mutex_init(&c->refresh_lock, NULL);
+	c->chunks = calloc(1, sizeof(*c->chunks)); /* the newest: no cursor */
+	c->cum = calloc(1, sizeof(*c->cum));
+	if (!c->chunks || !c->cum || (conversation_id && !c->id) ||
 	    (profile_url && !c->profile_url)) {
 		conv_free(c);
 		return NULL;
 	}
-	c->n_pages = 1;
+	c->chunks[0].floor_ms = INT64_MIN;
+	c->chunks[0].uid = c->next_uid++;
+	c->n_chunks = 1;
 	return c;
 }
 
@@ -106,9 +93,11 @@ void conv_free(struct conv *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->n_pages; i++)
-		chain_page_clear(&c->pages[i]);
-	free(c->pages);
+	for (size_t i = 0; i < c->n_chunks; i++)
+		chunk_clear(&c->chunks[i]);
+	free(c->chunks);
+	free(c->pos);
+	free(c->cum);
 	free(c->id);
 	free(c->profile_url);
 	free(c->participant);
@@ -116,17 +105,8 @@ void conv_free(struct conv *c)
 	free(c->api_id);
 	free(c->last_seen_message);
 	pthread_mutex_destroy(&c->lock);
+	pthread_mutex_destroy(&c->refresh_lock);
 	free(c);
-}
-
-static void replace_str(char **dst, const char *src)
-{
-	char *copy = dup_or_null(src);
-
-	if (src && !copy)
-		return; /* keep the old value rather than lose it */
-	free(*dst);
-	*dst = copy;
 }
 
 void conv_set_inbox_info(struct conv *c, const struct api_inbox_entry *e)
@@ -155,19 +135,22 @@ const char *conv_id(const struct conv *c)
 	return c->id;
 }
 
-static time_t ms_to_time(int64_t ms)
+void conv_get_info(struct conv *c, struct conv_info *out)
 {
-	return ms > 0 ? (time_t)(ms / 1000) : 0;
+	pthread_mutex_lock(&c->lock);
+	out->conversation_id = dup_or_null(c->api_id ? c->api_id : c->id);
+	out->profile_url = dup_or_null(c->profile_url);
+	out->participant = dup_or_null(c->participant);
+	out->unread = c->unread_count >= 0 ? c->unread_count : c->inbox_unread;
+	pthread_mutex_unlock(&c->lock);
 }
 
-/* Caller holds c->lock. */
-static int64_t newest_known_ms(const struct conv *c)
+void conv_info_clear(struct conv_info *info)
 {
-	int64_t ms = c->inbox_last_ms;
-
-	if (c->pages[0].known && c->pages[0].newest_ms > ms)
-		ms = c->pages[0].newest_ms;
-	return ms;
+	free(info->conversation_id);
+	free(info->profile_url);
+	free(info->participant);
+	memset(info, 0, sizeof(*info));
 }
 
 time_t conv_mtime(struct conv *c)
@@ -175,26 +158,41 @@ time_t conv_mtime(struct conv *c)
 	int64_t ms;
 
 	pthread_mutex_lock(&c->lock);
-	ms = newest_known_ms(c);
+	ms = c->inbox_last_ms;
+	if (c->n_pos && c->pos[0].ts > ms)
+		ms = c->pos[0].ts;
 	pthread_mutex_unlock(&c->lock);
-	return ms_to_time(ms);
+	return ms > 0 ? (time_t)(ms / 1000) : 0;
 }
 
-/* ---- filling one page ---------------------------------------------- */
-
-struct fill_arg {
-	struct conv *c;
-	unsigned page;
-};
-
-static void page_body_free(void *value)
+bool conv_keep_kernel_cache(struct conv *c)
 {
-	struct page_body *b = value;
+	bool keep;
 
-	free(b->txt);
-	free(b->json);
-	free(b);
+	pthread_mutex_lock(&c->lock);
+	keep = c->kernel_gen == c->gen;
+	c->kernel_gen = c->gen;
+	pthread_mutex_unlock(&c->lock);
+	return keep;
 }
+
+bool conv_complete(const struct conv *c)
+{
+	const struct chunk *last = &c->chunks[c->n_chunks - 1];
+
+	return last->known && !last->has_next;
+}
+
+/* ---- from an answer to a chunk ------------------------------------- */
+
+/* What one answer gives: messages that are neither repeats of the newer
+ * chunk's oldest ones nor at or below floor. */
+struct taken {
+	struct api_message *kept; /* shallow copies, newest first */
+	int *orig;                /* their index in page->messages */
+	size_t n;
+	bool hit_floor;           /* the answer reached known messages */
+};
 
 static bool urn_in(const char *urn, char *const *set, size_t n)
 {
@@ -204,30 +202,103 @@ static bool urn_in(const char *urn, char *const *set, size_t n)
 	return false;
 }
 
-/*
- * The messages of page that are not repeats: not among prev_edge (the
- * previous page's oldest messages, which the API may send again) nor
- * earlier in this page. Shallow copies into kept (n_messages entries).
- */
-static size_t drop_repeats(const struct api_page *page, char *const *prev_edge,
-			   size_t n_prev, struct api_message *kept)
+static bool seen_in(const struct taken *t, const char *urn)
 {
-	size_t n = 0;
+	for (size_t j = 0; j < t->n; j++)
+		if (strcmp(t->kept[j].entity_urn, urn) == 0)
+			return true;
+	return false;
+}
 
+static int take_messages(const struct api_page *page, char *const *prev,
+			 size_t n_prev, int64_t floor, struct taken *t)
+{
+	size_t cap = page->n_messages ? page->n_messages : 1;
+
+	memset(t, 0, sizeof(*t));
+	t->kept = calloc(cap, sizeof(*t->kept));
+	t->orig = calloc(cap, sizeof(*t->orig));
+	if (!t->kept || !t->orig)
+		return -ENOMEM;
 	for (size_t i = 0; i < page->n_messages; i++) {
 		const struct api_message *m = &page->messages[i];
-		bool repeat = false;
+		const char *urn = m->entity_urn;
 
-		if (m->entity_urn[0]) {
-			repeat = urn_in(m->entity_urn, prev_edge, n_prev);
-			for (size_t j = 0; j < n && !repeat; j++)
-				repeat = strcmp(kept[j].entity_urn,
-						m->entity_urn) == 0;
+		if (m->timestamp_ms <= floor) {
+			t->hit_floor = true;
+			continue;
 		}
-		if (!repeat)
-			kept[n++] = *m;
+		if (urn[0] && (urn_in(urn, prev, n_prev) || seen_in(t, urn)))
+			continue;
+		t->orig[t->n] = (int)i;
+		t->kept[t->n++] = *m;
 	}
-	return n;
+	return 0;
+}
+
+static void taken_free(struct taken *t)
+{
+	free(t->kept);
+	free(t->orig);
+}
+
+static void chunk_body_free(void *value)
+{
+	struct chunk_body *b = value;
+
+	free(b->txt);
+	free(b->off);
+	free(b->ts);
+	free(b->orig);
+	free(b->data_json);
+	free(b);
+}
+
+static size_t chunk_body_cost(const struct chunk_body *b)
+{
+	return sizeof(*b) + b->off[b->n] + b->json_len +
+	       b->n * (sizeof(*b->off) + sizeof(*b->ts) + sizeof(*b->orig));
+}
+
+/* Render the kept messages, oldest first, with their offsets. */
+static struct chunk_body *build_body(const struct api_page *page,
+				     const struct taken *t)
+{
+	struct chunk_body *b = calloc(1, sizeof(*b));
+	struct buf txt = BUF_INIT;
+	size_t len;
+
+	if (!b)
+		return NULL;
+	b->n = t->n;
+	b->off = calloc(t->n + 1, sizeof(*b->off));
+	b->ts = calloc(t->n ? t->n : 1, sizeof(*b->ts));
+	b->orig = calloc(t->n ? t->n : 1, sizeof(*b->orig));
+	b->data_json = strdup(page->data_json);
+	if (!b->off || !b->ts || !b->orig || !b->data_json)
+		goto fail;
+	b->json_len = strlen(b->data_json);
+	for (size_t s = 0; s < t->n; s++) {
+		size_t i = t->n - 1 - s; /* oldest first */
+
+		b->off[s] = txt.len;
+		b->ts[s] = t->kept[i].timestamp_ms;
+		b->orig[s] = t->orig[i];
+		render_message(&txt, &t->kept[i]);
+	}
+	b->off[t->n] = txt.len;
+	if (txt.oom)
+		goto fail;
+	b->txt = buf_steal(&txt, &len);
+	if (!b->txt)
+		b->txt = calloc(1, 1);
+	if (!b->txt)
+		goto fail;
+	return b;
+fail:
+	buf_free(&txt);
+	chunk_body_free(b);
+	return NULL;
 }
 
 static bool parse_ms(const char *s, long long *out)
@@ -241,113 +312,76 @@ static bool parse_ms(const char *s, long long *out)
 	return errno == 0 && *end == '\0';
 }
 
-/* Why the chain cannot go on after this page, or NULL when it can. */
-static const char *chain_fault(const struct api_page *page, size_t n_kept,
-			       const char *cursor, unsigned page_no)
+/* Why the chain cannot go on after this answer, or NULL when it can. */
+static const char *chain_fault(const struct api_page *page,
+			       const struct taken *t, const char *cursor,
+			       size_t chunk_no)
 {
 	long long now, next;
 
-	if (!page->has_next_page)
+	if (!page->has_next_page || t->hit_floor)
 		return NULL;
 	if (!page->next_cursor || !page->next_cursor[0])
 		return "the API announced older messages but sent no cursor";
-	if (n_kept == 0)
+	if (t->n == 0)
 		return "the API sent an empty page that announces older messages";
 	if (cursor && strcmp(cursor, page->next_cursor) == 0)
 		return "the cursor did not move";
 	if (parse_ms(cursor, &now) && parse_ms(page->next_cursor, &next) &&
 	    next >= now)
 		return "the cursor went forward in time";
-	if (page_no >= CONV_MAX_PAGES)
+	if (chunk_no >= CONV_MAX_CHUNKS)
 		return "the conversation has too many pages";
 	return NULL;
 }
 
-static struct page_body *render_page(const struct api_page *page,
-				     const struct api_message *kept, size_t n)
+static bool more_after(const struct api_page *page, const struct taken *t)
 {
-	struct page_body *b = calloc(1, sizeof(*b));
-	struct buf txt = BUF_INIT;
-
-	if (!b)
-		return NULL;
-	render_messages(&txt, kept, n);
-	b->json_len = strlen(page->data_json);
-	b->json = strdup(page->data_json);
-	if (txt.oom || !b->json) {
-		buf_free(&txt);
-		page_body_free(b);
-		return NULL;
-	}
-	b->txt = buf_steal(&txt, &b->txt_len);
-	if (!b->txt)
-		b->txt = calloc(1, 1); /* an empty page */
-	if (!b->txt) {
-		page_body_free(b);
-		return NULL;
-	}
-	return b;
+	return page->has_next_page && !t->hit_floor;
 }
 
-/* The urns of kept messages at the oldest timestamp (malloc'd array). */
-static char **edge_urns(const struct api_message *kept, size_t n,
-			size_t *n_edge)
+/* The urns of the kept messages at the oldest time (malloc'd array). */
+static char **edge_urns(const struct taken *t, size_t *n_edge)
 {
 	int64_t oldest = INT64_MAX;
 	char **urns;
 	size_t k = 0;
 
 	*n_edge = 0;
-	for (size_t i = 0; i < n; i++)
-		if (kept[i].timestamp_ms < oldest)
-			oldest = kept[i].timestamp_ms;
-	urns = calloc(n ? n : 1, sizeof(*urns));
-	if (!urns)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (kept[i].timestamp_ms == oldest && kept[i].entity_urn[0])
-			urns[k++] = strdup(kept[i].entity_urn);
-	for (size_t i = 0; i < k; i++)
-		if (!urns[i])
-			k = 0; /* out of memory: no de-duplication, no harm */
+	for (size_t i = 0; i < t->n; i++)
+		if (t->kept[i].timestamp_ms < oldest)
+			oldest = t->kept[i].timestamp_ms;
+	urns = calloc(t->n ? t->n : 1, sizeof(*urns));
+	for (size_t i = 0; urns && i < t->n; i++) {
+		if (t->kept[i].timestamp_ms != oldest || !t->kept[i].entity_urn[0])
+			continue;
+		urns[k] = strdup(t->kept[i].entity_urn);
+		if (!urns[k])
+			break; /* fewer repeats dropped, no harm */
+		k++;
+	}
 	*n_edge = k;
 	return urns;
 }
 
-/* Forget pages after keep (their cursors no longer hold). Caller holds lock. */
-static void chain_truncate(struct conv *c, size_t keep)
+static char *cursor_after(int64_t newest_ms)
 {
-	char key[64];
+	char *s = NULL;
 
-	for (size_t i = keep; i < c->n_pages; i++) {
-		chain_page_clear(&c->pages[i]);
-		snprintf(key, sizeof(key), "c%u:p%zu", c->index, i + 1);
-		lru_remove(c->env.cache, key);
-	}
-	c->n_pages = keep;
+	if (asprintf(&s, "%" PRId64, newest_ms + 1) < 0)
+		return NULL;
+	return s;
 }
 
-/* Caller holds lock. 0 or -ENOMEM. */
-static int chain_link_next(struct conv *c, unsigned page_no, const char *next)
-{
-	struct chain_page *grown;
+/* ---- the index ------------------------------------------------------ */
 
-	if (c->n_pages > page_no) {
-		if (c->pages[page_no].cursor &&
-		    strcmp(c->pages[page_no].cursor, next) == 0)
-			return 0;
-		chain_truncate(c, page_no);
-	}
-	grown = realloc(c->pages, (page_no + 1) * sizeof(*grown));
-	if (!grown)
-		return -ENOMEM;
-	c->pages = grown;
-	memset(&grown[page_no], 0, sizeof(*grown));
-	grown[page_no].cursor = strdup(next);
-	if (!grown[page_no].cursor)
-		return -ENOMEM;
-	c->n_pages = page_no + 1;
-	return 0;
+/* Caller holds lock. Index of the chunk with uid, or -1. */
+static long find_chunk(const struct conv *c, unsigned uid)
+{
+	for (size_t i = c->n_chunks; i-- > 0;)
+		if (c->chunks[i].uid == uid)
+			return (long)i;
+	return -1;
 }
 
 static void record_meta(struct conv *c, const struct api_page *page)
@@ -362,415 +396,476 @@ static void record_meta(struct conv *c, const struct api_page *page)
 	c->have_meta = true;
 }
 
-/* Publish what page page_no taught us about the chain. */
-static int record_page(struct conv *c, unsigned page_no,
-		       const struct api_page *page,
-		       const struct api_message *kept, size_t n,
-		       const struct page_body *body)
+/* Room for more positions. Caller holds lock. */
+static int reserve_pos(struct conv *c, size_t more)
 {
-	struct chain_page *p;
-	int r = 0;
+	size_t want = c->n_pos + more, cap = c->cap_pos ? c->cap_pos : 256;
+	struct msg_pos *pos;
+	size_t *cum;
 
-	pthread_mutex_lock(&c->lock);
-	p = &c->pages[page_no - 1];
-	for (size_t i = 0; i < p->n_edge; i++)
-		free(p->edge_urns[i]);
-	free(p->edge_urns);
-	p->edge_urns = edge_urns(kept, n, &p->n_edge);
-	p->known = true;
-	p->has_next = page->has_next_page;
-	p->n_messages = n;
-	p->txt_len = body->txt_len;
-	p->json_len = body->json_len;
-	p->newest_ms = 0;
-	for (size_t i = 0; i < n; i++)
-		if (kept[i].timestamp_ms > p->newest_ms)
-			p->newest_ms = kept[i].timestamp_ms;
-	if (page_no == 1)
-		record_meta(c, page);
-	if (page->has_next_page)
-		r = chain_link_next(c, page_no, page->next_cursor);
-	else if (c->n_pages > page_no)
-		chain_truncate(c, page_no);
-	pthread_mutex_unlock(&c->lock);
-	return r;
+	if (want <= c->cap_pos)
+		return 0;
+	while (cap < want)
+		cap *= 2;
+	pos = realloc(c->pos, cap * sizeof(*pos));
+	if (!pos)
+		return -ENOMEM;
+	c->pos = pos;
+	cum = realloc(c->cum, (cap + 1) * sizeof(*cum));
+	if (!cum)
+		return -ENOMEM;
+	c->cum = cum;
+	c->cap_pos = cap;
+	return 0;
 }
 
-/* Copy what a fill needs from the chain, under the lock. */
-static int fill_inputs(struct conv *c, unsigned page_no, char **cursor,
-		       char ***prev, size_t *n_prev)
+/* Add the messages of body, as chunk index ci, after the known ones.
+ * Caller holds lock and reserved room. */
+static void append_positions(struct conv *c, size_t ci,
+			     const struct chunk_body *b)
 {
-	int r = 0;
+	for (size_t s = b->n; s-- > 0;) { /* newest first */
+		struct msg_pos *p = &c->pos[c->n_pos];
 
-	*cursor = NULL;
-	*prev = NULL;
-	*n_prev = 0;
+		p->ts = b->ts[s];
+		p->chunk = (uint32_t)ci;
+		p->slot = (uint32_t)s;
+		p->len = (uint32_t)(b->off[s + 1] - b->off[s]);
+		c->cum[c->n_pos + 1] = c->cum[c->n_pos] + p->len;
+		c->n_pos++;
+	}
+}
+
+/* Caller holds lock. Add the chunk the chain continues with. */
+static int append_chunk(struct conv *c, const char *cursor, int64_t floor)
+{
+	struct chunk *grown = realloc(c->chunks,
+				      (c->n_chunks + 1) * sizeof(*grown));
+
+	if (!grown)
+		return -ENOMEM;
+	c->chunks = grown;
+	memset(&grown[c->n_chunks], 0, sizeof(*grown));
+	grown[c->n_chunks].uid = c->next_uid++;
+	grown[c->n_chunks].floor_ms = floor;
+	grown[c->n_chunks].cursor = strdup(cursor);
+	if (!grown[c->n_chunks].cursor)
+		return -ENOMEM;
+	c->n_chunks++;
+	return 0;
+}
+
+/* The first fetch of a chunk of the walk: what it teaches the index. */
+static int record_first(struct conv *c, unsigned uid,
+			const struct api_page *page, const struct taken *t,
+			const struct chunk_body *b)
+{
+	struct chunk *k;
+	long i;
+	int r = -ENOMEM;
+
 	pthread_mutex_lock(&c->lock);
-	if (page_no > c->n_pages) {
-		r = -ENOENT; /* the chain changed under us */
+	i = find_chunk(c, uid);
+	if (i < 0 || c->chunks[i].known || (size_t)i != c->n_chunks - 1) {
+		r = 0; /* someone else recorded it */
 		goto out;
 	}
-	if (c->pages[page_no - 1].cursor) {
-		*cursor = strdup(c->pages[page_no - 1].cursor);
-		if (!*cursor)
-			r = -ENOMEM;
+	if (reserve_pos(c, b->n) < 0)
+		goto out;
+	k = &c->chunks[i];
+	if (!k->cursor && b->n && !(k->cursor = cursor_after(b->ts[b->n - 1])))
+		goto out;
+	k->edge_urns = edge_urns(t, &k->n_edge);
+	k->n = b->n;
+	k->has_next = more_after(page, t);
+	if (k->has_next && !(k->next_cursor = strdup(page->next_cursor)))
+		goto out;
+	k->known = true;
+	if (i == 0) {
+		record_meta(c, page);
+		c->last_check = now_mono();
 	}
-	if (page_no > 1 && c->pages[page_no - 2].n_edge) {
-		const struct chain_page *pp = &c->pages[page_no - 2];
-
-		*prev = calloc(pp->n_edge, sizeof(**prev));
-		for (size_t i = 0; *prev && i < pp->n_edge; i++) {
-			(*prev)[i] = strdup(pp->edge_urns[i]);
-			if (!(*prev)[i])
-				break; /* fewer repeats dropped, no harm */
-			*n_prev = i + 1;
-		}
-	}
+	append_positions(c, (size_t)i, b);
+	r = k->has_next ? append_chunk(c, page->next_cursor, k->floor_ms) : 0;
 out:
 	pthread_mutex_unlock(&c->lock);
 	return r;
 }
 
-static void free_strv(char **v, size_t n)
+/* What a fill needs from the index, copied under the lock. */
+struct fill_in {
+	char *cursor;
+	int64_t floor;
+	bool known;
+	size_t n;
+	size_t chunk_no;
+	char **prev;
+	size_t n_prev;
+};
+
+static int fill_inputs(struct conv *c, unsigned uid, struct fill_in *in)
 {
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
+	const struct chunk *k, *pk;
+	long i;
+	int r = -ENOMEM;
+
+	memset(in, 0, sizeof(*in));
+	pthread_mutex_lock(&c->lock);
+	i = find_chunk(c, uid);
+	if (i < 0) {
+		r = -ENOENT; /* the chain changed under us */
+		goto out;
+	}
+	k = &c->chunks[i];
+	if (k->cursor && !(in->cursor = strdup(k->cursor)))
+		goto out;
+	in->floor = k->floor_ms;
+	in->known = k->known;
+	in->n = k->n;
+	in->chunk_no = (size_t)i;
+	pk = i > 0 ? &c->chunks[i - 1] : NULL;
+	if (pk && pk->n_edge && !(in->prev = calloc(pk->n_edge, sizeof(char *))))
+		goto out;
+	for (size_t j = 0; pk && j < pk->n_edge; j++) {
+		if (!(in->prev[j] = strdup(pk->edge_urns[j])))
+			break;
+		in->n_prev = j + 1;
+	}
+	r = 0;
+out:
+	pthread_mutex_unlock(&c->lock);
+	return r;
 }
 
-static int page_fill(void *arg, const char *key, void **value, size_t *cost,
-		     void (**destroy)(void *))
+static void fill_in_free(struct fill_in *in)
+{
+	free(in->cursor);
+	free_strv(in->prev, in->n_prev);
+}
+
+struct fill_arg {
+	struct conv *c;
+	unsigned uid;
+};
+
+static int chunk_fill(void *arg, const char *key, void **value, size_t *cost,
+		      void (**destroy)(void *))
 {
 	struct fill_arg *a = arg;
 	struct conv *c = a->c;
 	struct api_conv_ref ref = {c->id, c->id ? NULL : c->profile_url};
 	struct api_error err = {0};
 	struct api_page *page = NULL;
-	struct api_message *kept = NULL;
-	struct page_body *body = NULL;
-	char *cursor, **prev;
-	size_t n_prev, n_kept;
+	struct chunk_body *b = NULL;
+	struct taken t = {0};
+	struct fill_in in;
 	const char *fault;
 	int r;
 
 	(void)key;
-	r = fill_inputs(c, a->page, &cursor, &prev, &n_prev);
+	r = fill_inputs(c, a->uid, &in);
 	if (r < 0)
 		goto out;
-	r = api_get_conversation(c->env.api, &ref, c->env.page_size, cursor,
+	r = api_get_conversation(c->env.api, &ref, c->env.page_size, in.cursor,
 				 &page, &err);
 	if (r < 0) {
-		log_error("conversation %s: page %u: %s", c->name, a->page,
-			  err.message);
+		log_error("conversation %s: page %zu: %s", c->name,
+			  in.chunk_no + 1, err.message);
 		goto out;
 	}
-	r = -ENOMEM;
-	kept = calloc(page->n_messages ? page->n_messages : 1, sizeof(*kept));
-	if (!kept)
+	r = take_messages(page, in.prev, in.n_prev, in.floor, &t);
+	if (r < 0)
 		goto out;
-	n_kept = drop_repeats(page, prev, n_prev, kept);
-	fault = chain_fault(page, n_kept, cursor, a->page);
+	fault = in.known ? NULL : chain_fault(page, &t, in.cursor, in.chunk_no);
+	if (!fault && in.known && t.n != in.n)
+		fault = "a page changed on the server since it was first read";
 	if (fault) {
-		log_error("conversation %s: page %u: %s; the chain ends here",
-			  c->name, a->page, fault);
+		log_error("conversation %s: page %zu: %s; giving up on it",
+			  c->name, in.chunk_no + 1, fault);
 		r = -EIO;
 		goto out;
 	}
-	body = render_page(page, kept, n_kept);
-	if (!body)
+	r = -ENOMEM;
+	b = build_body(page, &t);
+	if (!b)
 		goto out;
-	r = record_page(c, a->page, page, kept, n_kept, body);
+	r = in.known ? 0 : record_first(c, a->uid, page, &t, b);
 	if (r < 0)
 		goto out;
-	*value = body;
-	*cost = sizeof(*body) + body->txt_len + body->json_len;
-	*destroy = page_body_free;
-	body = NULL;
+	*value = b;
+	*cost = chunk_body_cost(b);
+	*destroy = chunk_body_free;
+	b = NULL;
 out:
-	if (body)
-		page_body_free(body);
-	free(kept);
+	if (b)
+		chunk_body_free(b);
+	taken_free(&t);
 	api_page_free(page);
-	free(cursor);
-	free_strv(prev, n_prev);
+	fill_in_free(&in);
 	return r;
 }
 
-/* A reference to page page_no's body, fetching it on a miss. */
-static int page_get(struct conv *c, unsigned page_no, struct lru_ref **ref)
+static void chunk_key(const struct conv *c, unsigned uid, char *key, size_t n)
 {
-	struct fill_arg arg = {c, page_no};
-	char key[64];
-
-	snprintf(key, sizeof(key), "c%u:p%u", c->index, page_no);
-	return lru_get(c->env.cache, key, page_fill, &arg, ref);
+	snprintf(key, n, "c%u:k%u", c->index, uid);
 }
 
-/* ---- walking the chain --------------------------------------------- */
-
-/*
- * Make page upto known (upto 0: every page), fetching the pages before it
- * whose cursors are not yet known. Pages already known are not fetched
- * again, even if evicted. -ENOENT if the chain ends before upto.
- */
-static int conv_walk(struct conv *c, unsigned upto)
+int conv_chunk_get(struct conv *c, unsigned uid, struct lru_ref **ref)
 {
-	for (unsigned p = 1;; p++) {
+	struct fill_arg arg = {c, uid};
+	char key[64];
+
+	chunk_key(c, uid, key, sizeof(key));
+	return lru_get(c->env.cache, key, chunk_fill, &arg, ref);
+}
+
+int conv_walk(struct conv *c, size_t need)
+{
+	for (;;) {
 		struct lru_ref *ref;
-		bool known, has_next;
+		unsigned uid;
 		int r;
 
 		pthread_mutex_lock(&c->lock);
-		if (p > c->n_pages) {
+		if (c->n_pos >= need || conv_complete(c)) {
 			pthread_mutex_unlock(&c->lock);
-			return upto ? -ENOENT : 0;
-		}
-		known = c->pages[p - 1].known;
-		pthread_mutex_unlock(&c->lock);
-		if (!known) {
-			r = page_get(c, p, &ref);
-			if (r < 0)
-				return r;
-			lru_release(ref);
-		}
-		pthread_mutex_lock(&c->lock);
-		has_next = p <= c->n_pages && c->pages[p - 1].has_next;
-		pthread_mutex_unlock(&c->lock);
-		if (upto && p >= upto)
 			return 0;
-		if (!has_next)
-			return upto ? -ENOENT : 0;
+		}
+		uid = c->chunks[c->n_chunks - 1].uid;
+		pthread_mutex_unlock(&c->lock);
+		r = conv_chunk_get(c, uid, &ref);
+		if (r < 0)
+			return r;
+		lru_release(ref);
 	}
 }
 
-/* Page files of a fully walked chain; caller holds lock. The last page
- * may be empty (the API's final answer had nothing new): it is no file. */
-static unsigned count_files(const struct conv *c)
+/* ---- refresh -------------------------------------------------------- */
+
+/* The chunks of new messages a refresh found, newest first. */
+struct fresh {
+	struct chunk chunks[CONV_MAX_FRESH];
+	struct chunk_body *bodies[CONV_MAX_FRESH];
+	size_t n;
+	size_t n_msgs;
+	struct api_page *newest; /* the first answer: the metadata */
+};
+
+static void fresh_free(struct fresh *f)
 {
-	size_t n = c->n_pages;
-
-	if (n && c->pages[n - 1].known && c->pages[n - 1].n_messages == 0)
-		n--;
-	return (unsigned)n;
-}
-
-int conv_page_count(struct conv *c, unsigned *count)
-{
-	int r = conv_walk(c, 0);
-
-	if (r < 0)
-		return r;
-	pthread_mutex_lock(&c->lock);
-	*count = count_files(c);
-	pthread_mutex_unlock(&c->lock);
-	return 0;
-}
-
-/* ---- conversation.json --------------------------------------------- */
-
-static void add_str(cJSON *o, const char *k, const char *v)
-{
-	if (v)
-		cJSON_AddStringToObject(o, k, v);
-	else
-		cJSON_AddNullToObject(o, k);
-}
-
-static void add_num(cJSON *o, const char *k, double v, bool known)
-{
-	if (known)
-		cJSON_AddNumberToObject(o, k, v);
-	else
-		cJSON_AddNullToObject(o, k);
-}
-
-/* conversation.json, malloc'd; needs page 1 (meta). Caller holds lock. */
-static char *meta_json(const struct conv *c)
-{
-	cJSON *o = cJSON_CreateObject(), *who;
-	char *text = NULL, *out = NULL;
-
-	if (!o)
-		return NULL;
-	add_str(o, "conversation_id", c->api_id ? c->api_id : c->id);
-	add_str(o, "profile_url", c->profile_url);
-	add_str(o, "directory", c->name);
-	who = cJSON_AddObjectToObject(o, "participant");
-	if (who) {
-		add_str(who, "name", c->participant);
-		add_str(who, "headline", c->headline);
+	for (size_t i = 0; i < f->n; i++) {
+		chunk_clear(&f->chunks[i]);
+		if (f->bodies[i])
+			chunk_body_free(f->bodies[i]);
 	}
-	add_num(o, "unread_count", c->unread_count, c->unread_count >= 0);
-	add_num(o, "total_other_member_message_count", c->other_count,
-		c->other_count >= 0);
-	add_str(o, "last_seen_message", c->last_seen_message);
-	add_num(o, "last_seen_at", (double)c->last_seen_at, c->last_seen_at > 0);
-	add_num(o, "last_message_at", (double)newest_known_ms(c),
-		newest_known_ms(c) > 0);
-	text = cJSON_Print(o);
-	cJSON_Delete(o);
-	if (text && asprintf(&out, "%s\n", text) < 0)
-		out = NULL;
-	free(text);
-	return out;
+	api_page_free(f->newest);
 }
 
-/* ---- file views ---------------------------------------------------- */
-
-/* Size and time of kind/page; the needed walk is done. Caller holds lock. */
-static int attr_locked(struct conv *c, enum conv_file kind, unsigned page,
-		       struct conv_attr *out)
+/* Fetch what is newer than floor: the newest page, then on along the chain
+ * while every message of an answer was new. */
+static int fetch_fresh(struct conv *c, int64_t floor, struct fresh *f)
 {
-	const struct chain_page *p;
-	unsigned n = count_files(c);
-	char *json;
+	struct api_conv_ref ref = {c->id, c->id ? NULL : c->profile_url};
+	char *cursor = NULL;
+	int r = 0;
 
-	switch (kind) {
-	case CONV_META_JSON:
-		json = meta_json(c);
-		if (!json)
-			return -ENOMEM;
-		out->size = strlen(json);
-		out->mtime = ms_to_time(newest_known_ms(c));
-		free(json);
-		return 0;
-	case CONV_TRANSCRIPT:
-		out->size = 0;
-		for (unsigned i = 0; i < n; i++)
-			out->size += c->pages[i].txt_len;
-		out->mtime = ms_to_time(n ? c->pages[0].newest_ms : 0);
-		return 0;
-	case CONV_PAGE_TXT:
-	case CONV_PAGE_JSON:
-		if (page < 1 || page > n)
-			return -ENOENT;
-		p = &c->pages[page - 1];
-		out->size = kind == CONV_PAGE_TXT ? p->txt_len : p->json_len;
-		out->mtime = ms_to_time(p->newest_ms);
-		return 0;
+	for (size_t i = 0; i < CONV_MAX_FRESH; i++) {
+		struct api_error err = {0};
+		struct api_page *page = NULL;
+		struct chunk *k = &f->chunks[i];
+		const struct chunk *pk = i ? &f->chunks[i - 1] : NULL;
+		struct taken t;
+		const char *fault;
+		bool more;
+
+		r = api_get_conversation(c->env.api, &ref, c->env.page_size,
+					 cursor, &page, &err);
+		if (r < 0) {
+			log_error("conversation %s: refresh: %s", c->name,
+				  err.message);
+			break;
+		}
+		r = take_messages(page, pk ? pk->edge_urns : NULL,
+				  pk ? pk->n_edge : 0, floor, &t);
+		fault = r < 0 ? NULL : chain_fault(page, &t, cursor, i);
+		if (r == 0 && fault) {
+			log_error("conversation %s: refresh: %s", c->name, fault);
+			r = -EIO;
+		}
+		if (r == 0 && t.n) {
+			f->bodies[i] = build_body(page, &t);
+			k->cursor = cursor ? strdup(cursor)
+					   : cursor_after(f->bodies[i] ?
+							  f->bodies[i]->ts[t.n - 1] : 0);
+			k->edge_urns = edge_urns(&t, &k->n_edge);
+			k->floor_ms = floor;
+			k->known = true;
+			k->n = t.n;
+			k->has_next = more_after(page, &t);
+			f->n++;
+			f->n_msgs += t.n;
+			if (!f->bodies[i] || !k->cursor)
+				r = -ENOMEM;
+		}
+		more = r == 0 && t.n && more_after(page, &t);
+		taken_free(&t);
+		free(cursor);
+		cursor = more ? strdup(page->next_cursor) : NULL;
+		if (i == 0)
+			f->newest = page;
+		else
+			api_page_free(page);
+		if (!more || !cursor)
+			break;
 	}
-	return -ENOENT;
-}
-
-static unsigned walk_target(enum conv_file kind, unsigned page)
-{
-	switch (kind) {
-	case CONV_META_JSON:
-		return 1;
-	case CONV_TRANSCRIPT:
-		return 0;
-	default:
-		return page;
-	}
-}
-
-int conv_file_attr(struct conv *c, enum conv_file kind, unsigned page,
-		   struct conv_attr *out)
-{
-	unsigned upto = walk_target(kind, page);
-	int r;
-
-	if (upto == 0 && kind != CONV_TRANSCRIPT)
-		return -ENOENT;
-	r = conv_walk(c, upto);
-	if (r < 0)
-		return r;
-	pthread_mutex_lock(&c->lock);
-	r = attr_locked(c, kind, page, out);
-	pthread_mutex_unlock(&c->lock);
+	if (r == 0 && cursor)
+		r = -E2BIG; /* more new chunks than we take in */
+	free(cursor);
 	return r;
 }
 
-static size_t copy_slice(char *dst, size_t size, const char *src,
-			 size_t len, off_t off)
+/* Put the fresh chunks in front. Caller holds lock. */
+static int prepend_fresh(struct conv *c, struct fresh *f, unsigned *uids)
 {
-	size_t n;
+	size_t nc = f->n + c->n_chunks, np = f->n_msgs + c->n_pos, at = 0;
+	struct chunk *chunks = calloc(nc, sizeof(*chunks));
+	struct msg_pos *pos = calloc(np ? np : 1, sizeof(*pos));
+	size_t *cum = calloc(np + 1, sizeof(*cum));
 
-	if (off < 0 || (size_t)off >= len)
-		return 0;
-	n = len - (size_t)off;
-	if (n > size)
-		n = size;
-	memcpy(dst, src + off, n);
-	return n;
+	if (!chunks || !pos || !cum) {
+		free(chunks);
+		free(pos);
+		free(cum);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < f->n; i++) {
+		const struct chunk_body *b = f->bodies[i];
+
+		chunks[i] = f->chunks[i];
+		chunks[i].uid = uids[i] = c->next_uid++;
+		memset(&f->chunks[i], 0, sizeof(f->chunks[i]));
+		for (size_t s = b->n; s-- > 0; at++)
+			pos[at] = (struct msg_pos){b->ts[s], (uint32_t)i,
+						   (uint32_t)s,
+						   (uint32_t)(b->off[s + 1] - b->off[s])};
+	}
+	memcpy(chunks + f->n, c->chunks, c->n_chunks * sizeof(*chunks));
+	for (size_t p = 0; p < c->n_pos; p++, at++) {
+		pos[at] = c->pos[p];
+		pos[at].chunk += (uint32_t)f->n;
+	}
+	for (size_t p = 0; p < np; p++)
+		cum[p + 1] = cum[p] + pos[p].len;
+	free(c->chunks);
+	free(c->pos);
+	free(c->cum);
+	c->chunks = chunks;
+	c->n_chunks = nc;
+	c->pos = pos;
+	c->n_pos = c->cap_pos = np;
+	c->cum = cum;
+	return 0;
 }
 
-static ssize_t read_page(struct conv *c, enum conv_file kind, unsigned page,
-			 char *buf, size_t size, off_t off)
+/* Forget every chunk: the next access walks the chain anew. */
+static void restart_chain(struct conv *c)
 {
-	struct lru_ref *ref;
-	const struct page_body *b;
-	size_t n;
-	int r;
-
-	r = page_get(c, page, &ref);
-	if (r < 0)
-		return r;
-	b = lru_value(ref);
-	if (kind == CONV_PAGE_TXT)
-		n = copy_slice(buf, size, b->txt, b->txt_len, off);
-	else
-		n = copy_slice(buf, size, b->json, b->json_len, off);
-	lru_release(ref);
-	return (ssize_t)n;
+	for (size_t i = 0; i < c->n_chunks; i++)
+		chunk_clear(&c->chunks[i]);
+	c->n_chunks = 1;
+	c->chunks[0].uid = c->next_uid++;
+	c->chunks[0].floor_ms = INT64_MIN;
+	c->n_pos = 0;
+	c->cum[0] = 0;
 }
 
-/* The transcript is pages n..1 back to back: read across them. */
-static ssize_t read_transcript(struct conv *c, char *buf, size_t size,
-			       off_t off)
+/* A fill that hands over a value made elsewhere. */
+static int handover_fill(void *arg, const char *key, void **value,
+			 size_t *cost, void (**destroy)(void *))
 {
-	size_t done = 0, start = 0;
-	unsigned n;
+	struct chunk_body **b = arg;
+
+	(void)key;
+	*value = *b;
+	*cost = chunk_body_cost(*b);
+	*destroy = chunk_body_free;
+	*b = NULL;
+	return 0;
+}
+
+/* Cache the fresh bodies under their new uids. */
+static void publish_fresh(struct conv *c, struct fresh *f, const unsigned *uids)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		struct lru_ref *ref = NULL;
+		char key[64];
+
+		chunk_key(c, uids[i], key, sizeof(key));
+		if (lru_get(c->env.cache, key, handover_fill, &f->bodies[i],
+			    &ref) == 0)
+			lru_release(ref);
+	}
+}
+
+static void forget_views(struct conv *c, unsigned gen)
+{
+	char prefix[64];
+
+	snprintf(prefix, sizeof(prefix), "c%u:v%u:", c->index, gen);
+	lru_remove_prefix(c->env.cache, prefix);
+}
+
+/* Take in what fetch_fresh found (r its result). */
+static int apply_fresh(struct conv *c, struct fresh *f, int r, bool *changed)
+{
+	unsigned uids[CONV_MAX_FRESH], old_gen;
+	bool prepended = false;
 
 	pthread_mutex_lock(&c->lock);
-	n = count_files(c);
-	pthread_mutex_unlock(&c->lock);
-	for (unsigned p = n; p >= 1 && done < size; p--) {
-		size_t len;
-		ssize_t got;
-
-		pthread_mutex_lock(&c->lock);
-		len = p <= c->n_pages ? c->pages[p - 1].txt_len : 0;
-		pthread_mutex_unlock(&c->lock);
-		if ((size_t)off + done < start + len) {
-			got = read_page(c, CONV_PAGE_TXT, p, buf + done,
-					size - done,
-					(off_t)((size_t)off + done - start));
-			if (got < 0)
-				return done ? (ssize_t)done : got;
-			done += (size_t)got;
-		}
-		start += len;
+	old_gen = c->gen;
+	c->last_check = now_mono(); /* a failure is retried after the ttl */
+	if (r == -E2BIG) {
+		log_info("conversation %s: more than %d new pages; reading it "
+			 "anew", c->name, CONV_MAX_FRESH);
+		restart_chain(c);
+		c->gen++;
+		r = 0;
+	} else if (r == 0 && f->n) {
+		r = prepend_fresh(c, f, uids);
+		prepended = r == 0;
+		c->gen += prepended;
 	}
-	return (ssize_t)done;
+	if (r == 0 && f->newest)
+		record_meta(c, f->newest);
+	*changed = c->gen != old_gen;
+	pthread_mutex_unlock(&c->lock);
+	if (prepended)
+		publish_fresh(c, f, uids);
+	if (*changed)
+		forget_views(c, old_gen);
+	return r;
 }
 
-ssize_t conv_file_read(struct conv *c, enum conv_file kind, unsigned page,
-		       char *buf, size_t size, off_t off)
+int conv_refresh(struct conv *c, bool force, bool *changed)
 {
-	unsigned upto = walk_target(kind, page);
-	ssize_t n = 0;
-	char *json;
-	int r;
+	struct fresh f;
+	int64_t floor;
+	bool due;
+	int r = 0;
 
-	if (upto == 0 && kind != CONV_TRANSCRIPT)
-		return -ENOENT;
-	r = conv_walk(c, upto);
-	if (r < 0)
-		return r;
-	switch (kind) {
-	case CONV_META_JSON:
-		pthread_mutex_lock(&c->lock);
-		json = meta_json(c);
-		pthread_mutex_unlock(&c->lock);
-		if (!json)
-			return -ENOMEM;
-		n = (ssize_t)copy_slice(buf, size, json, strlen(json), off);
-		free(json);
-		return n;
-	case CONV_TRANSCRIPT:
-		return read_transcript(c, buf, size, off);
-	default:
-		return read_page(c, kind, page, buf, size, off);
+	*changed = false;
+	memset(&f, 0, sizeof(f));
+	pthread_mutex_lock(&c->refresh_lock);
+	pthread_mutex_lock(&c->lock);
+	due = c->chunks[0].known &&
+	      (force || now_mono() - c->last_check >= c->env.ttl);
+	floor = c->n_pos ? c->pos[0].ts : INT64_MIN;
+	pthread_mutex_unlock(&c->lock);
+	if (due) {
+		r = fetch_fresh(c, floor, &f);
+		r = apply_fresh(c, &f, r, changed);
 	}
+	fresh_free(&f);
+	pthread_mutex_unlock(&c->refresh_lock);
+	return r;
 }

@@ -1,22 +1,28 @@
 /*
- * fs/conv.h - one conversation: its cursor chain, its pages, its files.
+ * fs/conv.h - one conversation: its cursor chain, its messages, its files.
  *
- * Page N of a conversation is the N-th request of the API's cursor chain
- * (page 1: the newest messages). The chain - for each page, the cursor that
- * fetches it, its sizes and times - is kept here, apart from the cache, and
- * is small; page bodies (rendered text and JSON) live in the shared LRU
- * cache under "c<index>:p<N>", filled through the cache's single flight, so
- * concurrent readers of a missing page wait for one request, and an evicted
- * page comes back with one request (its cursor is known).
+ * Two layers. Chunks are what the API hands out: one request of the cursor
+ * chain each, immutable once fetched (a cursor names "the messages older
+ * than it"), cached as bodies in the shared LRU cache under
+ * "c<index>:<cursor>:<floor>" and filled through its single flight, so
+ * concurrent readers of a missing chunk wait for one request and an evicted
+ * chunk comes back with one request. Page files are views: page N is the
+ * messages at positions (N-1)*page_size .. N*page_size-1 counted from the
+ * newest. Without refreshes chunk N and page N coincide; after new messages
+ * arrive, the new ones form new chunks in front and every page is still
+ * exactly what a fresh mount would show, without fetching old chunks again.
  *
- * Locking: each conversation has one mutex guarding its chain and metadata.
- * It is never held across a request or a cache fill; it nests inside
- * nothing and takes no other lock, except that the cache may call the fill
- * (which takes it briefly) from lru_get.
+ * The index kept here, apart from the cache, is small: per chunk its cursor
+ * and counts, per message its time, its chunk and the length of its text.
+ *
+ * Locking: each conversation has a mutex guarding its index; it is never
+ * held across a request or a cache call. A second mutex serialises
+ * refreshes of the conversation (taken before the first, never inside it).
  */
 #ifndef LINKUPFS_CONV_H
 #define LINKUPFS_CONV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -30,6 +36,7 @@ struct conv_env {
 	struct api *api;
 	struct lru *cache;
 	int page_size;
+	long ttl; /* seconds before the newest page is checked again */
 };
 
 enum conv_file {
@@ -42,6 +49,15 @@ enum conv_file {
 struct conv_attr {
 	size_t size;
 	time_t mtime;
+	size_t messages; /* messages the file holds (0 for conversation.json) */
+};
+
+/* What the API said of the conversation (strings malloc'd, may be NULL). */
+struct conv_info {
+	char *conversation_id;
+	char *profile_url;
+	char *participant;
+	long unread; /* -1 when unknown */
 };
 
 struct conv;
@@ -64,15 +80,35 @@ const char *conv_name(const struct conv *c);       /* borrowed, constant */
 const char *conv_profile_url(const struct conv *c); /* borrowed, may be NULL */
 const char *conv_id(const struct conv *c);          /* as given, may be NULL */
 
-/* Time of the newest known message (inbox or page 1); never blocks. */
+/* A copy of what is known; free with conv_info_clear. Never blocks. */
+void conv_get_info(struct conv *c, struct conv_info *out);
+void conv_info_clear(struct conv_info *info);
+
+/* Time of the newest known message (inbox or fetched); never blocks. */
 time_t conv_mtime(struct conv *c);
+
+/* Whether the kernel may keep the page cache of this conversation's files
+ * on an open: false once after each refresh that changed them. */
+bool conv_keep_kernel_cache(struct conv *c);
+
+/*
+ * Check the newest page when the ttl has passed since the last check (or
+ * now, with force), and take in the messages that arrived: one request when
+ * nothing is new, about ceil(new / page_size) + 1 otherwise. Does nothing
+ * for a conversation nothing was read of yet. *changed tells whether the
+ * files changed. 0 or negative errno.
+ */
+int conv_refresh(struct conv *c, bool force, bool *changed);
+
+/* Page files known so far, without walking. */
+unsigned conv_known_pages(struct conv *c);
 
 /* The number of page files, walking the whole chain if not yet known.
  * Blocks for the network. 0 or negative errno. */
 int conv_page_count(struct conv *c, unsigned *count);
 
-/* Size and time of a file; walks as far as needed (page N: pages 1..N;
- * transcript: all). -ENOENT for a page beyond the last. */
+/* Size, time and message count of a file; walks as far as needed (page N:
+ * until N pages are known; transcript: all). -ENOENT past the last page. */
 int conv_file_attr(struct conv *c, enum conv_file kind, unsigned page,
 		   struct conv_attr *out);
 

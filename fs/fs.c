@@ -13,6 +13,7 @@
 #include <sys/statvfs.h>
 
 #include "buf.h"
+#include "inval.h"
 #include "log.h"
 #include "names.h"
 
@@ -71,6 +72,9 @@ static int parse_file_name(const char *name, struct node *n)
 	return parse_page_name(name, n);
 }
 
+/* The kernel must forget what it cached of a changed conversation. */
+static void refresh_conv(struct lfs *fs, struct conv *c, bool force);
+
 static int resolve(struct lfs *fs, const char *path, struct node *n)
 {
 	char name[NAME_SIZE];
@@ -99,11 +103,22 @@ static int resolve(struct lfs *fs, const char *path, struct node *n)
 	if (!n->conv)
 		return err ? err : -ENOENT;
 	n->kind = NODE_CONV;
+	refresh_conv(fs, n->conv, false);
 	if (!slash || !slash[1])
 		return 0;
 	if (strchr(slash + 1, '/'))
 		return -ENOENT;
 	return parse_file_name(slash + 1, n);
+}
+
+static void refresh_conv(struct lfs *fs, struct conv *c, bool force)
+{
+	bool changed;
+
+	/* a failed check is logged, and the cached content still served */
+	conv_refresh(c, force, &changed);
+	if (changed)
+		inval_conv(fs->inval, c);
 }
 
 static void fill_stat(struct lfs *fs, struct stat *st, bool dir, size_t size,
@@ -120,18 +135,21 @@ static void fill_stat(struct lfs *fs, struct stat *st, bool dir, size_t size,
 	st->st_mtime = st->st_ctime = st->st_atime = mtime ? mtime : fs->started;
 }
 
+static int newest_of(void *arg, struct conv *c)
+{
+	time_t *newest = arg, t = conv_mtime(c);
+
+	if (t > *newest)
+		*newest = t;
+	return 0;
+}
+
 /* The root's mtime: its newest conversation, once listed. */
 static time_t root_mtime(struct lfs *fs)
 {
 	time_t newest = 0;
-	size_t n = root_count(fs->root);
 
-	for (size_t i = 0; i < n; i++) {
-		time_t t = conv_mtime(root_at(fs->root, i));
-
-		if (t > newest)
-			newest = t;
-	}
+	root_foreach(fs->root, newest_of, &newest);
 	return newest;
 }
 
@@ -144,6 +162,7 @@ static int node_stat(struct lfs *fs, const struct node *n, struct stat *st)
 	switch (n->kind) {
 	case NODE_ROOT:
 		fill_stat(fs, st, true, 0, root_mtime(fs));
+		st->st_mode |= 0200; /* the owner may mkdir and rmdir here */
 		return 0;
 	case NODE_STATS:
 		text = fs_stats_text(fs);
@@ -178,18 +197,27 @@ static int fs_getattr(const char *path, struct stat *st,
 	return r < 0 ? r : node_stat(fs, &n, st);
 }
 
+struct fill_ctx {
+	void *buf;
+	fuse_fill_dir_t filler;
+};
+
+static int fill_one(void *arg, struct conv *c)
+{
+	struct fill_ctx *f = arg;
+
+	return f->filler(f->buf, conv_name(c), NULL, 0, 0);
+}
+
 static int readdir_root(struct lfs *fs, void *buf, fuse_fill_dir_t filler)
 {
-	size_t count;
-	int r = root_load(fs->root);
+	struct fill_ctx f = {buf, filler};
+	int r = root_load(fs->root, false);
 
 	if (r < 0)
 		return r;
 	filler(buf, ".stats", NULL, 0, 0);
-	count = root_count(fs->root);
-	for (size_t i = 0; i < count; i++)
-		if (filler(buf, conv_name(root_at(fs->root, i)), NULL, 0, 0))
-			break;
+	root_foreach(fs->root, fill_one, &f);
 	return 0;
 }
 
@@ -264,7 +292,8 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 		fi->direct_io = 1; /* its size changes between reads */
 	} else if (r == 0) {
 		r = node_stat(fs, &of->node, &st); /* walks what it needs */
-		fi->keep_cache = 1; /* a page's bytes never change */
+		/* unchanged since the kernel cached it: keep the cache */
+		fi->keep_cache = conv_keep_kernel_cache(of->node.conv);
 	}
 	if (r < 0) {
 		free(of->stats);
@@ -326,12 +355,213 @@ static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	struct lfs *fs = ctx();
 
 	(void)conn;
+	fs->inval = inval_start(fuse_get_context()->fuse);
 	/* Names and sizes hold until a refresh; the ttl bounds staleness. */
 	cfg->entry_timeout = (double)fs->ttl;
 	cfg->attr_timeout = (double)fs->ttl;
 	cfg->negative_timeout = 1.0;
 	cfg->use_ino = 0;
 	return fs;
+}
+
+static void fs_destroy(void *data)
+{
+	struct lfs *fs = data;
+
+	inval_stop(fs->inval);
+	fs->inval = NULL;
+}
+
+/* touch MOUNT re-reads the inbox; touch MOUNT/NAME (or a file in it)
+ * checks the conversation's newest page now. Times are not stored. */
+static int fs_utimens(const char *path, const struct timespec tv[2],
+		      struct fuse_file_info *fi)
+{
+	struct lfs *fs = ctx();
+	struct node n;
+	bool changed;
+	int r;
+
+	(void)tv;
+	(void)fi;
+	r = resolve(fs, path, &n);
+	if (r < 0)
+		return r;
+	if (n.kind == NODE_ROOT) {
+		r = root_load(fs->root, true);
+		inval_root(fs->inval);
+		return r;
+	}
+	if (!n.conv)
+		return 0;
+	r = conv_refresh(n.conv, true, &changed);
+	if (changed)
+		inval_conv(fs->inval, n.conv);
+	return r;
+}
+
+/* "https://www.linkedin.com/in/" + slug, percent-encoded. */
+static char *profile_url_of(const char *slug)
+{
+	static const char unreserved[] = "-._~";
+	struct buf b = BUF_INIT;
+	size_t len;
+
+	buf_puts(&b, "https://www.linkedin.com/in/");
+	for (const unsigned char *p = (const unsigned char *)slug; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr(unreserved, *p))
+			buf_putc(&b, (char)*p);
+		else
+			buf_printf(&b, "%%%02X", *p);
+	}
+	buf_putc(&b, '/');
+	return buf_steal(&b, &len);
+}
+
+/* mkdir MOUNT/SLUG: add the conversation with that profile, once the API
+ * confirms it exists (one request, which also fetches its newest page). */
+static int fs_mkdir(const char *path, mode_t mode)
+{
+	struct lfs *fs = ctx();
+	const char *slug = path + 1;
+	struct conv_attr a;
+	struct conv *c;
+	char *url;
+	int r;
+
+	(void)mode;
+	if (path[0] != '/' || !*slug || strchr(slug, '/'))
+		return -EPERM; /* only conversations, only at the root */
+	if (strcmp(slug, ".stats") == 0)
+		return -EEXIST;
+	r = root_load(fs->root, false);
+	if (r < 0)
+		return r;
+	url = profile_url_of(slug);
+	if (!url)
+		return -ENOMEM;
+	r = root_add(fs->root, slug, url, &c);
+	free(url);
+	if (r == -EINVAL)
+		log_error("mkdir %s: not a usable profile name", slug);
+	if (r < 0)
+		return r;
+	r = conv_file_attr(c, CONV_META_JSON, 0, &a);
+	if (r < 0)
+		root_remove(fs->root, slug);
+	else
+		inval_root(fs->inval);
+	return r;
+}
+
+static int fs_rmdir(const char *path)
+{
+	struct lfs *fs = ctx();
+	int r;
+
+	if (path[0] != '/' || strchr(path + 1, '/'))
+		return -EPERM;
+	r = root_remove(fs->root, path + 1);
+	if (r == 0)
+		inval_root(fs->inval);
+	return r;
+}
+
+/* ---- extended attributes -------------------------------------------- */
+
+static const char *const xattr_names[] = {
+	"user.linkup.conversation_id", "user.linkup.profile_url",
+	"user.linkup.participant", "user.linkup.unread",
+	"user.linkup.page", "user.linkup.messages",
+};
+
+/* The value of xattr i of node n into out, or -ENODATA. */
+static int xattr_value(const struct node *n, size_t i, char *out,
+		       size_t size)
+{
+	struct conv_info info = {0};
+	struct conv_attr a;
+	const char *v = NULL;
+	int r = -ENODATA;
+
+	if (n->kind != NODE_CONV && n->kind != NODE_FILE)
+		return -ENODATA;
+	if (i >= 4) {
+		if (n->kind != NODE_FILE || (i == 4 && n->file != CONV_PAGE_TXT &&
+					     n->file != CONV_PAGE_JSON) ||
+		    (i == 5 && n->file == CONV_META_JSON))
+			return -ENODATA;
+		r = conv_file_attr(n->conv, n->file, n->page, &a);
+		if (r == 0)
+			snprintf(out, size, "%zu", i == 4 ? (size_t)n->page
+							  : a.messages);
+		return r;
+	}
+	conv_get_info(n->conv, &info);
+	if (i == 0)
+		v = info.conversation_id;
+	else if (i == 1)
+		v = info.profile_url;
+	else if (i == 2)
+		v = info.participant;
+	if (v)
+		snprintf(out, size, "%s", v);
+	else if (i == 3 && info.unread >= 0)
+		snprintf(out, size, "%ld", info.unread);
+	r = v || (i == 3 && info.unread >= 0) ? 0 : -ENODATA;
+	conv_info_clear(&info);
+	return r;
+}
+
+static int fs_getxattr(const char *path, const char *name, char *value,
+		       size_t size)
+{
+	struct lfs *fs = ctx();
+	char text[1024];
+	struct node n;
+	size_t len;
+	int r = resolve(fs, path, &n);
+
+	for (size_t i = 0; r == 0 && i < sizeof(xattr_names) / sizeof(*xattr_names); i++) {
+		if (strcmp(name, xattr_names[i]) != 0)
+			continue;
+		r = xattr_value(&n, i, text, sizeof(text));
+		if (r < 0)
+			return r;
+		len = strlen(text);
+		if (size == 0)
+			return (int)len;
+		if (size < len)
+			return -ERANGE;
+		memcpy(value, text, len);
+		return (int)len;
+	}
+	return r < 0 ? r : -ENODATA;
+}
+
+static int fs_listxattr(const char *path, char *list, size_t size)
+{
+	struct lfs *fs = ctx();
+	char text[1024];
+	struct node n;
+	size_t len = 0;
+	int r = resolve(fs, path, &n);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < sizeof(xattr_names) / sizeof(*xattr_names); i++) {
+		size_t need = strlen(xattr_names[i]) + 1;
+
+		if (xattr_value(&n, i, text, sizeof(text)) < 0)
+			continue;
+		if (size && len + need > size)
+			return -ERANGE;
+		if (size)
+			memcpy(list + len, xattr_names[i], need);
+		len += need;
+	}
+	return (int)len;
 }
 
 char *fs_stats_text(struct lfs *fs)
@@ -350,10 +580,15 @@ char *fs_stats_text(struct lfs *fs)
 	buf_printf(&b, "connections: %llu\n",
 		   (unsigned long long)a.connections);
 	buf_printf(&b, "credits_spent: %llu\n", (unsigned long long)a.credits);
-	if (fs->credit_limit > 0)
-		buf_printf(&b, "credit_limit: %ld\n", fs->credit_limit);
-	else
+	if (fs->credit_limit > 0) {
+		unsigned long long limit = (unsigned long long)fs->credit_limit;
+
+		buf_printf(&b, "credit_limit: %llu\n", limit);
+		buf_printf(&b, "credits_left: %llu\n",
+			   a.credits < limit ? limit - a.credits : 0);
+	} else {
 		buf_puts(&b, "credit_limit: none\n");
+	}
 	buf_printf(&b, "cache_hits: %llu\n", (unsigned long long)l.hits);
 	buf_printf(&b, "cache_misses: %llu\n", (unsigned long long)l.misses);
 	buf_printf(&b, "cache_evictions: %llu\n",
@@ -367,6 +602,12 @@ char *fs_stats_text(struct lfs *fs)
 
 static const struct fuse_operations fs_ops = {
 	.init = fs_init,
+	.destroy = fs_destroy,
+	.utimens = fs_utimens,
+	.mkdir = fs_mkdir,
+	.rmdir = fs_rmdir,
+	.getxattr = fs_getxattr,
+	.listxattr = fs_listxattr,
 	.getattr = fs_getattr,
 	.readdir = fs_readdir,
 	.open = fs_open,

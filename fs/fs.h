@@ -14,7 +14,10 @@
 #include "conv.h"
 #include "root.h"
 
+struct invalidator;
+
 struct lfs {
+	struct invalidator *inval; /* fs.c's: tells the kernel what changed */
 	struct api *api;
 	struct lru *cache;
 	struct root *root;

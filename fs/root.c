@@ -25,7 +25,10 @@ struct root {
 	pthread_mutex_t load_lock; /* serialises inbox walks */
 	pthread_mutex_t lock;      /* guards the fields below */
 	bool loaded;
+	time_t loaded_at;          /* monotonic seconds */
 	struct conv **convs;
+	bool *added;               /* convs[i] came from mkdir */
+	bool *hidden;              /* convs[i] was removed by rmdir */
 	size_t n_convs;
 	size_t cap;
 };
@@ -53,6 +56,8 @@ void root_free(struct root *root)
 	for (size_t i = 0; i < root->n_convs; i++)
 		conv_free(root->convs[i]);
 	free(root->convs);
+	free(root->added);
+	free(root->hidden);
 	pthread_mutex_destroy(&root->lock);
 	pthread_mutex_destroy(&root->load_lock);
 	free(root);
@@ -65,7 +70,7 @@ static bool name_taken(const struct root *root, const char *name)
 		return true;
 	for (size_t i = 0; i < root->n_convs; i++)
 		if (strcmp(conv_name(root->convs[i]), name) == 0)
-			return true;
+			return true; /* hidden ones too: a name is never reused */
 	return false;
 }
 
@@ -88,6 +93,36 @@ static struct conv *find_known(const struct root *root, const char *id,
 	return NULL;
 }
 
+/* Room for more conversations. Caller holds lock. */
+static int grow(struct root *root)
+{
+	size_t cap = root->cap ? 2 * root->cap : 64;
+	struct conv **convs = realloc(root->convs, cap * sizeof(*convs));
+	bool *added, *hidden;
+
+	if (!convs)
+		return -ENOMEM;
+	root->convs = convs;
+	added = realloc(root->added, cap * sizeof(*added));
+	if (!added)
+		return -ENOMEM;
+	root->added = added;
+	hidden = realloc(root->hidden, cap * sizeof(*hidden));
+	if (!hidden)
+		return -ENOMEM;
+	root->hidden = hidden;
+	root->cap = cap;
+	return 0;
+}
+
+static time_t now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
 /* Add a conversation under a unique name. Caller holds lock. */
 static struct conv *add_conv(struct root *root, const char *id,
 			     const char *url)
@@ -95,22 +130,18 @@ static struct conv *add_conv(struct root *root, const char *id,
 	char base[NAME_SIZE], name[NAME_SIZE];
 	struct conv *c;
 
-	if (root->n_convs == root->cap) {
-		size_t cap = root->cap ? 2 * root->cap : 64;
-		struct conv **grown = realloc(root->convs, cap * sizeof(*grown));
-
-		if (!grown)
-			return NULL;
-		root->convs = grown;
-		root->cap = cap;
-	}
+	if (root->n_convs == root->cap && grow(root) < 0)
+		return NULL;
 	name_for_conversation(url, id, base);
 	snprintf(name, sizeof(name), "%s", base);
 	for (int n = 2; name_taken(root, name); n++)
 		name_with_suffix(base, n, name);
 	c = conv_new(&root->env, (unsigned)root->n_convs, name, id, url);
-	if (c)
+	if (c) {
+		root->added[root->n_convs] = false;
+		root->hidden[root->n_convs] = false;
 		root->convs[root->n_convs++] = c;
+	}
 	return c;
 }
 
@@ -140,6 +171,23 @@ static int take_inbox_page(struct root *root, const struct api_inbox_page *pg,
 	return taken;
 }
 
+/* A page that cannot lead on: say why, -EIO. 0 when it can. */
+static int inbox_fault(const struct api_inbox_page *pg, const char *sent)
+{
+	const char *why = NULL;
+
+	if (!pg->next_cursor || !pg->next_cursor[0])
+		return 0;
+	if (pg->n_entries == 0)
+		why = "the API sent an empty page that announces more";
+	else if (sent && strcmp(sent, pg->next_cursor) == 0)
+		why = "the cursor did not move";
+	if (!why)
+		return 0;
+	log_error("inbox: %s; the listing stops here", why);
+	return -EIO;
+}
+
 static int load_inbox(struct root *root)
 {
 	struct api_error err = {0};
@@ -156,9 +204,10 @@ static int load_inbox(struct root *root)
 			break;
 		}
 		left -= take_inbox_page(root, pg, left);
+		r = inbox_fault(pg, cursor);
 		free(cursor);
 		cursor = NULL;
-		if (pg->next_cursor && pg->next_cursor[0] && pg->n_entries)
+		if (r == 0 && pg->next_cursor && pg->next_cursor[0])
 			cursor = strdup(pg->next_cursor);
 		api_inbox_page_free(pg);
 		if (!cursor)
@@ -182,26 +231,34 @@ static void add_extras(struct root *root)
 	pthread_mutex_unlock(&root->lock);
 }
 
-int root_load(struct root *root)
+/* Caller holds lock. */
+static bool load_due(const struct root *root, bool force)
 {
-	bool loaded;
+	return !root->loaded || force ||
+	       now_mono() - root->loaded_at >= root->env.ttl;
+}
+
+int root_load(struct root *root, bool force)
+{
+	bool due;
 	int r = 0;
 
 	pthread_mutex_lock(&root->lock);
-	loaded = root->loaded;
+	due = load_due(root, force);
 	pthread_mutex_unlock(&root->lock);
-	if (loaded)
+	if (!due)
 		return 0;
 	pthread_mutex_lock(&root->load_lock);
 	pthread_mutex_lock(&root->lock);
-	loaded = root->loaded;
+	due = load_due(root, false) || force;
 	pthread_mutex_unlock(&root->lock);
-	if (!loaded) {
+	if (due) {
 		r = root->inbox_limit > 0 ? load_inbox(root) : 0;
 		if (r == 0) {
 			add_extras(root);
 			pthread_mutex_lock(&root->lock);
 			root->loaded = true;
+			root->loaded_at = now_mono();
 			pthread_mutex_unlock(&root->lock);
 		}
 	}
@@ -211,36 +268,102 @@ int root_load(struct root *root)
 
 size_t root_count(struct root *root)
 {
-	size_t n;
+	size_t n = 0;
 
 	pthread_mutex_lock(&root->lock);
-	n = root->n_convs;
+	for (size_t i = 0; i < root->n_convs; i++)
+		n += !root->hidden[i];
 	pthread_mutex_unlock(&root->lock);
 	return n;
 }
 
-struct conv *root_at(struct root *root, size_t i)
+void root_foreach(struct root *root, int (*fn)(void *arg, struct conv *c),
+		  void *arg)
 {
-	struct conv *c = NULL;
-
 	pthread_mutex_lock(&root->lock);
-	if (i < root->n_convs)
-		c = root->convs[i];
+	for (size_t i = 0; i < root->n_convs; i++)
+		if (!root->hidden[i] && fn(arg, root->convs[i]))
+			break;
 	pthread_mutex_unlock(&root->lock);
-	return c;
+}
+
+/* Caller holds lock. Index of the listed conversation called name, or -1. */
+static long find_name(const struct root *root, const char *name)
+{
+	for (size_t i = 0; i < root->n_convs; i++)
+		if (!root->hidden[i] &&
+		    strcmp(conv_name(root->convs[i]), name) == 0)
+			return (long)i;
+	return -1;
 }
 
 struct conv *root_find(struct root *root, const char *name, int *err)
 {
 	struct conv *found = NULL;
+	long i;
 
-	*err = root_load(root);
+	*err = root_load(root, false);
 	if (*err < 0)
 		return NULL;
 	pthread_mutex_lock(&root->lock);
-	for (size_t i = 0; i < root->n_convs && !found; i++)
-		if (strcmp(conv_name(root->convs[i]), name) == 0)
-			found = root->convs[i];
+	i = find_name(root, name);
+	if (i >= 0)
+		found = root->convs[i];
 	pthread_mutex_unlock(&root->lock);
 	return found;
+}
+
+int root_add(struct root *root, const char *name, const char *url,
+	     struct conv **out)
+{
+	struct conv *c;
+	int r = 0;
+
+	pthread_mutex_lock(&root->lock);
+	for (size_t i = 0; i < root->n_convs; i++) {
+		c = root->convs[i];
+		if (strcmp(conv_name(c), name) != 0 &&
+		    !same_str(conv_profile_url(c), url))
+			continue;
+		if (!root->hidden[i] || !root->added[i] ||
+		    strcmp(conv_name(c), name) != 0) {
+			r = -EEXIST;
+			goto out;
+		}
+		root->hidden[i] = false; /* back after an rmdir */
+		*out = c;
+		goto out;
+	}
+	c = add_conv(root, NULL, url);
+	if (!c) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (strcmp(conv_name(c), name) != 0) {
+		r = -EINVAL; /* the slug does not name itself */
+		root->hidden[root->n_convs - 1] = true;
+		goto out;
+	}
+	root->added[root->n_convs - 1] = true;
+	*out = c;
+out:
+	pthread_mutex_unlock(&root->lock);
+	return r;
+}
+
+int root_remove(struct root *root, const char *name)
+{
+	long i;
+	int r = 0;
+
+	pthread_mutex_lock(&root->lock);
+	i = find_name(root, name);
+	if (i < 0)
+		r = -ENOENT;
+	else if (!root->added[i])
+		r = -EPERM;
+	else
+		root->hidden[i] = true;
+	pthread_mutex_unlock(&root->lock);
+	return r;
 }

@@ -7,13 +7,19 @@
  * names are stable for the same data). The inbox is read on first use, not
  * at mount time; a failed read is not remembered, the next use tries again.
  *
+ * After the ttl, the next listing reads the inbox again: new conversations
+ * appear, known ones keep their names. mkdir adds a conversation by profile
+ * slug, rmdir takes such a one away again (nothing remote changes).
+ *
  * Locking: one mutex guards the table; it is not held while the inbox is
  * fetched (a second mutex serialises the fetches themselves, so concurrent
- * first listings make one walk of the inbox).
+ * listings make one walk of the inbox). Conversations are never freed
+ * before root_free: a removed one is only hidden, so pointers stay valid.
  */
 #ifndef LINKUPFS_ROOT_H
 #define LINKUPFS_ROOT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "conv.h"
@@ -26,13 +32,27 @@ struct root *root_new(const struct conv_env *env, int inbox_limit,
 		      char *const *extra, size_t n_extra);
 void root_free(struct root *root);
 
-/* Read the inbox if it was not read yet. Blocks for the network. */
-int root_load(struct root *root);
+/* Read the inbox if it was not read yet, or again when the ttl passed
+ * since (now, with force). Blocks for the network. */
+int root_load(struct root *root, bool force);
 
-/* The number of conversations and the i-th one (borrowed, valid until
- * root_free); root_load first. */
+/* The number of conversations listed. Never blocks. */
 size_t root_count(struct root *root);
-struct conv *root_at(struct root *root, size_t i);
+
+/* Call fn for each listed conversation, in listing order, under the table
+ * lock (fn must not call back into the root). Stops when fn returns
+ * non-zero. */
+void root_foreach(struct root *root, int (*fn)(void *arg, struct conv *c),
+		  void *arg);
+
+/* mkdir: list the conversation with profile URL url under name. -EEXIST
+ * when the name or the URL is listed already. *out is borrowed. */
+int root_add(struct root *root, const char *name, const char *url,
+	     struct conv **out);
+
+/* rmdir: stop listing a conversation root_add listed; -EPERM for one from
+ * the inbox or the options, -ENOENT for an unknown name. */
+int root_remove(struct root *root, const char *name);
 
 /* The conversation with this directory name, or NULL; loads first.
  * *err is set to a negative errno when loading failed (else 0). */

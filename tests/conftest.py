@@ -161,7 +161,8 @@ class Mock:
         self._stderr.seek(0)
         return self._stderr.read().decode("utf-8", "replace")
 
-    def control(self, name, **body):
+    def control(self, name, /, **body):
+        # positional-only: add_conversation sends a "name" field
         data = json.dumps(body).encode()
         req = urllib.request.Request(self.url + "/_control/" + name, data=data,
                                      headers={"Content-Type": "application/json"})

@@ -21,7 +21,9 @@ API (SPEC.md section 6): POST /v1/messages/conversation, POST
                             the data set
     /_control/fault         {"kind", "count" (1; -1 = until cleared), "path"
                             ("conversation"|"inbox"|null), "match" (substring
-                            of the conversation id/url sent, or null), params}
+                            of the conversation id/url sent, or null), "skip"
+                            (0: the first N matching requests pass
+                            untouched, e.g. to hit page 3 of a chain), params}
     /_control/faults        the faults still pending
     /_control/clear_faults  also releases hanging and dripping connections
     /_control/set           {"latency_ms", "inclusive_cursor", "inbox_null_cursor"}
@@ -185,6 +187,9 @@ class State:
                 if f["path"] not in (None, path):
                     continue
                 if f["match"] is not None and (ref is None or f["match"] not in ref):
+                    continue
+                if f.get("skip", 0) > 0:    # let the first N through
+                    f["skip"] -= 1
                     continue
                 if f["count"] > 0:
                     f["count"] -= 1
@@ -368,6 +373,9 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "MockLinkupAPI/1.0"
     sys_version = ""
+    # TCP_NODELAY: headers and body go out in two writes; with Nagle the
+    # body waits for the client's delayed ACK, adding ~40 ms per request
+    disable_nagle_algorithm = True
 
     def version_string(self):
         return self.server_version

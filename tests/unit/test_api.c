@@ -266,6 +266,11 @@ static void test_wrong_shapes(void)
 	    "response has no data.messages array");
 	BAD("{\"data\":{\"messages\":[{\"text\":\"cut", API_ERR_PARSE,
 	    "response is not JSON");
+	/* null where pagination belongs is not "the last page" */
+	BAD("{\"data\":{\"messages\":[],\"pagination\":null}}", API_ERR_PARSE,
+	    "response has a data.pagination that is not an object");
+	BAD("{\"data\":{\"messages\":[],\"pagination\":\"x\"}}", API_ERR_PARSE,
+	    "response has a data.pagination that is not an object");
 	/* an embedded NUL ends the JSON text early */
 	check_parse_error("{\"data\":\0{}}", 12, API_ERR_PARSE, NULL, __LINE__);
 }
@@ -416,7 +421,7 @@ static void test_error_answers(void)
 	    API_ERR_HTTP, "API answered 400 (total_results must be > 0)");
 	ERR("{\"errors\":[1]}", 418, API_ERR_HTTP, "API answered 418 (error)");
 	ERR("{\"status\":\"error\",\"data\":\"Conversation not found\"}", 200,
-	    API_ERR_HTTP, "API reported an error (Conversation not found)");
+	    API_ERR_NOT_FOUND, "API reported an error (Conversation not found)");
 	ERR("{\"status\":\"error\",\"data\":{\"message\":\"Invalid login_token\"}}", 200,
 	    API_ERR_AUTH, "API reported an error (Invalid login_token); check LINKUP_LOGIN_TOKEN");
 	ERR("{\"status\":\"error\"}", 200, API_ERR_HTTP,

@@ -1,0 +1,86 @@
+/*
+ * fs/conv_impl.h - the inside of a conversation, shared by fs/conv.c (the
+ * chain, fills, refresh) and fs/view.c (the files). Not a public header.
+ */
+#ifndef LINKUPFS_CONV_IMPL_H
+#define LINKUPFS_CONV_IMPL_H
+
+#include <pthread.h>
+
+#include "conv.h"
+#include "names.h"
+
+/* One request of the chain. Its content never changes once fetched. */
+struct chunk {
+	unsigned uid;      /* names its cache entry; unique in the conv */
+	char *cursor;      /* fetches it; NULL only for a newest chunk not yet
+	                      fetched (then "its newest time + 1") */
+	int64_t floor_ms;  /* keeps only messages newer than this */
+	bool known;        /* fetched once: the fields below hold */
+	bool has_next;     /* an older chunk follows in the chain */
+	char *next_cursor;
+	size_t n;          /* messages kept */
+	char **edge_urns;  /* urns at its oldest time: the next chunk drops */
+	size_t n_edge;     /* them if the API repeats them */
+};
+
+/* One message, by position counted from the newest. */
+struct msg_pos {
+	int64_t ts;
+	uint32_t chunk; /* index in chunks[] */
+	uint32_t slot;  /* index in the chunk body (oldest first) */
+	uint32_t len;   /* bytes of its rendered text */
+};
+
+/* The cached value of one chunk. */
+struct chunk_body {
+	size_t n;
+	char *txt;       /* the kept messages rendered, oldest first */
+	size_t *off;     /* n + 1 offsets into txt */
+	int64_t *ts;     /* n times, oldest first */
+	int *orig;       /* n indexes into data.messages, oldest first */
+	char *data_json; /* the data object as the API sent it */
+	size_t json_len;
+};
+
+struct conv {
+	struct conv_env env;
+	unsigned index;
+	char name[NAME_SIZE];
+	char *id;          /* as given (inbox or option); may be NULL */
+	char *profile_url; /* may be NULL */
+
+	pthread_mutex_t refresh_lock; /* one refresh at a time; outside lock */
+	pthread_mutex_t lock;         /* guards everything below */
+	char *participant;
+	char *headline;
+	long inbox_unread;
+	int64_t inbox_last_ms;
+	bool have_meta; /* the newest chunk was fetched: the fields below hold */
+	char *api_id;
+	long unread_count;
+	long other_count;
+	char *last_seen_message;
+	int64_t last_seen_at;
+
+	struct chunk *chunks; /* newest first; all known but maybe the last */
+	size_t n_chunks;
+	unsigned next_uid;
+	struct msg_pos *pos;  /* newest first */
+	size_t n_pos, cap_pos;
+	size_t *cum;          /* cum[i]: text bytes of positions 0..i-1 */
+	unsigned gen;         /* bumped by a refresh that changed the files */
+	unsigned kernel_gen;  /* gen when the kernel last cached our files */
+	time_t last_check;    /* monotonic seconds of the last newest check */
+};
+
+/* Whether the whole chain is known. Caller holds lock. */
+bool conv_complete(const struct conv *c);
+
+/* A reference to the body of chunks[i] (by uid), fetching on a miss. */
+int conv_chunk_get(struct conv *c, unsigned uid, struct lru_ref **ref);
+
+/* Walk until at least need messages are known or the chain ends. */
+int conv_walk(struct conv *c, size_t need);
+
+#endif

@@ -1,0 +1,100 @@
+/*
+ * tests/fuzz/fuzz_conversation.c - libFuzzer harness for
+ * api_parse_conversation(): any body a server sends is parsed without a
+ * crash, a leak or undefined behaviour, and a page that is accepted keeps
+ * the promises of api.h (no NULL where none is allowed, sane numbers,
+ * data_json valid JSON in valid UTF-8) and renders to safe text.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+
+#include "../../api/api.h"
+#include "../../fs/buf.h"
+#include "../../fs/render.h"
+#include "fuzz_util.h"
+
+/* Mirrors of parse.c's limits, as api.h documents them. */
+#define MAX_TIME_MS 253402300799999LL
+#define MAX_COUNT 1000000000L
+
+static void check_count(long v)
+{
+	FUZZ_ASSERT(v == -1 || (v >= 0 && v <= MAX_COUNT));
+}
+
+static void check_message(const struct api_message *m)
+{
+	FUZZ_ASSERT(m->text && m->sender && m->message_type && m->entity_urn);
+	FUZZ_ASSERT(m->timestamp_ms >= 0 && m->timestamp_ms <= MAX_TIME_MS);
+	FUZZ_ASSERT(m->sender[0] && m->message_type[0]);
+}
+
+static void check_data_json(const char *json)
+{
+	size_t n;
+	cJSON *back;
+
+	FUZZ_ASSERT(json);
+	n = strlen(json);
+	FUZZ_ASSERT(n >= 3 && json[0] == '{' && json[n - 1] == '\n');
+	FUZZ_ASSERT(fuzz_utf8_valid(json, n));
+	back = cJSON_Parse(json);
+	FUZZ_ASSERT(cJSON_IsObject(back));
+	cJSON_Delete(back);
+}
+
+/* What a page file would show: every byte of it safe for a terminal. */
+static void check_rendered(const struct api_page *page)
+{
+	struct buf b = BUF_INIT;
+
+	render_messages(&b, page->messages, page->n_messages);
+	if (!b.oom && b.len)
+		FUZZ_ASSERT(fuzz_text_safe(b.data, b.len, true));
+	buf_free(&b);
+}
+
+static void check_page(const struct api_page *page)
+{
+	size_t i;
+
+	FUZZ_ASSERT(page->conversation_id);
+	FUZZ_ASSERT(!page->next_cursor || page->next_cursor[0]);
+	FUZZ_ASSERT(!page->profile_url || page->profile_url[0]);
+	FUZZ_ASSERT(!page->n_messages || page->messages);
+	FUZZ_ASSERT(page->n_messages <= 100000);
+	FUZZ_ASSERT(page->last_seen_at >= 0 && page->last_seen_at <= MAX_TIME_MS);
+	check_count(page->total_other_member_message_count);
+	check_count(page->unread_count);
+	for (i = 0; i < page->n_messages; i++)
+		check_message(&page->messages[i]);
+	check_data_json(page->data_json);
+	check_rendered(page);
+}
+
+static void check_failure(int rc, const struct api_error *err)
+{
+	FUZZ_ASSERT(rc < 0);
+	FUZZ_ASSERT(err->kind != API_OK);
+	FUZZ_ASSERT(rc == -ENOMEM || rc == api_error_errno(err));
+	FUZZ_ASSERT(fuzz_message_printable(err->message, sizeof(err->message)));
+	FUZZ_ASSERT(err->message[0]);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct api_page *page = (struct api_page *)1; /* must be reset */
+	struct api_error err;
+	int rc;
+
+	rc = api_parse_conversation((const char *)data, size, &page, &err);
+	if (rc == 0) {
+		FUZZ_ASSERT(page && err.kind == API_OK);
+		check_page(page);
+	} else {
+		FUZZ_ASSERT(!page);
+		check_failure(rc, &err);
+	}
+	api_page_free(page);
+	return 0;
+}

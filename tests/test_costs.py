@@ -1,0 +1,90 @@
+"""What reads cost, counted in requests and connections, never timed: the
+regression checks of the benchmark targets 1, 4 and 5 (issue 5) on the
+sample data set. bench/run.py measures the same things with timings at
+scale."""
+
+import collections
+import math
+import os
+import subprocess
+import threading
+
+import sample_data as sd
+
+PAGE = 100
+UTC = {"TZ": "UTC"}
+
+
+def pages(count):
+    """Requests of a cold walk: the chain ends on the page that says there
+    is nothing older, so an empty conversation still costs one."""
+    return max(1, math.ceil(count / PAGE))
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def test_cold_transcript_costs_exactly_one_request_per_page(mock, mount_factory):
+    m = mount_factory(mock, "page_size=%d" % PAGE, env=UTC)
+    os.listdir(m.path)
+    text = read(os.path.join(m.path, sd.LONG_DIR, "transcript.txt"))
+    assert text.count(b"] ") >= sd.LONG_COUNT
+    log = mock.api_log("conversation")
+    assert len(log) == math.ceil(sd.LONG_COUNT / PAGE) == 13
+    assert {e["conversation"] for e in log} == {sd.LONG_ID}
+    assert len({e["cursor"] for e in log}) == 13     # no page fetched twice
+    assert all(e["total_results"] == PAGE for e in log)
+    # one reader, one keep-alive connection for the inbox and every page
+    assert mock.stats()["connections"] == 1
+    # cached: reading it again, or its pages, costs nothing
+    read(os.path.join(m.path, sd.LONG_DIR, "transcript.txt"))
+    read(os.path.join(m.path, sd.LONG_DIR, "page-0013.txt"))
+    assert len(mock.api_log("conversation")) == 13
+
+
+def test_sixteen_readers_reuse_connections_and_fetch_each_page_once(
+        mock_factory, mount_factory):
+    mock = mock_factory(latency_ms=50)
+    m = mount_factory(mock, "page_size=%d" % PAGE, env=UTC)
+    os.listdir(m.path)
+    rows = [r for r in sd.SAMPLE_TABLE if r[3] is not None][:16]
+    assert len(rows) == 16
+    barrier = threading.Barrier(len(rows))
+    errors, sizes = [], {}
+
+    def reader(row):
+        try:
+            barrier.wait(10)
+            sizes[row[3]] = len(read(os.path.join(m.path, row[3], "transcript.txt")))
+        except Exception as e:     # noqa: BLE001 - asserted below
+            errors.append("%s: %r" % (row[3], e))
+    threads = [threading.Thread(target=reader, args=(r,)) for r in rows]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    assert len(sizes) == 16
+    # connections stay at the number of concurrent workers, not requests
+    stats = mock.stats()
+    assert stats["connections"] <= len(rows)
+    assert stats["requests"] > stats["connections"]
+    # every conversation cost its pages, no more (no duplicate fetches)
+    per_conv = collections.Counter(e["conversation"] for e in mock.api_log("conversation"))
+    assert per_conv == {r[1]: pages(r[4]) for r in rows}
+
+
+def test_ls_l_and_stat_of_every_conversation_cost_one_inbox_request(
+        mock, mount_factory):
+    m = mount_factory(mock, "page_size=%d" % PAGE, env=UTC)
+    subprocess.run(["ls", "-l", m.path], check=True, capture_output=True)
+    dirs = [os.path.join(m.path, n) for n in os.listdir(m.path) if n != ".stats"]
+    assert len(dirs) == sd.SAMPLE_CONVERSATION_COUNT
+    subprocess.run(["stat"] + dirs, check=True, capture_output=True)
+    for d in dirs:
+        assert os.stat(d).st_mtime > 0
+    # the inbox page size is 100 (fs/root.c): 28 conversations, one request
+    assert len(mock.api_log("inbox")) == math.ceil(sd.SAMPLE_CONVERSATION_COUNT / 100) == 1
+    assert mock.api_log("conversation") == []

@@ -1,0 +1,463 @@
+"""linkupfs left mounted all day (issue 4): fresh data after the ttl and on
+touch, what a refresh costs, the credit budget, extended attributes, mkdir
+and rmdir of conversations, and the log format.  All on a real mount of the
+mock API, times in UTC."""
+
+import errno
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import time
+
+import pytest
+
+import sample_data as sd
+from conftest import wait_for
+
+UTC = {"TZ": "UTC"}
+LONG_PAGES = 13
+HELLO = "hello from the test"
+NEW_FACE = {"key": "fresh-face", "name": "Fresh Face",
+            "profile_url": sd.LI + "fresh-face/", "messages": 3}
+XATTRS = ("user.linkup.conversation_id", "user.linkup.profile_url",
+          "user.linkup.participant", "user.linkup.unread")
+XATTR_WRITE_ERRNOS = (errno.EROFS, errno.EPERM, errno.EACCES, errno.ENOTSUP)
+
+
+# ------------------------------------------------------------------ helpers
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def errno_of(fn, *args):
+    """The errno fn(*args) fails with, 0 if it succeeds."""
+    try:
+        fn(*args)
+    except OSError as e:
+        return e.errno
+    return 0
+
+
+def line_of(msg):
+    """How a plain one-line TEXT message renders (TZ=UTC)."""
+    when = time.strftime("%Y-%m-%d %H:%M:%S",
+                         time.gmtime(msg["timestamp"] // 1000))
+    return "[%s] %s: %s\n" % (when, msg["sender"], msg["text"])
+
+
+def mark(mock):
+    """The sequence number of the newest request the mock has seen."""
+    log = mock.log()
+    return log[-1]["seq"] if log else 0
+
+
+def since(mock, seq, path=None):
+    """Requests after mark() returned seq (of one path if given)."""
+    return [e for e in mock.log()
+            if e["seq"] > seq and (path is None or e["path"] == path)]
+
+
+def cursors(entries):
+    return [e["cursor"] for e in entries]
+
+
+def touch(path):
+    """touch(1), as a user refreshes: must succeed on the mount."""
+    r = subprocess.run(["touch", path], capture_output=True, text=True)
+    assert r.returncode == 0, "touch %s: %s" % (path, r.stderr.strip())
+
+
+def stats(mm):
+    text = read(os.path.join(mm.path, ".stats")).decode()
+    return dict(line.split(": ", 1) for line in text.splitlines())
+
+
+def text_files(d):
+    """{name: bytes} of every .txt file of a conversation directory."""
+    return {n: read(os.path.join(d, n)) for n in sorted(os.listdir(d))
+            if n.endswith(".txt")}
+
+
+def page_names(d, ext=".txt"):
+    return sorted(n for n in os.listdir(d)
+                  if n.startswith("page-") and n.endswith(ext))
+
+
+def credit_lines(mm):
+    return [ln for ln in mm.log().splitlines()
+            if re.search(r"credit[ _]limit", ln, re.I)]
+
+
+def conv_dir(mm, name=sd.ALES_DIR, *rest):
+    return os.path.join(mm.path, name, *rest)
+
+
+# ------------------------------------------------------------------ 1. fresh data
+
+def test_new_message_appears_in_transcript_and_page_1_after_the_ttl(
+        mock, mount_factory):
+    m = mount_factory(mock, "page_size=100,ttl=1", env=UTC)
+    d = os.path.join(m.path, sd.ALES_DIR)
+    old = read(os.path.join(d, "transcript.txt"))
+    seq = mark(mock)
+    msg = mock.add_message(sd.ALES_ID, HELLO)
+    want = line_of(msg)
+    assert want.startswith("[2025-04-21 21:13:46] Alés Préw: ")
+    t = os.path.join(d, "transcript.txt")
+    got = wait_for(lambda: (lambda b: b if want.encode() in b else None)(read(t)),
+                   timeout=10)
+    assert got == old + want.encode()
+    assert read(os.path.join(d, "page-0001.txt")).endswith(want.encode())
+    assert os.stat(t).st_size == len(read(t))
+    # the check asks for the newest page only: one page holds all 38
+    conv = since(mock, seq, "conversation")
+    assert conv and set(cursors(conv)) == {None}, conv
+
+
+def test_check_after_the_ttl_with_nothing_new_refetches_no_older_page(
+        mock, mount_factory):
+    m = mount_factory(mock, "page_size=100,ttl=1", env=UTC)
+    d = os.path.join(m.path, sd.LONG_DIR)
+    before = text_files(d)
+    seq = mark(mock)
+    t0 = time.monotonic()
+    t = os.path.join(d, "transcript.txt")
+    wait_for(lambda: read(t) and since(mock, seq, "conversation"), timeout=10)
+    after = text_files(d)
+    took = time.monotonic() - t0
+    conv = since(mock, seq, "conversation")
+    assert set(cursors(conv)) == {None}, conv       # newest page only
+    assert len(conv) <= 1 + took / 1.0              # one check per ttl
+    assert after == before
+
+
+def test_touch_on_a_conversation_checks_at_once_even_with_a_long_ttl(
+        mock, mount_factory):
+    m = mount_factory(mock, "page_size=100,ttl=3600", env=UTC)
+    d = os.path.join(m.path, sd.ALES_DIR)
+    t = os.path.join(d, "transcript.txt")
+    old = read(t)
+    msg = mock.add_message(sd.ALES_ID, HELLO)
+    assert read(t) == old       # trusted for the ttl: no check yet
+    touch(d)
+    assert read(t) == old + line_of(msg).encode()
+    assert read(os.path.join(d, "page-0001.txt")).endswith(line_of(msg).encode())
+
+
+def test_touch_with_nothing_new_costs_exactly_one_request(mock, mount_factory):
+    m = mount_factory(mock, "page_size=100,ttl=3600", env=UTC)
+    d = os.path.join(m.path, sd.LONG_DIR)
+    before = text_files(d)
+    seq = mark(mock)
+    touch(d)
+    after = text_files(d)
+    reqs = since(mock, seq)
+    assert [(e["path"], e["cursor"]) for e in reqs] == [("conversation", None)]
+    assert after == before
+
+
+def test_touch_on_the_mount_rereads_the_inbox(mock, mount_factory):
+    m = mount_factory(mock, "page_size=100,ttl=3600", env=UTC)
+    assert NEW_FACE["key"] not in os.listdir(m.path)
+    mock.add_conversation(**NEW_FACE)
+    assert NEW_FACE["key"] not in os.listdir(m.path)  # trusted for the ttl
+    seq = mark(mock)
+    touch(m.path)
+    assert since(mock, seq, "inbox")
+    names = os.listdir(m.path)
+    assert NEW_FACE["key"] in names and sd.ALES_DIR in names
+    d = os.path.join(m.path, NEW_FACE["key"])
+    assert read(os.path.join(d, "transcript.txt")).count(b"\n") == 3
+
+
+def test_new_inbox_conversation_appears_after_the_ttl(mock, mount_factory):
+    m = mount_factory(mock, "page_size=100,ttl=1", env=UTC)
+    os.listdir(m.path)
+    mock.add_conversation(**NEW_FACE)
+    wait_for(lambda: NEW_FACE["key"] in os.listdir(m.path), timeout=10)
+
+
+# ------------------------------------------------------------------ 2. refresh cost
+
+@pytest.mark.parametrize("k", [1, 100, 150])
+def test_refresh_fetches_only_the_new_messages_and_matches_a_fresh_mount(
+        mock, mount_factory, k):
+    m = mount_factory(mock, "page_size=100,ttl=3600", env=UTC)
+    d = os.path.join(m.path, sd.LONG_DIR)
+    assert len(text_files(d)) == LONG_PAGES + 1
+    old_cursors = {c for c in cursors(mock.api_log("conversation")) if c}
+    seq = mark(mock)
+    added = [mock.add_message(sd.LONG_ID, "new message %d of %d" % (i + 1, k))
+             for i in range(k)]
+    touch(d)
+    files = text_files(d)   # transcript.txt and every page file
+    for n in page_names(d, ".json"):
+        read(os.path.join(d, n))
+    conv = since(mock, seq, "conversation")
+    budget = math.ceil(k / 100) + 2
+    assert len(conv) <= budget, "%d requests for %d new: %s" % (
+        len(conv), k, cursors(conv))
+    again = [c for c in cursors(conv) if c in old_cursors]
+    assert again == [], "pages fetched again after the refresh: %s" % again
+    pages = math.ceil((sd.LONG_COUNT + k) / 100)
+    assert page_names(d) == ["page-%04d.txt" % i for i in range(1, pages + 1)]
+    tail = "".join(line_of(x) for x in added[-min(k, 100):]).encode()
+    assert files["page-0001.txt"].endswith(tail)
+    assert files["transcript.txt"].endswith("".join(line_of(x) for x in added).encode())
+    fresh = mount_factory(mock, "page_size=100", env=UTC)
+    fd = os.path.join(fresh.path, sd.LONG_DIR)
+    assert sorted(os.listdir(d)) == sorted(os.listdir(fd))
+    want = text_files(fd)
+    for name in want:
+        assert files[name] == want[name], "%s differs from a fresh mount" % name
+
+
+def test_json_pages_after_a_refresh_hold_what_a_fresh_mount_shows(
+        mock, mount_factory):
+    m = mount_factory(mock, "page_size=100,ttl=3600", env=UTC)
+    d = os.path.join(m.path, sd.LONG_DIR)
+    read(os.path.join(d, "transcript.txt"))
+    for i in range(150):
+        mock.add_message(sd.LONG_ID, "new message %d" % i)
+    touch(d)
+    fresh = mount_factory(mock, "page_size=100", env=UTC)
+    fd = os.path.join(fresh.path, sd.LONG_DIR)
+    names = page_names(fd, ".json")
+    assert page_names(d, ".json") == names and len(names) == 14
+    for n in names:
+        got = json.loads(read(os.path.join(d, n)))["messages"]
+        want = json.loads(read(os.path.join(fd, n)))["messages"]
+        assert [x["entity_urn"] for x in got] == [x["entity_urn"] for x in want], n
+
+
+def test_kernel_page_cache_never_serves_stale_bytes_after_a_refresh(
+        mock, mount_factory):
+    m = mount_factory(mock, "page_size=100,ttl=3600", env=UTC)
+    d = os.path.join(m.path, sd.ALES_DIR)
+    paths = [os.path.join(d, n) for n in ("transcript.txt", "page-0001.txt")]
+    old = {}
+    for p in paths:
+        with open(p, "rb") as f:
+            old[p] = f.read()
+        assert os.stat(p).st_size == len(old[p])
+    msg = mock.add_message(sd.ALES_ID, HELLO)
+    touch(d)
+    for p in paths:
+        with open(p, "rb") as f:
+            new = f.read()
+        assert new == old[p] + line_of(msg).encode(), p
+        assert os.stat(p).st_size == len(new), p
+
+
+# ------------------------------------------------------------------ 3. budget
+
+def test_credit_limit_stops_requests_with_edquot_and_cached_pages_stay(
+        mock, mount_factory):
+    limit = 25
+    m = mount_factory(mock, "page_size=100,inbox_limit=0,credit_limit=%d" % limit,
+                      "conversation=" + sd.LONG_URL, env=UTC)
+    d = os.path.join(m.path, sd.LONG_DIR)
+    p1, p2 = read(os.path.join(d, "page-0001.txt")), read(os.path.join(d, "page-0002.txt"))
+    # page 3 may be refused before spending past the limit, or be the last
+    # request made once 20 < 25: both honour "once N credits are spent"
+    e3 = errno_of(read, os.path.join(d, "page-0003.txt"))
+    assert e3 in (0, errno.EDQUOT)
+    spent = mock.stats()["credits"]
+    assert spent == (30 if e3 == 0 else 20)
+    n = len(mock.log())
+    assert errno_of(read, os.path.join(d, "page-0004.txt")) == errno.EDQUOT
+    assert errno_of(read, os.path.join(d, "transcript.txt")) == errno.EDQUOT
+    assert len(mock.log()) == n         # nothing was sent
+    assert read(os.path.join(d, "page-0001.txt")) == p1
+    assert read(os.path.join(d, "page-0002.txt")) == p2
+    lines = credit_lines(m)
+    assert 1 <= len(lines) <= 3, m.log()
+    assert all(ln.startswith("linkupfs: ") for ln in lines), lines
+    s = stats(m)
+    assert int(s["credits_spent"]) == spent == mock.stats()["credits"]
+    assert s.get("credits_left") == str(max(0, limit - spent)), s
+
+
+def test_credits_spent_follow_the_api_rule_per_request(mock, mount_factory):
+    m = mount_factory(mock, "page_size=100,credit_limit=1000", env=UTC)
+    read(os.path.join(m.path, sd.LONG_DIR, "transcript.txt"))
+    read(os.path.join(m.path, sd.ALES_DIR, "transcript.txt"))
+    # 1 credit per 10 results or fraction: 12 full pages, then 34 and 37
+    conv = sum(e["credits"] for e in mock.api_log("conversation"))
+    assert conv == 12 * 10 + 4 + 4
+    spent = mock.stats()["credits"]
+    s = stats(m)
+    assert int(s["credits_spent"]) == spent
+    assert s.get("credits_left") == str(1000 - spent), s
+
+
+def test_stats_without_a_limit_say_none(mnt):
+    s = stats(mnt)
+    assert s["credit_limit"] == "none"
+    assert s.get("credits_left", "none") == "none"
+    assert "credits_spent" in s
+
+
+# ------------------------------------------------------------------ 4. xattrs, mtimes
+
+def test_xattrs_on_a_conversation_directory_and_its_files(mnt):
+    d = conv_dir(mnt)
+    want = {"user.linkup.conversation_id": sd.ALES_ID.encode(),
+            "user.linkup.profile_url": sd.ALES_URL.encode(),
+            "user.linkup.participant": sd.ALES_NAME.encode(),
+            "user.linkup.unread": b"2"}
+    for name in ("", "conversation.json", "transcript.txt", "page-0001.txt",
+                 "page-0001.json"):
+        p = os.path.join(d, name) if name else d
+        assert set(XATTRS) <= set(os.listxattr(p)), p
+        for k, v in want.items():
+            assert os.getxattr(p, k) == v, (p, k)
+    assert os.getxattr(os.path.join(d, "page-0001.txt"), "user.linkup.page") == b"1"
+    assert os.getxattr(os.path.join(d, "page-0001.txt"), "user.linkup.messages") == b"37"
+    assert os.getxattr(os.path.join(d, "transcript.txt"), "user.linkup.messages") == b"37"
+
+
+def test_xattrs_give_page_number_and_message_count(mnt):
+    d = conv_dir(mnt, sd.LONG_DIR)
+    for name in ("page-0003.txt", "page-0003.json"):
+        p = os.path.join(d, name)
+        assert os.getxattr(p, "user.linkup.page") == b"3"
+        assert os.getxattr(p, "user.linkup.messages") == b"100"
+        assert {"user.linkup.page", "user.linkup.messages"} <= set(os.listxattr(p))
+    assert os.getxattr(os.path.join(d, "page-0013.txt"), "user.linkup.messages") == b"34"
+    assert os.getxattr(os.path.join(d, "transcript.txt"),
+                       "user.linkup.messages") == str(sd.LONG_COUNT).encode()
+    assert int(os.getxattr(d, "user.linkup.unread")) == 0
+
+
+def test_missing_xattr_is_enodata_and_xattrs_cannot_be_changed(mnt):
+    d = conv_dir(mnt)
+    t = os.path.join(d, "transcript.txt")
+    for p in (d, t):
+        assert errno_of(os.getxattr, p, "user.linkup.nope") == errno.ENODATA
+    assert errno_of(os.getxattr, t, "user.linkup.page") == errno.ENODATA
+    assert errno_of(os.getxattr, d, "user.linkup.page") == errno.ENODATA
+    for p in (d, t):
+        assert errno_of(os.setxattr, p, "user.linkup.unread", b"0") in XATTR_WRITE_ERRNOS
+        assert errno_of(os.setxattr, p, "user.mine", b"x") in XATTR_WRITE_ERRNOS
+        assert errno_of(os.removexattr, p, "user.linkup.unread") in XATTR_WRITE_ERRNOS
+    assert os.getxattr(d, "user.linkup.unread") == b"2"
+
+
+def test_getfattr_dumps_the_attributes(mnt):
+    if not shutil.which("getfattr"):
+        pytest.skip("getfattr missing: tests/deps.sh installs attr")
+    p = conv_dir(mnt, sd.LONG_DIR, "page-0003.txt")
+    r = subprocess.run(["getfattr", "-d", "--absolute-names", p],
+                       capture_output=True, text=True, env=dict(os.environ, LC_ALL="C"))
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.splitlines()
+    for want in ('user.linkup.conversation_id="%s"' % sd.LONG_ID,
+                 'user.linkup.profile_url="%s"' % sd.LONG_URL,
+                 'user.linkup.participant="%s"' % sd.LONG_NAME,
+                 'user.linkup.unread="0"', 'user.linkup.page="3"',
+                 'user.linkup.messages="100"'):
+        assert want in out, r.stdout
+
+
+def test_file_mtime_is_the_time_of_its_newest_message(mnt):
+    d = conv_dir(mnt)
+    for name in ("page-0001.txt", "transcript.txt"):
+        assert int(os.stat(os.path.join(d, name)).st_mtime) == sd.ALES_LAST // 1000
+    # page 2 of the long one ends with message 1134 (1234 - 100)
+    newest2 = (sd.LONG_FIRST + (1134 - 1) * 60000) // 1000
+    assert int(os.stat(conv_dir(mnt, sd.LONG_DIR, "page-0002.txt")).st_mtime) == newest2
+
+
+# ------------------------------------------------------------------ 5. mkdir, rmdir, config
+
+def test_mkdir_adds_a_conversation_by_profile_slug_with_one_request(
+        mock, mount_factory):
+    m = mount_factory(mock, "page_size=100,inbox_limit=0", env=UTC)
+    assert os.listdir(m.path) == [".stats"]
+    d = os.path.join(m.path, sd.LONG_DIR)
+    os.mkdir(d)
+    reqs = since(mock, 0)
+    assert [(e["path"], e["conversation"]) for e in reqs] == \
+        [("conversation", "https://www.linkedin.com/in/long-talker-42/")]
+    assert sorted(os.listdir(m.path)) == [".stats", sd.LONG_DIR]
+    assert page_names(d) == ["page-%04d.txt" % i for i in range(1, LONG_PAGES + 1)]
+    assert b"message 1234 " in read(os.path.join(d, "page-0001.txt"))
+    assert errno_of(os.mkdir, d) == errno.EEXIST
+
+
+def test_mkdir_of_an_unknown_slug_is_enoent_and_adds_nothing(mock, mount_factory):
+    m = mount_factory(mock, "page_size=100,inbox_limit=0", env=UTC)
+    bad = os.path.join(m.path, "no-such-person-xyz")
+    assert errno_of(os.mkdir, bad) == errno.ENOENT
+    assert os.listdir(m.path) == [".stats"]
+    assert errno_of(os.stat, bad) == errno.ENOENT
+    reqs = since(mock, 0, "conversation")
+    assert len(reqs) == 1 and "no-such-person-xyz" in reqs[0]["conversation"]
+
+
+def test_mkdir_of_an_inbox_conversation_is_eexist(mock, mount_factory):
+    m = mount_factory(mock, "page_size=100", env=UTC)
+    os.listdir(m.path)
+    assert errno_of(os.mkdir, os.path.join(m.path, sd.ALES_DIR)) == errno.EEXIST
+
+
+def test_rmdir_removes_an_added_conversation_without_a_request(mock, mount_factory):
+    m = mount_factory(mock, "page_size=100,inbox_limit=0", env=UTC)
+    d = os.path.join(m.path, sd.LONG_DIR)
+    os.mkdir(d)
+    read(os.path.join(d, "page-0001.txt"))
+    seq = mark(mock)
+    os.rmdir(d)
+    assert os.listdir(m.path) == [".stats"]
+    assert errno_of(os.stat, d) == errno.ENOENT
+    assert since(mock, seq) == []
+
+
+def test_rmdir_of_an_inbox_conversation_is_refused(mock, mount_factory):
+    m = mount_factory(mock, "page_size=100", env=UTC)
+    d = os.path.join(m.path, sd.ALES_DIR)
+    os.listdir(m.path)
+    assert errno_of(os.rmdir, d) in (errno.EPERM, errno.EACCES, errno.EBUSY)
+    assert sd.ALES_DIR in os.listdir(m.path)
+
+
+def test_conversation_lines_in_the_config_file_appear_at_the_root(
+        mock, mount_factory, tmp_path):
+    cfg = tmp_path / "config" / "linkupfs" / "config"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text("# added by hand\nconversation = %s\nconversation = %s\n"
+                   % (sd.LONG_URL, sd.HOSTILE_URL))
+    cfg.chmod(0o600)
+    m = mount_factory(mock, "page_size=100,inbox_limit=0", env=UTC)
+    assert sorted(os.listdir(m.path)) == [".stats", sd.HOSTILE_DIR, sd.LONG_DIR]
+    assert b"goodbye" in read(os.path.join(m.path, sd.HOSTILE_DIR, "transcript.txt"))
+
+
+# ------------------------------------------------------------------ 6. logs
+
+def test_error_lines_in_the_foreground_log_are_one_prefixed_line_each(
+        mock, mount_factory):
+    m = mount_factory(mock, "page_size=100,inbox_limit=0,credit_limit=10,timeout=5",
+                      "conversation=" + sd.ALES_URL,
+                      "conversation=" + sd.LONG_URL, env=UTC)
+    mock.fault("status", count=1, path="conversation", match="aa0262324",
+               status=400, message="Bad\nrequest \x1b[31mred\x1b[0m\r\nthird")
+    assert errno_of(read, os.path.join(m.path, sd.ALES_DIR, "transcript.txt")) == errno.EIO
+    read(os.path.join(m.path, sd.LONG_DIR, "page-0001.txt"))      # 10 credits
+    assert errno_of(read, os.path.join(m.path, sd.LONG_DIR,
+                                       "page-0002.txt")) == errno.EDQUOT
+    errno_of(os.mkdir, os.path.join(m.path, "no-such-person-xyz"))
+    log = m.log()
+    assert log.strip(), "no error was logged"
+    lines = log.splitlines()
+    bad = [ln for ln in lines if ln and not ln.startswith("linkupfs: ")]
+    assert bad == [], log
+    assert "\x1b" not in log and "\r" not in log
+    assert any("400" in ln or "Bad" in ln for ln in lines), log
+    assert credit_lines(m), log
