@@ -21,6 +21,8 @@
 /* Backoff between tries: 250 ms, doubling, at most 8 s. */
 #define API_BACKOFF_FIRST_MS 250L
 #define API_BACKOFF_MAX_MS 8000L
+/* Retrying one call stops past this many times the request timeout. */
+#define API_RETRY_BUDGET 2
 /* How often a backoff sleep looks at api_config.interrupted. */
 #define API_INTERRUPT_SLICE_MS 200L
 /* A server's Retry-After is honoured up to this many seconds. */
@@ -328,19 +330,33 @@ static bool slice_wait(struct api *api, const struct timespec *until)
 	return false;
 }
 
-/* Wait before try number `done` + 1; false when cancelled meanwhile. */
-static bool backoff_sleep(struct api *api, int done, long retry_after)
+/* How long to wait before try number `done` + 1. */
+static long backoff_ms(int done, long retry_after)
 {
 	long ms = API_BACKOFF_FIRST_MS;
-	struct timespec until;
-	int i;
 
-	for (i = 1; i < done && ms < API_BACKOFF_MAX_MS; i++)
+	for (int i = 1; i < done && ms < API_BACKOFF_MAX_MS; i++)
 		ms *= 2;
 	if (ms > API_BACKOFF_MAX_MS)
 		ms = API_BACKOFF_MAX_MS;
 	if (retry_after >= 0)
 		ms = retry_after * 1000;
+	return ms;
+}
+
+static long mono_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* Wait ms; false when cancelled meanwhile. */
+static bool backoff_sleep(struct api *api, long ms)
+{
+	struct timespec until;
+
 	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += ms / 1000;
 	until.tv_nsec += (ms % 1000) * 1000000L;
@@ -391,7 +407,11 @@ int api_request(struct api *api, const char *url, const char *req,
 {
 	struct attempt a = { .body = NULL };
 	enum verdict v = TRY_FAIL;
+	/* Retries stop when the next wait would end past this: a read fails
+	 * in bounded time even when every answer asks to wait. */
+	long deadline = mono_ms() + API_RETRY_BUDGET * api->timeout_s * 1000;
 	int tries = 0, rc;
+	long wait;
 
 	for (;;) {
 		rc = may_send(api, err);
@@ -402,8 +422,11 @@ int api_request(struct api *api, const char *url, const char *req,
 		v = judge(api, &a, err);
 		if (v != TRY_AGAIN || tries > api->max_retries)
 			break;
+		wait = backoff_ms(tries, a.retry_after);
+		if (mono_ms() + wait > deadline)
+			break;
 		atomic_fetch_add(&api->retries, 1);
-		if (!backoff_sleep(api, tries, a.retry_after)) {
+		if (!backoff_sleep(api, wait)) {
 			api_set_error(err, API_ERR_CANCELLED, "request cancelled");
 			v = TRY_FAIL;
 			break;

@@ -14,8 +14,6 @@
 #include "log.h"
 #include "render.h"
 
-/* A hostile server could hand out ever-older cursors forever: stop there. */
-#define CONV_MAX_CHUNKS 100000u
 /* Chunks of new messages one refresh takes in; past that (a conversation
  * that grew by more than 64 pages) it starts over with a fresh walk. */
 #define CONV_MAX_FRESH 64
@@ -181,196 +179,6 @@ bool conv_complete(const struct conv *c)
 	const struct chunk *last = &c->chunks[c->n_chunks - 1];
 
 	return last->known && !last->has_next;
-}
-
-/* ---- from an answer to a chunk ------------------------------------- */
-
-/* What one answer gives: messages that are neither repeats of the newer
- * chunk's oldest ones nor at or below floor. */
-struct taken {
-	struct api_message *kept; /* shallow copies, newest first */
-	int *orig;                /* their index in page->messages */
-	size_t n;
-	bool hit_floor;           /* the answer reached known messages */
-};
-
-static bool urn_in(const char *urn, char *const *set, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(urn, set[i]) == 0)
-			return true;
-	return false;
-}
-
-static bool seen_in(const struct taken *t, const char *urn)
-{
-	for (size_t j = 0; j < t->n; j++)
-		if (strcmp(t->kept[j].entity_urn, urn) == 0)
-			return true;
-	return false;
-}
-
-static int take_messages(const struct api_page *page, char *const *prev,
-			 size_t n_prev, int64_t floor, struct taken *t)
-{
-	size_t cap = page->n_messages ? page->n_messages : 1;
-
-	memset(t, 0, sizeof(*t));
-	t->kept = calloc(cap, sizeof(*t->kept));
-	t->orig = calloc(cap, sizeof(*t->orig));
-	if (!t->kept || !t->orig)
-		return -ENOMEM;
-	for (size_t i = 0; i < page->n_messages; i++) {
-		const struct api_message *m = &page->messages[i];
-		const char *urn = m->entity_urn;
-
-		if (m->timestamp_ms <= floor) {
-			t->hit_floor = true;
-			continue;
-		}
-		if (urn[0] && (urn_in(urn, prev, n_prev) || seen_in(t, urn)))
-			continue;
-		t->orig[t->n] = (int)i;
-		t->kept[t->n++] = *m;
-	}
-	return 0;
-}
-
-static void taken_free(struct taken *t)
-{
-	free(t->kept);
-	free(t->orig);
-}
-
-static void chunk_body_free(void *value)
-{
-	struct chunk_body *b = value;
-
-	free(b->txt);
-	free(b->off);
-	free(b->ts);
-	free(b->orig);
-	free(b->data_json);
-	free(b);
-}
-
-static size_t chunk_body_cost(const struct chunk_body *b)
-{
-	return sizeof(*b) + b->off[b->n] + b->json_len +
-	       b->n * (sizeof(*b->off) + sizeof(*b->ts) + sizeof(*b->orig));
-}
-
-/* Render the kept messages, oldest first, with their offsets. */
-static struct chunk_body *build_body(const struct api_page *page,
-				     const struct taken *t)
-{
-	struct chunk_body *b = calloc(1, sizeof(*b));
-	struct buf txt = BUF_INIT;
-	size_t len;
-
-	if (!b)
-		return NULL;
-	b->n = t->n;
-	b->off = calloc(t->n + 1, sizeof(*b->off));
-	b->ts = calloc(t->n ? t->n : 1, sizeof(*b->ts));
-	b->orig = calloc(t->n ? t->n : 1, sizeof(*b->orig));
-	b->data_json = strdup(page->data_json);
-	if (!b->off || !b->ts || !b->orig || !b->data_json)
-		goto fail;
-	b->json_len = strlen(b->data_json);
-	for (size_t s = 0; s < t->n; s++) {
-		size_t i = t->n - 1 - s; /* oldest first */
-
-		b->off[s] = txt.len;
-		b->ts[s] = t->kept[i].timestamp_ms;
-		b->orig[s] = t->orig[i];
-		render_message(&txt, &t->kept[i]);
-	}
-	b->off[t->n] = txt.len;
-	if (txt.oom)
-		goto fail;
-	b->txt = buf_steal(&txt, &len);
-	if (!b->txt)
-		b->txt = calloc(1, 1);
-	if (!b->txt)
-		goto fail;
-	return b;
-fail:
-	buf_free(&txt);
-	chunk_body_free(b);
-	return NULL;
-}
-
-static bool parse_ms(const char *s, long long *out)
-{
-	char *end;
-
-	if (!s || !*s)
-		return false;
-	errno = 0;
-	*out = strtoll(s, &end, 10);
-	return errno == 0 && *end == '\0';
-}
-
-/* Why the chain cannot go on after this answer, or NULL when it can. */
-static const char *chain_fault(const struct api_page *page,
-			       const struct taken *t, const char *cursor,
-			       size_t chunk_no)
-{
-	long long now, next;
-
-	if (!page->has_next_page || t->hit_floor)
-		return NULL;
-	if (!page->next_cursor || !page->next_cursor[0])
-		return "the API announced older messages but sent no cursor";
-	if (t->n == 0)
-		return "the API sent an empty page that announces older messages";
-	if (cursor && strcmp(cursor, page->next_cursor) == 0)
-		return "the cursor did not move";
-	if (parse_ms(cursor, &now) && parse_ms(page->next_cursor, &next) &&
-	    next >= now)
-		return "the cursor went forward in time";
-	if (chunk_no >= CONV_MAX_CHUNKS)
-		return "the conversation has too many pages";
-	return NULL;
-}
-
-static bool more_after(const struct api_page *page, const struct taken *t)
-{
-	return page->has_next_page && !t->hit_floor;
-}
-
-/* The urns of the kept messages at the oldest time (malloc'd array). */
-static char **edge_urns(const struct taken *t, size_t *n_edge)
-{
-	int64_t oldest = INT64_MAX;
-	char **urns;
-	size_t k = 0;
-
-	*n_edge = 0;
-	for (size_t i = 0; i < t->n; i++)
-		if (t->kept[i].timestamp_ms < oldest)
-			oldest = t->kept[i].timestamp_ms;
-	urns = calloc(t->n ? t->n : 1, sizeof(*urns));
-	for (size_t i = 0; urns && i < t->n; i++) {
-		if (t->kept[i].timestamp_ms != oldest || !t->kept[i].entity_urn[0])
-			continue;
-		urns[k] = strdup(t->kept[i].entity_urn);
-		if (!urns[k])
-			break; /* fewer repeats dropped, no harm */
-		k++;
-	}
-	*n_edge = k;
-	return urns;
-}
-
-static char *cursor_after(int64_t newest_ms)
-{
-	char *s = NULL;
-
-	if (asprintf(&s, "%" PRId64, newest_ms + 1) < 0)
-		return NULL;
-	return s;
 }
 
 /* ---- the index ------------------------------------------------------ */
@@ -619,8 +427,60 @@ int conv_chunk_get(struct conv *c, unsigned uid, struct lru_ref **ref)
 	return lru_get(c->env.cache, key, chunk_fill, &arg, ref);
 }
 
+int conv_splice(struct conv *c, unsigned expect_uid, struct chunk *chunks,
+		struct chunk_body **bodies, size_t n)
+{
+	size_t last, msgs = 0;
+	unsigned *uids = calloc(n ? n : 1, sizeof(*uids));
+	struct chunk *grown;
+	int r = -EAGAIN;
+
+	for (size_t i = 0; i < n; i++)
+		msgs += bodies[i]->n;
+	pthread_mutex_lock(&c->lock);
+	last = c->n_chunks - 1;
+	if (!uids || c->chunks[last].uid != expect_uid || c->chunks[last].known)
+		goto out;
+	r = -ENOMEM;
+	grown = realloc(c->chunks, (last + n) * sizeof(*grown));
+	if (!grown || reserve_pos(c, msgs) < 0) {
+		if (grown)
+			c->chunks = grown;
+		goto out;
+	}
+	c->chunks = grown;
+	chunk_clear(&c->chunks[last]);
+	for (size_t i = 0; i < n; i++) {
+		c->chunks[last + i] = chunks[i];
+		c->chunks[last + i].uid = uids[i] = c->next_uid++;
+		memset(&chunks[i], 0, sizeof(chunks[i]));
+		append_positions(c, last + i, bodies[i]);
+	}
+	c->n_chunks = last + n;
+	r = 0;
+out:
+	pthread_mutex_unlock(&c->lock);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		conv_publish(c, uids[i], bodies[i]);
+		bodies[i] = NULL;
+	}
+	free(uids);
+	return r;
+}
+
 int conv_walk(struct conv *c, size_t need)
 {
+	if (need == SIZE_MAX && c->env.parallel > 1) {
+		int r = conv_walk(c, 1); /* the newest chunk: where to start */
+
+		if (r < 0)
+			return r;
+		pthread_mutex_lock(&c->refresh_lock);
+		r = conv_walk_parallel(c);
+		pthread_mutex_unlock(&c->refresh_lock);
+		if (r <= 0)
+			return r;
+	}
 	for (;;) {
 		struct lru_ref *ref;
 		unsigned uid;
@@ -793,17 +653,24 @@ static int handover_fill(void *arg, const char *key, void **value,
 	return 0;
 }
 
+void conv_publish(struct conv *c, unsigned uid, struct chunk_body *body)
+{
+	struct lru_ref *ref = NULL;
+	char key[64];
+
+	chunk_key(c, uid, key, sizeof(key));
+	if (lru_get(c->env.cache, key, handover_fill, &body, &ref) == 0)
+		lru_release(ref);
+	if (body)
+		chunk_body_free(body); /* not handed over: cached already */
+}
+
 /* Cache the fresh bodies under their new uids. */
 static void publish_fresh(struct conv *c, struct fresh *f, const unsigned *uids)
 {
 	for (size_t i = 0; i < f->n; i++) {
-		struct lru_ref *ref = NULL;
-		char key[64];
-
-		chunk_key(c, uids[i], key, sizeof(key));
-		if (lru_get(c->env.cache, key, handover_fill, &f->bodies[i],
-			    &ref) == 0)
-			lru_release(ref);
+		conv_publish(c, uids[i], f->bodies[i]);
+		f->bodies[i] = NULL;
 	}
 }
 

@@ -37,6 +37,7 @@ struct conv_env {
 	struct lru *cache;
 	int page_size;
 	long ttl; /* seconds before the newest page is checked again */
+	int parallel; /* > 1: walk a whole conversation in that many stretches */
 };
 
 enum conv_file {

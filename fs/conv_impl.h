@@ -74,6 +74,34 @@ struct conv {
 	time_t last_check;    /* monotonic seconds of the last newest check */
 };
 
+/* What one answer gives: messages that are neither repeats of the newer
+ * chunk's oldest ones nor at or below floor. */
+struct taken {
+	struct api_message *kept; /* shallow copies, newest first */
+	int *orig;                /* their index in page->messages */
+	size_t n;
+	bool hit_floor;           /* the answer reached known messages */
+};
+
+/* fs/chunk.c: from an answer to a chunk. */
+int take_messages(const struct api_page *page, char *const *prev,
+		  size_t n_prev, int64_t floor, struct taken *t);
+void taken_free(struct taken *t);
+/* The body of the kept messages (oldest first), or NULL (no memory). */
+struct chunk_body *build_body(const struct api_page *page,
+			      const struct taken *t);
+void chunk_body_free(void *value);
+size_t chunk_body_cost(const struct chunk_body *b);
+/* Why the chain cannot go on after this answer, or NULL when it can. */
+const char *chain_fault(const struct api_page *page, const struct taken *t,
+			const char *cursor, size_t chunk_no);
+/* Whether an older chunk follows this answer in the chain. */
+bool more_after(const struct api_page *page, const struct taken *t);
+/* The urns of the kept messages at the oldest time (malloc'd array). */
+char **edge_urns(const struct taken *t, size_t *n_edge);
+/* The cursor that fetches what is not newer than newest_ms, malloc'd. */
+char *cursor_after(int64_t newest_ms);
+
 /* Whether the whole chain is known. Caller holds lock. */
 bool conv_complete(const struct conv *c);
 
@@ -82,5 +110,19 @@ int conv_chunk_get(struct conv *c, unsigned uid, struct lru_ref **ref);
 
 /* Walk until at least need messages are known or the chain ends. */
 int conv_walk(struct conv *c, size_t need);
+
+/* fs/parallel.c: walk the rest of the chain in env.parallel stretches at
+ * once. 0, a negative errno, or 1 when it does not apply (the caller then
+ * walks one request after the other). Caller holds refresh_lock. */
+int conv_walk_parallel(struct conv *c);
+
+/* Put n fetched chunks (and their bodies) in place of the last chunk if its
+ * uid is still expect_uid and it is still unknown. Takes what it is given
+ * (chunks[] fields and bodies) on success; -EAGAIN when the chain moved. */
+int conv_splice(struct conv *c, unsigned expect_uid, struct chunk *chunks,
+		struct chunk_body **bodies, size_t n);
+
+/* Cache a body made elsewhere under the chunk uid (takes it). */
+void conv_publish(struct conv *c, unsigned uid, struct chunk_body *body);
 
 #endif

@@ -83,7 +83,8 @@ static int setup(struct lfs *fs, struct options *o)
 	fs->cache = lru_new(o->cache_size);
 	if (!fs->api || !fs->cache)
 		return -1;
-	env = (struct conv_env){fs->api, fs->cache, o->page_size, o->ttl};
+	env = (struct conv_env){fs->api, fs->cache, o->page_size, o->ttl,
+				o->parallel};
 	fs->root = root_new(&env, o->inbox_limit, o->conversations,
 			    o->n_conversations);
 	if (!fs->root)

@@ -16,7 +16,7 @@
 
 enum setting_id {
 	S_API_URL, S_PAGE_SIZE, S_CACHE_SIZE, S_TTL, S_TIMEOUT,
-	S_CREDIT_LIMIT, S_COUNTRY, S_INBOX_LIMIT, S_CONFIG,
+	S_CREDIT_LIMIT, S_COUNTRY, S_INBOX_LIMIT, S_PARALLEL, S_CONFIG,
 	S_API_KEY, S_LOGIN_TOKEN, S_COUNT
 };
 
@@ -45,6 +45,8 @@ static const struct setting settings[S_COUNT] = {
 		       "the API's proxy country (default: the API's)"},
 	[S_INBOX_LIMIT] = {"inbox_limit", NULL, "200", false,
 			   "most conversations listed from the inbox"},
+	[S_PARALLEL] = {"parallel", NULL, "1", false,
+			"requests at once when reading a whole conversation"},
 	[S_CONFIG] = {"config", "LINKUPFS_CONFIG", NULL, false,
 		      "config file (default: $XDG_CONFIG_HOME/linkupfs/config)"},
 	[S_API_KEY] = {"api_key", "LINKUP_API_KEY", NULL, true, NULL},
@@ -372,7 +374,7 @@ static int take_numbers(struct options *o, struct source *const src[3])
 	static const struct { int id; long min, max; } nums[] = {
 		{S_PAGE_SIZE, 1, 1000}, {S_TTL, 0, 31536000},
 		{S_TIMEOUT, 1, 3600}, {S_CREDIT_LIMIT, 0, LONG_MAX},
-		{S_INBOX_LIMIT, 0, 100000},
+		{S_INBOX_LIMIT, 0, 100000}, {S_PARALLEL, 1, 16},
 	};
 	long v[sizeof(nums) / sizeof(nums[0])];
 
@@ -391,6 +393,7 @@ static int take_numbers(struct options *o, struct source *const src[3])
 	o->timeout = v[2];
 	o->credit_limit = v[3];
 	o->inbox_limit = (int)v[4];
+	o->parallel = (int)v[5];
 	if (!parse_size(pick(src, S_CACHE_SIZE), &o->cache_size)) {
 		fail("bad value '%s' for cache_size: expected a size such as "
 		     "64M, 512K or 1G", pick(src, S_CACHE_SIZE));

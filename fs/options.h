@@ -23,6 +23,7 @@ struct options {
 	long credit_limit;
 	char *country;      /* NULL: the API's default */
 	int inbox_limit;
+	int parallel;       /* requests at once for a whole-conversation walk */
 	char **conversations; /* ids or profile URLs */
 	size_t n_conversations;
 	char *config_path;  /* the file read, or NULL */

@@ -355,6 +355,10 @@ static char *render_view(struct conv *c, const struct view_plan *v, int *err)
 		goto out;
 	cJSON_DeleteItemFromObjectCaseSensitive(out, "messages");
 	cJSON_AddItemToObject(out, "messages", msgs);
+	/* what the API would count for this page, whichever chunk it is from */
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(out, "total_results")))
+		cJSON_ReplaceItemInObjectCaseSensitive(
+			out, "total_results", cJSON_CreateNumber((double)v->n));
 	msgs = NULL;
 	set_pagination(out, v);
 	text = cJSON_Print(out);

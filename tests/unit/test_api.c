@@ -857,6 +857,25 @@ static void *cancel_later(void *arg)
 	return NULL;
 }
 
+/* A wait longer than the retry budget is not waited: the call fails now. */
+static void test_http_retry_after_past_budget(void)
+{
+	struct api *api = http_api(5, 3, 0);
+	struct api_stats st;
+	struct api_error err;
+	double t0;
+
+	mock_script_clear();
+	mock_reply("429 Too Many Requests", "Retry-After: 30\r\n", "{}");
+	t0 = now_s();
+	CHECK(get_conv(api, "c1", NULL, NULL, &err) == -EIO);
+	CHECK(err.kind == API_ERR_HTTP && err.http_status == 429);
+	CHECK(now_s() - t0 < 2.0);
+	api_get_stats(api, &st);
+	CHECK(st.requests == 1 && st.retries == 0);
+	api_free(api);
+}
+
 static void test_http_cancel(void)
 {
 	struct api *api = http_api(5, 3, 0);
@@ -866,7 +885,8 @@ static void test_http_cancel(void)
 	double t0;
 
 	mock_script_clear();
-	mock_reply("429 Too Many Requests", "Retry-After: 30\r\n", "{}");
+	/* 8 s: within the retry budget (2 x timeout), so it would be waited */
+	mock_reply("429 Too Many Requests", "Retry-After: 8\r\n", "{}");
 	pthread_create(&t, NULL, cancel_later, api);
 	t0 = now_s();
 	CHECK(get_conv(api, "c1", NULL, NULL, &err) == -EINTR);
@@ -908,6 +928,7 @@ static void test_http(void)
 	test_http_requests();
 	test_http_retries();
 	test_http_limits();
+	test_http_retry_after_past_budget();
 	test_http_cancel();
 	test_http_refused();
 	mock_stop();

@@ -1,0 +1,198 @@
+/*
+ * fs/chunk.c - from one API answer to one chunk: which messages it keeps,
+ * whether the chain may go on after it, and its rendered body.
+ */
+#include "conv_impl.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "render.h"
+
+/* A hostile server could hand out ever-older cursors forever: stop there. */
+#define CONV_MAX_CHUNKS 100000u
+
+
+static bool urn_in(const char *urn, char *const *set, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(urn, set[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool seen_in(const struct taken *t, const char *urn)
+{
+	for (size_t j = 0; j < t->n; j++)
+		if (strcmp(t->kept[j].entity_urn, urn) == 0)
+			return true;
+	return false;
+}
+
+int take_messages(const struct api_page *page, char *const *prev,
+			 size_t n_prev, int64_t floor, struct taken *t)
+{
+	size_t cap = page->n_messages ? page->n_messages : 1;
+
+	memset(t, 0, sizeof(*t));
+	t->kept = calloc(cap, sizeof(*t->kept));
+	t->orig = calloc(cap, sizeof(*t->orig));
+	if (!t->kept || !t->orig)
+		return -ENOMEM;
+	for (size_t i = 0; i < page->n_messages; i++) {
+		const struct api_message *m = &page->messages[i];
+		const char *urn = m->entity_urn;
+
+		if (m->timestamp_ms <= floor) {
+			t->hit_floor = true;
+			continue;
+		}
+		if (urn[0] && (urn_in(urn, prev, n_prev) || seen_in(t, urn)))
+			continue;
+		t->orig[t->n] = (int)i;
+		t->kept[t->n++] = *m;
+	}
+	return 0;
+}
+
+void taken_free(struct taken *t)
+{
+	free(t->kept);
+	free(t->orig);
+}
+
+void chunk_body_free(void *value)
+{
+	struct chunk_body *b = value;
+
+	free(b->txt);
+	free(b->off);
+	free(b->ts);
+	free(b->orig);
+	free(b->data_json);
+	free(b);
+}
+
+size_t chunk_body_cost(const struct chunk_body *b)
+{
+	return sizeof(*b) + b->off[b->n] + b->json_len +
+	       b->n * (sizeof(*b->off) + sizeof(*b->ts) + sizeof(*b->orig));
+}
+
+/* Render the kept messages, oldest first, with their offsets. */
+struct chunk_body *build_body(const struct api_page *page,
+				     const struct taken *t)
+{
+	struct chunk_body *b = calloc(1, sizeof(*b));
+	struct buf txt = BUF_INIT;
+	size_t len;
+
+	if (!b)
+		return NULL;
+	b->n = t->n;
+	b->off = calloc(t->n + 1, sizeof(*b->off));
+	b->ts = calloc(t->n ? t->n : 1, sizeof(*b->ts));
+	b->orig = calloc(t->n ? t->n : 1, sizeof(*b->orig));
+	b->data_json = strdup(page->data_json);
+	if (!b->off || !b->ts || !b->orig || !b->data_json)
+		goto fail;
+	b->json_len = strlen(b->data_json);
+	for (size_t s = 0; s < t->n; s++) {
+		size_t i = t->n - 1 - s; /* oldest first */
+
+		b->off[s] = txt.len;
+		b->ts[s] = t->kept[i].timestamp_ms;
+		b->orig[s] = t->orig[i];
+		render_message(&txt, &t->kept[i]);
+	}
+	b->off[t->n] = txt.len;
+	if (txt.oom)
+		goto fail;
+	b->txt = buf_steal(&txt, &len);
+	if (!b->txt)
+		b->txt = calloc(1, 1);
+	if (!b->txt)
+		goto fail;
+	return b;
+fail:
+	buf_free(&txt);
+	chunk_body_free(b);
+	return NULL;
+}
+
+static bool parse_ms(const char *s, long long *out)
+{
+	char *end;
+
+	if (!s || !*s)
+		return false;
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	return errno == 0 && *end == '\0';
+}
+
+/* Why the chain cannot go on after this answer, or NULL when it can. */
+const char *chain_fault(const struct api_page *page,
+			       const struct taken *t, const char *cursor,
+			       size_t chunk_no)
+{
+	long long now, next;
+
+	if (!page->has_next_page || t->hit_floor)
+		return NULL;
+	if (!page->next_cursor || !page->next_cursor[0])
+		return "the API announced older messages but sent no cursor";
+	if (t->n == 0)
+		return "the API sent an empty page that announces older messages";
+	if (cursor && strcmp(cursor, page->next_cursor) == 0)
+		return "the cursor did not move";
+	if (parse_ms(cursor, &now) && parse_ms(page->next_cursor, &next) &&
+	    next >= now)
+		return "the cursor went forward in time";
+	if (chunk_no >= CONV_MAX_CHUNKS)
+		return "the conversation has too many pages";
+	return NULL;
+}
+
+bool more_after(const struct api_page *page, const struct taken *t)
+{
+	return page->has_next_page && !t->hit_floor;
+}
+
+/* The urns of the kept messages at the oldest time (malloc'd array). */
+char **edge_urns(const struct taken *t, size_t *n_edge)
+{
+	int64_t oldest = INT64_MAX;
+	char **urns;
+	size_t k = 0;
+
+	*n_edge = 0;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->kept[i].timestamp_ms < oldest)
+			oldest = t->kept[i].timestamp_ms;
+	urns = calloc(t->n ? t->n : 1, sizeof(*urns));
+	for (size_t i = 0; urns && i < t->n; i++) {
+		if (t->kept[i].timestamp_ms != oldest || !t->kept[i].entity_urn[0])
+			continue;
+		urns[k] = strdup(t->kept[i].entity_urn);
+		if (!urns[k])
+			break; /* fewer repeats dropped, no harm */
+		k++;
+	}
+	*n_edge = k;
+	return urns;
+}
+
+char *cursor_after(int64_t newest_ms)
+{
+	char *s = NULL;
+
+	if (asprintf(&s, "%" PRId64, newest_ms + 1) < 0)
+		return NULL;
+	return s;
+}
+

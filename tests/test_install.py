@@ -1,0 +1,335 @@
+"""linkupfs installed like any other tool: make install / uninstall, the man
+page (rendered by man(1) without warnings, the same options as --help), and
+mounting the way /etc/fstab does (mount(8) -> mount.fuse3 -> linkupfs)."""
+
+import os
+import re
+import shutil
+import signal
+import stat
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+import sample_data as sd
+from conftest import (LINKUPFS_BIN, TESTS_DIR, check_fuse_available,
+                      is_mounted, scrubbed_env, wait_for)
+
+REPO = TESTS_DIR.parent
+MAN_SOURCE = REPO / "linkupfs.1"
+BIN = os.path.abspath(LINKUPFS_BIN)
+PREFIX = "/usr"
+OWN_FLAGS = ("-f", "-d", "-s", "-h", "--help", "-V", "--version")
+
+
+def make(*args):
+    """make -C <repo> ARGS, installing the binary under test: BIN= names it
+    and -o keeps make from rebuilding it (others may be editing the tree).
+    Without the caller's MAKEFLAGS, so `make test SANITIZE=1` above us does
+    not change what this make does."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    r = subprocess.run(["make", "-s", "-C", str(REPO), "-o", BIN, "BIN=" + BIN]
+                       + list(args), capture_output=True, text=True, env=env,
+                       timeout=120)
+    assert r.returncode == 0, "make %s failed:\n%s%s" % (" ".join(args),
+                                                        r.stdout, r.stderr)
+    return r
+
+
+@pytest.fixture
+def destdir(tmp_path):
+    if not os.access(BIN, os.X_OK):
+        pytest.fail("%s is not built (run make, or set LINKUPFS_BIN)" % BIN,
+                    pytrace=False)
+    d = tmp_path / "stage"
+    make("install", "DESTDIR=" + str(d), "PREFIX=" + PREFIX)
+    return d
+
+
+def installed(destdir):
+    return (destdir / "usr/bin/linkupfs",
+            destdir / "usr/share/man/man1/linkupfs.1")
+
+
+def render_man(path):
+    """(text, stderr) of man -l with groff warnings on; U+2010 line-end
+    hyphenation undone so words can be searched."""
+    env = dict(os.environ, MANWIDTH="80", LC_ALL="C.UTF-8", MANPAGER="cat",
+               PAGER="cat")
+    env.pop("MAN_KEEP_FORMATTING", None)
+    r = subprocess.run(["man", "--warnings=w", "-l", str(path)],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return re.sub("\u2010\n *", "", r.stdout), r.stderr
+
+
+def section(text, title):
+    """The lines of one top-level section of rendered man text."""
+    lines = text.splitlines()
+    start = lines.index(title) + 1
+    end = next((i for i in range(start, len(lines))
+                if lines[i] and not lines[i][0].isspace()), len(lines))
+    return lines[start:end]
+
+
+def subsection(lines, title):
+    heads = [i for i, ln in enumerate(lines) if re.match(r"^ {3}\S", ln)]
+    start = lines.index("   " + title)
+    end = next((i for i in heads if i > start), len(lines))
+    return lines[start + 1:end]
+
+
+def help_text():
+    r = subprocess.run([BIN, "--help"], capture_output=True, text=True,
+                       timeout=10)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def help_own_options():
+    """{name: (ARG, default or None)} of the linkupfs part of --help."""
+    lines = help_text().splitlines()
+    start = lines.index("linkupfs options:") + 1
+    opts = {}
+    for ln in lines[start:]:
+        if not ln.strip():
+            break
+        m = re.match(r"^\s+-o (\w+)=(\S+)\s+(.*?)(?: \[(.*)\])?$", ln)
+        assert m, "unexpected --help line: %r" % ln
+        opts[m.group(1)] = (m.group(2), m.group(4))
+    return opts
+
+
+def man_tags(lines):
+    """{name: (ARG, paragraph text)} of the '-o name=ARG' / '-o name'
+    tags (at 7 spaces) in these rendered lines."""
+    tags, cur = {}, None
+    for ln in lines:
+        m = re.match(r"^ {7}-o (\w+)(?:=(\S+))?\s*$", ln)
+        if m:
+            cur = m.group(1)
+            tags[cur] = [m.group(2), ""]
+        elif re.match(r"^ {7}\S", ln):
+            cur = None
+        elif cur:
+            tags[cur][1] += " " + ln.strip()
+    return {k: (a, " ".join(t.split())) for k, (a, t) in tags.items()}
+
+
+# ------------------------------------------------------------------ install
+
+def test_make_install_puts_a_working_binary_and_the_man_page_under_destdir(
+        destdir):
+    exe, man = installed(destdir)
+    assert stat.S_IMODE(exe.stat().st_mode) == 0o755
+    assert stat.S_IMODE(man.stat().st_mode) == 0o644
+    r = subprocess.run([str(exe), "--version"], capture_output=True, text=True,
+                       timeout=10)
+    assert r.returncode == 0, r.stderr
+    assert re.match(r"linkupfs \d+\.\d+\.\d+\n", r.stdout), r.stdout
+    assert man.read_bytes() == MAN_SOURCE.read_bytes()
+    # nothing else: a staged install is exactly these two files
+    files = sorted(str(p.relative_to(destdir)) for p in destdir.rglob("*")
+                   if not p.is_dir())
+    assert files == ["usr/bin/linkupfs", "usr/share/man/man1/linkupfs.1"]
+
+
+def test_make_uninstall_removes_both_files(destdir):
+    make("uninstall", "DESTDIR=" + str(destdir), "PREFIX=" + PREFIX)
+    for p in installed(destdir):
+        assert not p.exists(), p
+    make("uninstall", "DESTDIR=" + str(destdir), "PREFIX=" + PREFIX)  # again: fine
+
+
+# ------------------------------------------------------------------ man page
+
+def test_installed_man_page_renders_without_warnings(destdir):
+    man = installed(destdir)[1]
+    text, err = render_man(man)
+    assert err == "", err
+    for title in ("NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "FILES",
+                  "ENVIRONMENT", "LAYOUT", "TEXT FORMAT", "EXIT STATUS",
+                  "EXAMPLES", "SEE ALSO"):
+        assert title in text.splitlines(), title
+    # every warning groff has, on the devices man(1) uses
+    for dev in ("ascii", "utf8"):
+        r = subprocess.run(["groff", "-ww", "-z", "-man", "-T" + dev, str(man)],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0 and r.stderr == "", r.stderr
+    if shutil.which("mandoc"):
+        r = subprocess.run(["mandoc", "-T", "lint", "-W", "warning", str(man)],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0 and r.stdout + r.stderr == "", r.stdout + r.stderr
+
+
+def test_man_page_names_every_option_variable_file_and_example():
+    text, _ = render_man(MAN_SOURCE)
+    for name in help_own_options():
+        assert "-o %s=" % name in text, name
+    opts = section(text, "OPTIONS")
+    tags = [ln.strip() for ln in opts if re.match(r"^ {7}-", ln)]
+    for flag in OWN_FLAGS:
+        assert any(re.match(r"^%s\b" % re.escape(flag), t) or
+                   (", " + flag) in t for t in tags), flag
+    env = "\n".join(section(text, "ENVIRONMENT"))
+    for var in ("LINKUP_API_KEY", "LINKUP_LOGIN_TOKEN", "LINKUP_API_URL",
+                "LINKUP_COUNTRY", "LINKUPFS_CONFIG", "TZ"):
+        assert re.search(r"^ {7}(\S+, )?%s\b" % var, env, re.M), var
+    files = " ".join(" ".join(section(text, "FILES")).split())
+    assert "${XDG_CONFIG_HOME:-$HOME/.config}/linkupfs/config" in files
+    assert "0600" in files and "key = value" in files
+    examples = "\n".join(section(text, "EXAMPLES"))
+    for want in ("linkupfs ~/linkedin", "grep -ri", "jq ", "touch ~/linkedin",
+                 "cat ~/linkedin/.stats", "fusermount3 -u ~/linkedin",
+                 "linkupfs /home/USER/linkedin fuse.linkupfs noauto,user,"
+                 "config=/home/USER/.config/linkupfs/config 0 0"):
+        assert want in examples, want
+    see = " ".join(section(text, "SEE ALSO"))
+    assert "fusermount3(1)" in see and "mount.fuse3(8)" in see
+
+
+def test_help_and_man_page_list_the_same_options_and_defaults():
+    want = help_own_options()
+    opts = section(render_man(MAN_SOURCE)[0], "OPTIONS")
+    got = man_tags(subsection(opts, "linkupfs options"))
+    assert set(got) == set(want)
+    for name, (arg, default) in want.items():
+        assert got[name][0] == arg, (name, got[name][0], arg)
+        if default is not None:
+            assert re.search(r"Default: %s\.?( |$)" % re.escape(default),
+                             got[name][1]), (name, got[name][1])
+    # the FUSE options the man page singles out exist in this libfuse
+    fuse = man_tags(subsection(opts, "FUSE options"))
+    helped = set(re.findall(r"-o (?:\[no\])?(\w+)", help_text()))
+    assert fuse and set(fuse) <= helped, set(fuse) - helped
+
+
+# ------------------------------------------------------------------ fstab
+
+def daemons_of(mountpoint):
+    """PIDs of live linkupfs processes serving this mount point."""
+    pids = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            argv = (d / "cmdline").read_bytes().split(b"\0")
+            state = (d / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if (state != "Z" and argv and os.path.basename(argv[0]) == b"linkupfs"
+                and str(mountpoint).encode() in argv):
+            pids.append(int(d.name))
+    return pids
+
+
+def mountinfo_entry(path):
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            if fields[4] == str(path):
+                sep = fields.index("-")
+                return fields[sep + 1], fields[sep + 2]
+    return None
+
+
+@pytest.fixture
+def fstab_setup(tmp_path, mock):
+    """A bin dir holding `linkupfs`, a private config file with the mock's
+    credentials, an empty mount point; afterwards nothing mounted, no
+    process left."""
+    check_fuse_available()
+    if os.geteuid() != 0:
+        pytest.skip("mount(8) takes a mount from its command line only from "
+                    "root (a user needs an /etc/fstab entry)")
+    for tool in ("mount", "mount.fuse3"):
+        if not shutil.which(tool, path=os.environ.get("PATH", "") +
+                            ":/sbin:/usr/sbin"):
+            pytest.fail("%s is missing (apt-get install mount fuse3)" % tool,
+                        pytrace=False)
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "linkupfs").symlink_to(BIN)
+    cfg = tmp_path / "private.conf"
+    cfg.write_text("# what an fstab user keeps in ~/.config/linkupfs/config\n"
+                   "api_key = %s\nlogin_token = %s\napi_url = %s\n"
+                   % (mock.api_key, mock.login_token, mock.url))
+    cfg.chmod(0o600)
+    mnt = tmp_path / "linkedin"
+    mnt.mkdir()
+    seen = set()
+    yield bindir, cfg, mnt, seen
+    seen.update(daemons_of(mnt))
+    if is_mounted(mnt):
+        subprocess.run(["fusermount3", "-u", str(mnt)], capture_output=True)
+        if is_mounted(mnt):
+            subprocess.run(["fusermount3", "-uz", str(mnt)], capture_output=True)
+    for pid in seen:  # only the processes this test started
+        if not wait_for(lambda: pid not in daemons_of(mnt), timeout=5, fail=False):
+            os.kill(pid, signal.SIGKILL)
+
+
+def mount_like_fstab(args, path_dirs=()):
+    env = scrubbed_env()
+    env["PATH"] = ":".join([str(d) for d in path_dirs] +
+                           [env.get("PATH", ""), "/usr/sbin", "/sbin"])
+    return subprocess.run(args, capture_output=True, text=True, env=env,
+                          timeout=30)
+
+
+def check_mounted_then_unmount(mock, mnt, seen):
+    assert is_mounted(mnt)
+    assert mountinfo_entry(mnt) == ("fuse.linkupfs", "linkupfs")
+    pids = daemons_of(mnt)
+    seen.update(pids)
+    assert len(pids) == 1, pids  # it went to the background, once
+    names = sorted(os.listdir(mnt))
+    assert len(names) == len(mock.conversations()) + 1
+    assert ".stats" in names and set(sd.SAMPLE_KNOWN_DIRS) <= set(names)
+    with open(os.path.join(mnt, sd.ALES_DIR, "transcript.txt"), "rb") as f:
+        assert sd.OWNER_NAME.encode() in f.read()
+    r = subprocess.run(["fusermount3", "-u", str(mnt)], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+    wait_for(lambda: not daemons_of(mnt), timeout=10)
+    assert not is_mounted(mnt)
+
+
+def test_mount_8_with_the_fstab_options_mounts_in_the_background(
+        mock, fstab_setup):
+    bindir, cfg, mnt, seen = fstab_setup
+    # mount(8) clears PATH before it runs the helper, so here the program is
+    # named by the source's "PROGRAM#SOURCE" form; everything else is the
+    # real chain: mount -> /sbin/mount.fuse3 -> sh -> linkupfs, with the
+    # options an fstab line gives (noauto and user are mount(8)'s own).
+    r = mount_like_fstab(["mount", "-t", "fuse", "%s/linkupfs#linkupfs" % bindir,
+                          str(mnt), "-o", "noauto,user,config=%s" % cfg])
+    assert r.returncode == 0, r.stderr
+    check_mounted_then_unmount(mock, mnt, seen)
+
+
+def test_mount_fuse3_runs_linkupfs_as_mount_8_does_for_fuse_dot_linkupfs(
+        mock, fstab_setup):
+    bindir, cfg, mnt, seen = fstab_setup
+    # The call mount(8) makes for `linkupfs MNT fuse.linkupfs OPTS 0 0`
+    # (rw is mount(8)'s); linkupfs is then found on PATH.
+    r = mount_like_fstab(["mount.fuse3", "linkupfs", str(mnt), "-o",
+                          "rw,noauto,user,config=%s" % cfg, "-t",
+                          "fuse.linkupfs"], [bindir])
+    assert r.returncode == 0, r.stderr
+    check_mounted_then_unmount(mock, mnt, seen)
+
+
+def test_mount_8_reports_a_config_file_others_can_read_and_mounts_nothing(
+        mock, fstab_setup):
+    bindir, cfg, mnt, seen = fstab_setup
+    cfg.chmod(0o644)
+    r = mount_like_fstab(["mount", "-t", "fuse", "%s/linkupfs#linkupfs" % bindir,
+                          str(mnt), "-o", "noauto,user,config=%s" % cfg])
+    seen.update(daemons_of(mnt))
+    assert r.returncode != 0
+    assert "linkupfs: %s is accessible by group or others" % cfg in r.stderr
+    assert not is_mounted(mnt) and not daemons_of(mnt)
