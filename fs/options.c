@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,16 +147,24 @@ static int opt_proc(void *data, const char *arg, int key,
 
 static int parse_cli(struct source *src, struct fuse_args *args)
 {
+	/* fstab lines often carry these; the kernel's FUSE does not take them,
+	 * and they mean nothing for a read-only view of remote data */
+	static const char *const ignored[] = {"relatime", "nodiratime",
+					      "strictatime", "lazytime"};
 	static char templ[S_COUNT][32];
-	struct fuse_opt spec[S_COUNT + 2];
+	struct fuse_opt spec[S_COUNT + 6];
+	size_t n = S_COUNT;
 
 	for (int i = 0; i < S_COUNT; i++) {
 		snprintf(templ[i], sizeof(templ[i]), "%s=", settings[i].name);
 		spec[i] = (struct fuse_opt)FUSE_OPT_KEY(templ[i], i);
 	}
-	spec[S_COUNT] = (struct fuse_opt)FUSE_OPT_KEY("conversation=",
-						      KEY_CONVERSATION);
-	spec[S_COUNT + 1] = (struct fuse_opt)FUSE_OPT_END;
+	spec[n++] = (struct fuse_opt)FUSE_OPT_KEY("conversation=",
+						  KEY_CONVERSATION);
+	for (size_t i = 0; i < sizeof(ignored) / sizeof(*ignored); i++)
+		spec[n++] = (struct fuse_opt)FUSE_OPT_KEY(ignored[i],
+							  FUSE_OPT_KEY_DISCARD);
+	spec[n] = (struct fuse_opt)FUSE_OPT_END;
 	if (fuse_opt_parse(args, src, spec, opt_proc) != 0) {
 		if (!src->bad)
 			fail("cannot parse the command line");
@@ -302,9 +311,23 @@ out:
 	return r;
 }
 
+/* $HOME, unless mount(8) or mount.fuse3 left it unset or someone else's
+ * (they do for fstab mounts): then the passwd entry, as ssh does. */
+static const char *home_dir(void)
+{
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+	struct stat st;
+
+	if (home && *home && stat(home, &st) == 0 && st.st_uid == getuid())
+		return home;
+	pw = getpwuid(getuid());
+	return pw && pw->pw_dir && *pw->pw_dir ? pw->pw_dir : home;
+}
+
 static char *default_config_path(void)
 {
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = home_dir();
 	char *path = NULL;
 
 	if (xdg && *xdg) {

@@ -254,6 +254,27 @@ def test_kernel_page_cache_never_serves_stale_bytes_after_a_refresh(
         assert os.stat(p).st_size == len(new), p
 
 
+def test_files_stay_whole_after_many_small_refreshes(mock, mount_factory):
+    # a day of one-message refreshes: each adds a fetched chunk; a read
+    # spanning them all must still return every byte (a short read is EOF)
+    m = mount_factory(mock, "page_size=100,ttl=3600", env=UTC)
+    d = os.path.join(m.path, sd.ALES_DIR)
+    read(os.path.join(d, "transcript.txt"))
+    added = []
+    for i in range(80):
+        added.append(mock.add_message(sd.ALES_ID, "refresh %d" % i))
+        touch(d)
+    files = text_files(d)
+    last = files["transcript.txt"].decode().splitlines()[-1]
+    assert last + "\n" == line_of(added[-1]), "transcript ends early: %r" % last
+    assert files["transcript.txt"].endswith(
+        "".join(line_of(x) for x in added).encode())
+    for name, data in files.items():
+        assert os.stat(os.path.join(d, name)).st_size == len(data), name
+    fresh = mount_factory(mock, "page_size=100", env=UTC)
+    assert files == text_files(os.path.join(fresh.path, sd.ALES_DIR))
+
+
 # ------------------------------------------------------------------ 3. budget
 
 def test_credit_limit_stops_requests_with_edquot_and_cached_pages_stay(
