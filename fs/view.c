@@ -221,20 +221,31 @@ static ssize_t text_read(struct conv *c, enum conv_file kind, unsigned page,
 			 char *buf, size_t size, off_t off)
 {
 	struct run runs[VIEW_MAX_RUNS];
-	size_t lo, hi;
+	size_t lo, hi, done = 0;
+	ssize_t got;
 	long n;
 	int r;
 
 	if (off < 0)
 		return -EINVAL;
-	pthread_mutex_lock(&c->lock);
-	r = range_of(c, kind, page, &lo, &hi);
-	n = r < 0 ? -1 : plan_runs(c, lo, hi, (size_t)off, size, runs,
-				   VIEW_MAX_RUNS);
-	pthread_mutex_unlock(&c->lock);
-	if (r < 0 && kind != CONV_TRANSCRIPT)
-		return r;
-	return n < 0 ? 0 : copy_runs(c, runs, (size_t)n, buf);
+	/* a short read is the end of the file to the kernel: go on until
+	 * size is met, VIEW_MAX_RUNS runs at a time */
+	while (done < size) {
+		pthread_mutex_lock(&c->lock);
+		r = range_of(c, kind, page, &lo, &hi);
+		n = r < 0 ? -1 : plan_runs(c, lo, hi, (size_t)off + done,
+					   size - done, runs, VIEW_MAX_RUNS);
+		pthread_mutex_unlock(&c->lock);
+		if (r < 0 && kind != CONV_TRANSCRIPT)
+			return done ? (ssize_t)done : r;
+		if (n < 0)
+			break;
+		got = copy_runs(c, runs, (size_t)n, buf + done);
+		if (got <= 0)
+			return done ? (ssize_t)done : got;
+		done += (size_t)got;
+	}
+	return (ssize_t)done;
 }
 
 /* ---- page-NNNN.json ------------------------------------------------- */

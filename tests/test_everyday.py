@@ -304,6 +304,19 @@ def test_credit_limit_stops_requests_with_edquot_and_cached_pages_stay(
     assert s.get("credits_left") == str(max(0, limit - spent)), s
 
 
+def test_cached_files_stay_readable_after_the_ttl_once_the_budget_is_spent(
+        mock, mount_factory):
+    m = mount_factory(mock, "page_size=100,ttl=1,credit_limit=4,inbox_limit=0",
+                      "conversation=" + sd.ALES_URL, env=UTC)
+    t = os.path.join(m.path, sd.ALES_DIR, "transcript.txt")
+    old = read(t)                       # 37 messages: 4 credits, all spent
+    n = len(mock.log())
+    time.sleep(1.2)     # nothing to poll: the ttl must pass, a check be due
+    assert read(t) == old
+    assert os.stat(t).st_size == len(old)
+    assert len(mock.log()) == n
+
+
 def test_credits_spent_follow_the_api_rule_per_request(mock, mount_factory):
     m = mount_factory(mock, "page_size=100,credit_limit=1000", env=UTC)
     read(os.path.join(m.path, sd.LONG_DIR, "transcript.txt"))
@@ -410,6 +423,14 @@ def test_mkdir_adds_a_conversation_by_profile_slug_with_one_request(
     assert page_names(d) == ["page-%04d.txt" % i for i in range(1, LONG_PAGES + 1)]
     assert b"message 1234 " in read(os.path.join(d, "page-0001.txt"))
     assert errno_of(os.mkdir, d) == errno.EEXIST
+
+
+def test_mkdir_of_an_accented_name_as_ls_shows_it_finds_the_profile(
+        mock, mount_factory):
+    m = mount_factory(mock, "page_size=100,inbox_limit=0", env=UTC)
+    os.mkdir(os.path.join(m.path, sd.ALES_DIR))
+    assert [e["conversation"] for e in since(mock, 0)] == [sd.ALES_URL]
+    assert sd.ALES_NAME.encode() in read(os.path.join(m.path, sd.ALES_DIR, "page-0001.txt"))
 
 
 def test_mkdir_of_an_unknown_slug_is_enoent_and_adds_nothing(mock, mount_factory):
