@@ -91,8 +91,8 @@ struct api_page {
 	size_t n_messages;
 	bool has_next_page;
 	char *next_cursor;     /* NULL when none */
-	char *data_json;       /* the "data" object re-serialised, pretty printed,
-	                          ending in "\n" */
+	char *data_json;       /* the "data" object re-serialised (valid JSON
+	                          whatever was sent, compact), ending in "\n" */
 };
 
 struct api_inbox_entry {

@@ -268,13 +268,13 @@ static void json_repair_utf8(struct parse_ctx *ctx, cJSON *item)
 }
 
 /* data pretty printed, ending in "\n" (for page-NNNN.json). */
-static char *json_pretty(struct parse_ctx *ctx, cJSON *data)
+static char *json_compact(struct parse_ctx *ctx, cJSON *data)
 {
 	char *printed, *text = NULL;
 	size_t n;
 
 	json_repair_utf8(ctx, data->child);
-	printed = cJSON_Print(data);
+	printed = cJSON_PrintUnformatted(data);
 	if (printed) {
 		n = strlen(printed);
 		text = malloc(n + 2);
@@ -473,7 +473,7 @@ int api_parse_conversation(const char *body, size_t len,
 	rc = parse_messages(&ctx, messages, page, err);
 	if (rc)
 		goto out;
-	page->data_json = json_pretty(&ctx, (cJSON *)data);
+	page->data_json = json_compact(&ctx, (cJSON *)data);
 	rc = ctx.oom ? oom_fail(err) : 0;
 	if (!rc) {
 		*out = page;

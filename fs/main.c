@@ -3,6 +3,7 @@
  * client, the cache, the conversation table, and the FUSE loop.
  */
 #include <dirent.h>
+#include <malloc.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
@@ -104,6 +105,10 @@ static void teardown(struct lfs *fs)
 	api_free(fs->api);
 }
 
+/* Worker threads when the user did not say (-o max_threads=N). */
+#define LFS_MAX_THREADS 64
+static bool max_threads_given;
+
 static int run_loop(struct fuse *f, const struct fuse_cmdline_opts *co)
 {
 	struct fuse_loop_config *lc;
@@ -115,8 +120,10 @@ static int run_loop(struct fuse *f, const struct fuse_cmdline_opts *co)
 	if (!lc)
 		return -1;
 	fuse_loop_cfg_set_clone_fd(lc, (unsigned)co->clone_fd);
-	if (co->max_threads > 0 && co->max_threads <= 100000)
-		fuse_loop_cfg_set_max_threads(lc, co->max_threads);
+	/* libfuse's default of 10 would queue the 11th reader of a cold
+	 * conversation behind the network calls of the first ten */
+	fuse_loop_cfg_set_max_threads(lc, max_threads_given ?
+					  co->max_threads : LFS_MAX_THREADS);
 	if (co->max_idle_threads <= 100000) /* UINT_MAX: unset */
 		fuse_loop_cfg_set_idle_threads(lc, co->max_idle_threads);
 	r = fuse_loop_mt(f, lc);
@@ -264,6 +271,8 @@ int main(int argc, char *argv[])
 	int r = 1;
 
 	argc = drop_mount_source(argc, argv);
+	for (int i = 1; i < argc; i++)
+		max_threads_given |= strstr(argv[i], "max_threads=") != NULL;
 	args = (struct fuse_args)FUSE_ARGS_INIT(argc, argv);
 	if (fuse_parse_cmdline(&args, &co) != 0)
 		goto out_args;
@@ -291,9 +300,14 @@ int main(int argc, char *argv[])
 	if (check_mountpoint(co.mountpoint) < 0)
 		goto out_opts;
 	log_set_debug(co.debug);
+	/* one heap per thread would hold freed page bodies apart: with many
+	 * worker threads, peak memory would grow well past cache_size */
+	mallopt(M_ARENA_MAX, 2);
 	tzset(); /* localtime_r needs TZ read once */
+	/* noatime: an atime update after each readdir would make the kernel
+	 * ask for the directory's attributes again on every walk */
 	fuse_opt_add_arg(&args, "-odefault_permissions,fsname=linkupfs,"
-				"subtype=linkupfs");
+				"subtype=linkupfs,noatime");
 	if (api_global_init() != 0 || setup(&fs, &o) < 0) {
 		fprintf(stderr, "linkupfs: cannot start: out of memory\n");
 		goto out_fs;

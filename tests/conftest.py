@@ -77,6 +77,7 @@ Helpers
 import http.client
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -93,6 +94,14 @@ TESTS_DIR = Path(__file__).resolve().parent
 MOCK_API = str(TESTS_DIR / "mock_api.py")
 LINKUPFS_BIN = os.environ.get("LINKUPFS_BIN") or str(TESTS_DIR.parent / "linkupfs")
 MOUNT_TIMEOUT = float(os.environ.get("LINKUPFS_MOUNT_TIMEOUT", "10"))
+# LINKUPFS_VALGRIND=1 (make valgrind): every linkupfs runs under valgrind
+# memcheck, and a test fails if the log shows a memory error or a definite
+# or indirect leak. Start-up and exit are ~20-50x slower, hence the larger
+# time limits; tests marked `timing` (asserting durations) are left out.
+VALGRIND = os.environ.get("LINKUPFS_VALGRIND", "") not in ("", "0")
+VALGRIND_EXIT = 99
+if VALGRIND:
+    MOUNT_TIMEOUT = max(MOUNT_TIMEOUT, 60)
 
 sys.path.insert(0, str(TESTS_DIR))
 import mock_api  # noqa: E402
@@ -101,6 +110,50 @@ DEFAULT_API_KEY = mock_api.DEFAULT_API_KEY
 DEFAULT_LOGIN_TOKEN = mock_api.DEFAULT_LOGIN_TOKEN
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                    "runtime error:", "WARNING: ThreadSanitizer")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "timing: asserts how long something takes; left out of "
+        "the valgrind run (make valgrind), where everything is 20-50x slower")
+
+
+def valgrind_prefix(log_base):
+    """The valgrind command line that runs linkupfs, logging to
+    log_base.valgrind-PID.log; [] unless LINKUPFS_VALGRIND is set."""
+    if not VALGRIND:
+        return []
+    return ["valgrind", "--error-exitcode=%d" % VALGRIND_EXIT,
+            "--leak-check=full", "--show-leak-kinds=definite,indirect",
+            "--errors-for-leak-kinds=definite,indirect", "--track-fds=no",
+            "--num-callers=30", "--log-file=%s.valgrind-%%p.log" % log_base]
+
+
+def valgrind_problems(log_base, returncode, complete=True):
+    """What the valgrind logs of log_base show: memory errors, definite or
+    indirect leaks, the error exit code; a list of strings, empty if clean.
+    complete=False (the process was killed): no summary is expected."""
+    if not VALGRIND:
+        return []
+    problems = []
+    if returncode == VALGRIND_EXIT:
+        problems.append("exit code %d: valgrind found errors" % VALGRIND_EXIT)
+    logs = sorted(Path(os.path.dirname(log_base)).glob(
+        os.path.basename(log_base) + ".valgrind-*.log"))
+    if not logs and complete:
+        problems.append("no valgrind log %s.valgrind-*.log" % log_base)
+    for log in logs:
+        text = log.read_text("utf-8", "replace")
+        bad = []
+        for what in ("ERROR SUMMARY", "definitely lost", "indirectly lost"):
+            m = re.search(r"== %s: ([0-9,]+)" % what, text)
+            if m is None and what == "ERROR SUMMARY" and complete:
+                bad.append("no ERROR SUMMARY (did it exit?)")
+            elif m is not None and m.group(1) != "0":
+                bad.append("%s: %s" % (what, m.group(1)))
+        if bad:
+            problems.append("%s: %s\n%s" % (log, ", ".join(bad), text[-12000:]))
+    return problems
 
 
 def wait_for(predicate, timeout=10, interval=0.01, fail=True):
@@ -332,7 +385,8 @@ class Mount:
         self.env = scrubbed_env(base, config)
         self.log_path = _free_name(tmp_path, "linkupfs", ".log")
         o = ",".join(["api_url=" + mock.url] + [str(x) for x in opts])
-        self.args = [LINKUPFS_BIN, "-f", "-o", o] + list(extra_args) + [self.path]
+        self.args = (valgrind_prefix(self.log_path) +
+                     [LINKUPFS_BIN, "-f", "-o", o] + list(extra_args) + [self.path])
         self._logf = open(self.log_path, "wb")
         self.proc = subprocess.Popen(self.args, stdout=self._logf, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, env=self.env)
@@ -374,6 +428,8 @@ class Mount:
 
     def unmount(self, timeout=10):
         """Unmount and wait for the process; its exit code (negative: signal)."""
+        if VALGRIND:
+            timeout = max(timeout, 60)  # the leak check at exit takes a while
         if self.proc.poll() is None or self.mounted():
             deadline = time.monotonic() + timeout
             while self.mounted() and _fusermount(self.path) != 0:
@@ -417,6 +473,8 @@ def mount_factory(tmp_path):
         report = m.sanitizer_report()
         if report:
             problems.append("sanitizer report from linkupfs (%s):\n%s" % (m.path, report))
+        if not m.allow_crash:
+            problems += valgrind_problems(m.log_path, rc, complete=not m.killed)
     if problems:
         pytest.fail("\n\n".join(problems), pytrace=False)
 
@@ -441,9 +499,15 @@ def run_linkupfs(args, env=None, timeout=10):
     if "XDG_CONFIG_HOME" not in env:
         tmpdir = tempfile.TemporaryDirectory(prefix="linkupfs-cfg-")
         env["XDG_CONFIG_HOME"] = tmpdir.name
-    proc = subprocess.Popen([LINKUPFS_BIN] + [str(a) for a in args],
+    vg_dir = tempfile.TemporaryDirectory(prefix="linkupfs-vg-") if VALGRIND else None
+    vg_base = os.path.join(vg_dir.name, "run") if vg_dir else None
+    if VALGRIND:
+        timeout *= 6
+    proc = subprocess.Popen(valgrind_prefix(vg_base) +
+                            [LINKUPFS_BIN] + [str(a) for a in args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, env=scrubbed_env(env))
+    killed = False
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -453,6 +517,7 @@ def run_linkupfs(args, env=None, timeout=10):
         try:
             out, err = proc.communicate(timeout=3)
         except subprocess.TimeoutExpired:
+            killed = True
             proc.kill()
             out, err = proc.communicate()
     finally:
@@ -462,5 +527,11 @@ def run_linkupfs(args, env=None, timeout=10):
                     _fusermount(a, lazy=True)
         if tmpdir:
             tmpdir.cleanup()
+    if vg_dir:
+        problems = valgrind_problems(vg_base, proc.returncode, complete=not killed)
+        vg_dir.cleanup()
+        if problems:
+            pytest.fail("valgrind, linkupfs %s:\n%s" % (" ".join(map(str, args)),
+                                                       "\n".join(problems)), pytrace=False)
     return (proc.returncode, out.decode("utf-8", "replace"),
             err.decode("utf-8", "replace"))

@@ -164,8 +164,8 @@ static void test_conversation_variants(void)
 		CHECK(p->unread_count == -1);
 		CHECK(p->last_seen_message == NULL);
 		CHECK(p->n_messages == 0);
-		CHECK_STR(p->data_json, "{\n\t\"messages\":\t[],\n\t\"pagination\":\t{\n"
-			  "\t\t\"next_cursor\":\t\"1700000000000\"\n\t}\n}\n");
+		CHECK_STR(p->data_json, "{\"messages\":[],\"pagination\":"
+			  "{\"next_cursor\":\"1700000000000\"}}\n");
 	}
 	api_page_free(p);
 
