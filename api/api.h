@@ -91,8 +91,11 @@ struct api_page {
 	size_t n_messages;
 	bool has_next_page;
 	char *next_cursor;     /* NULL when none */
-	char *data_json;       /* the "data" object re-serialised (valid JSON
-	                          whatever was sent, compact), ending in "\n" */
+	char *data_json;       /* valid JSON text whatever was sent, ending in
+	                          "\n": the "data" object re-serialised, or,
+	                          when data_json_whole, the answer's own bytes
+	                          (already valid: no need to print them anew) */
+	bool data_json_whole;  /* data_json is {"status":..., "data": {...}} */
 };
 
 struct api_inbox_entry {

@@ -26,7 +26,9 @@
 #define API_MAX_TIME_MS 253402300799999.0
 
 struct parse_ctx {
-	bool oom; /* an allocation failed: the result is incomplete */
+	bool oom;   /* an allocation failed: the result is incomplete */
+	bool clean; /* the body is valid UTF-8 with no \uD800-\uDFFF escape,
+	               so no string needs repair */
 };
 
 static void err_clear(struct api_error *err)
@@ -218,6 +220,27 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* Whether body can only decode to valid UTF-8: valid itself, and without
+ * a surrogate escape (a lone one would decode to invalid bytes). One pass,
+ * so the common case skips the repair of every string. */
+static bool body_clean(const char *body, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)body;
+
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_seq_len(s + i, len - i);
+
+		if (!n)
+			return false;
+		if (s[i] == '\\' && i + 3 < len && s[i + 1] == 'u' &&
+		    (s[i + 2] | 0x20) == 'd' && strchr("89abAB", s[i + 3]) &&
+		    s[i + 3])
+			return false;
+		i += s[i] == '\\' && i + 1 < len ? 2 : n;
+	}
+	return true;
+}
+
 /* Replace *field by a copy where each invalid UTF-8 byte is U+FFFD, so the
  * re-serialised JSON is valid UTF-8 (RFC 8259) whatever the server sent. */
 static void utf8_repair_field(struct parse_ctx *ctx, char **field)
@@ -267,12 +290,25 @@ static void json_repair_utf8(struct parse_ctx *ctx, cJSON *item)
 	}
 }
 
-/* data pretty printed, ending in "\n" (for page-NNNN.json). */
-static char *json_compact(struct parse_ctx *ctx, cJSON *data)
+/* data as JSON text ending in "\n" (for page-NNNN.json): the body itself
+ * when it is clean (*whole), else data repaired and printed anew. */
+static char *json_compact(struct parse_ctx *ctx, cJSON *data, const char *body,
+			  size_t len, bool *whole)
 {
 	char *printed, *text = NULL;
 	size_t n;
 
+	*whole = ctx->clean;
+	if (ctx->clean) {
+		text = malloc(len + 2);
+		if (!text) {
+			ctx->oom = true;
+			return NULL;
+		}
+		memcpy(text, body, len);
+		memcpy(text + len, "\n", 2);
+		return text;
+	}
 	json_repair_utf8(ctx, data->child);
 	printed = cJSON_PrintUnformatted(data);
 	if (printed) {
@@ -436,7 +472,7 @@ static void parse_page_meta(struct parse_ctx *ctx, const cJSON *data,
 int api_parse_conversation(const char *body, size_t len,
 			   struct api_page **out, struct api_error *err)
 {
-	struct parse_ctx ctx = { 0 };
+	struct parse_ctx ctx = { .clean = body_clean(body, len) };
 	struct api_error local;
 	struct api_page *page = NULL;
 	const cJSON *data, *messages, *pagination;
@@ -473,7 +509,8 @@ int api_parse_conversation(const char *body, size_t len,
 	rc = parse_messages(&ctx, messages, page, err);
 	if (rc)
 		goto out;
-	page->data_json = json_compact(&ctx, (cJSON *)data);
+	page->data_json = json_compact(&ctx, (cJSON *)data, body, len,
+				       &page->data_json_whole);
 	rc = ctx.oom ? oom_fail(err) : 0;
 	if (!rc) {
 		*out = page;

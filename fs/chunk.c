@@ -101,6 +101,7 @@ struct chunk_body *build_body(const struct api_page *page,
 	if (!b->off || !b->ts || !b->orig || !b->data_json)
 		goto fail;
 	b->json_len = strlen(b->data_json);
+	b->whole = page->data_json_whole;
 	for (size_t s = 0; s < t->n; s++) {
 		size_t i = t->n - 1 - s; /* oldest first */
 

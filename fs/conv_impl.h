@@ -41,6 +41,7 @@ struct chunk_body {
 	int *orig;       /* n indexes into data.messages, oldest first */
 	char *data_json; /* the data object as the API sent it */
 	size_t json_len;
+	bool whole;      /* data_json is the whole answer: take its "data" */
 };
 
 struct conv {

@@ -307,6 +307,13 @@ static struct parsed *parsed_get(struct conv *c, struct parsed *set,
 	b = lru_value(set[*n].ref);
 	set[*n].uid = uid;
 	set[*n].data = cJSON_ParseWithLength(b->data_json, b->json_len);
+	if (b->whole) {
+		cJSON *answer = set[*n].data;
+
+		set[*n].data = cJSON_DetachItemFromObjectCaseSensitive(answer,
+								       "data");
+		cJSON_Delete(answer);
+	}
 	set[*n].messages = cJSON_GetObjectItemCaseSensitive(set[*n].data,
 							     "messages");
 	(*n)++;

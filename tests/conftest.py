@@ -126,7 +126,8 @@ def valgrind_prefix(log_base):
     return ["valgrind", "--error-exitcode=%d" % VALGRIND_EXIT,
             "--leak-check=full", "--show-leak-kinds=definite,indirect",
             "--errors-for-leak-kinds=definite,indirect", "--track-fds=no",
-            "--num-callers=30", "--log-file=%s.valgrind-%%p.log" % log_base]
+            "--num-callers=30", "--suppressions=%s" % (TESTS_DIR / "valgrind.supp"),
+            "--log-file=%s.valgrind-%%p.log" % log_base]
 
 
 def valgrind_problems(log_base, returncode, complete=True):

@@ -106,7 +106,7 @@ static void test_conversation_page(void)
 {
 	struct api_page *p = NULL;
 	struct api_error err;
-	cJSON *again;
+	cJSON *again, *data;
 
 	CHECK(parse_conv(conv_page, &p, &err) == 0);
 	if (!p)
@@ -139,9 +139,12 @@ static void test_conversation_page(void)
 	CHECK_STR(p->next_cursor, "1745268898000");
 	CHECK(p->data_json && p->data_json[strlen(p->data_json) - 1] == '\n');
 	again = p->data_json ? cJSON_Parse(p->data_json) : NULL;
-	CHECK(cJSON_IsArray(cJSON_GetObjectItem(again, "messages")));
-	CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(again, "messages")) == 7);
-	CHECK(cJSON_GetObjectItem(again, "status") == NULL); /* data only */
+	/* a clean answer is kept as it came: its "data" is the object */
+	CHECK(p->data_json_whole);
+	data = cJSON_GetObjectItem(again, "data");
+	CHECK(cJSON_IsArray(cJSON_GetObjectItem(data, "messages")));
+	CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(data, "messages")) == 7);
+	CHECK(cJSON_IsString(cJSON_GetObjectItem(again, "status")));
 	cJSON_Delete(again);
 	api_page_free(p);
 }
@@ -164,8 +167,10 @@ static void test_conversation_variants(void)
 		CHECK(p->unread_count == -1);
 		CHECK(p->last_seen_message == NULL);
 		CHECK(p->n_messages == 0);
-		CHECK_STR(p->data_json, "{\"messages\":[],\"pagination\":"
-			  "{\"next_cursor\":\"1700000000000\"}}\n");
+		CHECK(p->data_json_whole);
+		CHECK_STR(p->data_json, "{\"status\":\"success\",\"data\":"
+			  "{\"messages\":[],\"pagination\":"
+			  "{\"next_cursor\":\"1700000000000\"}}}\n");
 	}
 	api_page_free(p);
 
@@ -214,8 +219,23 @@ static void test_invalid_utf8(void)
 	CHECK_STR(p->messages[0].text, "a\xff" "b\xc3");
 	CHECK(strstr(p->data_json, "a\xef\xbf\xbd" "b\xef\xbf\xbd\"") != NULL);
 	CHECK(strchr(p->data_json, '\xff') == NULL);
+	CHECK(!p->data_json_whole);
 	again = cJSON_Parse(p->data_json);
 	CHECK(again != NULL);
+	cJSON_Delete(again);
+	api_page_free(p);
+	p = NULL;
+
+	/* a surrogate escape could decode to bytes that are not UTF-8: such
+	 * an answer is not kept as it came, its data is checked and printed */
+	CHECK(parse_conv("{\"data\":{\"messages\":[{\"text\":\"x\\ud83d\\ude03\"}]}}",
+			 &p, &err) == 0);
+	if (!p)
+		return;
+	CHECK(!p->data_json_whole);
+	CHECK_STR(p->messages[0].text, "x\xf0\x9f\x98\x83");
+	again = cJSON_Parse(p->data_json);
+	CHECK(again != NULL && !cJSON_GetObjectItem(again, "status"));
 	cJSON_Delete(again);
 	api_page_free(p);
 }
