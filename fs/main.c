@@ -303,6 +303,10 @@ int main(int argc, char *argv[])
 	/* one heap per thread would hold freed page bodies apart: with many
 	 * worker threads, peak memory would grow well past cache_size */
 	mallopt(M_ARENA_MAX, 2);
+	/* page bodies (tens of KiB each) come and go with the cache: mapped
+	 * apart, an evicted one goes back to the system at once instead of
+	 * leaving a hole in the heap */
+	mallopt(M_MMAP_THRESHOLD, 32 * 1024);
 	tzset(); /* localtime_r needs TZ read once */
 	/* noatime: an atime update after each readdir would make the kernel
 	 * ask for the directory's attributes again on every walk */
