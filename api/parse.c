@@ -220,24 +220,115 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
 	return len;
 }
 
-/* Whether body can only decode to valid UTF-8: valid itself, and without
- * a surrogate escape (a lone one would decode to invalid bytes). One pass,
- * so the common case skips the repair of every string. */
+/* Length of the JSON string at s (s[0] is '"'), 0 unless it is strictly
+ * valid: UTF-8, no raw control character, known escapes, no surrogate
+ * escape (a lone one would decode to bytes that are not UTF-8). */
+static size_t string_len(const unsigned char *s, size_t n)
+{
+	static const char escapes[] = "\"\\/bfnrt";
+	size_t i = 1, m;
+
+	while (i < n) {
+		if (s[i] == '"')
+			return i + 1;
+		if (s[i] < 0x20)
+			return 0;
+		if (s[i] == '\\') {
+			if (i + 1 >= n)
+				return 0;
+			if (s[i + 1] == 'u') {
+				if (i + 5 >= n || (s[i + 2] | 0x20) == 'd')
+					return 0; /* short, or a surrogate */
+				i += 6;
+			} else if (s[i + 1] && strchr(escapes, s[i + 1])) {
+				i += 2;
+			} else {
+				return 0;
+			}
+			continue;
+		}
+		m = utf8_seq_len(s + i, n - i);
+		if (!m)
+			return 0;
+		i += m;
+	}
+	return 0;
+}
+
+static size_t digits(const unsigned char *s, size_t n, size_t i)
+{
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++;
+	return i;
+}
+
+/* Length of the number at s as JSON spells it (no "01", "1.", "+1"), 0 if
+ * it is not one. */
+static size_t number_len(const unsigned char *s, size_t n)
+{
+	size_t i = s[0] == '-', d;
+
+	if (i < n && s[i] == '0')
+		i++;
+	else if (i < n && s[i] >= '1' && s[i] <= '9')
+		i = digits(s, n, i);
+	else
+		return 0;
+	if (i < n && s[i] == '.') {
+		d = digits(s, n, ++i);
+		if (d == i)
+			return 0;
+		i = d;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i += i + 1 < n && (s[i + 1] == '+' || s[i + 1] == '-') ? 2 : 1;
+		d = digits(s, n, i);
+		if (d == i)
+			return 0;
+		i = d;
+	}
+	return i < n && !strchr(",]} \t\n\r", s[i]) ? 0 : i;
+}
+
+/*
+ * Whether body, which cJSON parsed as an object, is also strictly valid
+ * JSON wherever cJSON is lenient (UTF-8, strings, numbers, no NUL, nothing
+ * after the value), so that its own bytes can be kept as the page's JSON
+ * instead of printing the tree anew. One pass over the bytes.
+ */
 static bool body_clean(const char *body, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)body;
+	int depth = 0;
+	size_t i = 0, n;
 
-	for (size_t i = 0; i < len;) {
-		size_t n = utf8_seq_len(s + i, len - i);
+	while (i < len) {
+		unsigned char ch = s[i];
 
-		if (!n)
-			return false;
-		if (s[i] == '\\' && i + 3 < len && s[i + 1] == 'u' &&
-		    (s[i + 2] | 0x20) == 'd' && strchr("89abAB", s[i + 3]) &&
-		    s[i + 3])
-			return false;
-		i += s[i] == '\\' && i + 1 < len ? 2 : n;
+		if (ch == '"' || ch == '-' || (ch >= '0' && ch <= '9')) {
+			n = ch == '"' ? string_len(s + i, len - i)
+				      : number_len(s + i, len - i);
+			if (!n)
+				return false;
+			i += n;
+			continue;
+		}
+		if (ch == '{' || ch == '[') {
+			depth++;
+		} else if (ch == '}' || ch == ']') {
+			if (--depth == 0)
+				break; /* the value ends here */
+		} else if (!ch || (!strchr(" \t\n\r,:", ch) &&
+				   !(ch >= 'a' && ch <= 'z'))) {
+			return false; /* letters: true false null, cJSON checked */
+		}
+		i++;
 	}
+	if (depth != 0 || i >= len)
+		return false;
+	for (i++; i < len; i++)
+		if (!strchr(" \t\n\r", s[i]) || !s[i])
+			return false;
 	return true;
 }
 

@@ -205,6 +205,41 @@ static void test_conversation_variants(void)
 	api_page_free(p);
 }
 
+/* An answer cJSON accepts but JSON does not is never kept as it came:
+ * its data is printed anew, so the page's JSON is valid whatever was sent. */
+static void check_reprinted(const char *body, size_t len)
+{
+	struct api_page *p = NULL;
+	struct api_error err;
+	char *copy = exact(body, len);
+	cJSON *again;
+
+	if (api_parse_conversation(copy, len, &p, &err) == 0 && p) {
+		CHECK(!p->data_json_whole);
+		again = cJSON_ParseWithOpts(p->data_json, NULL, 1);
+		CHECK(again != NULL);
+		cJSON_Delete(again);
+	}
+	api_page_free(p);
+	free(copy);
+}
+
+static void test_lenient_json_not_kept(void)
+{
+	static const char nul[] = "{\"data\":{\"messages\":[{\"text\":\"a\0b\"}]}}";
+	const char *cases[] = {
+		"{\"data\":{\"messages\":[]}} trailing garbage",
+		"{\"data\":{\"messages\":[{\"text\":\"a\x01\nb\"}]}}",
+		"{\"data\":{\"messages\":[{\"timestamp\":01}]}}",
+		"{\"data\":{\"messages\":[{\"timestamp\":1.}]}}",
+		"{\"data\":{\"messages\":[{\"text\":\"\\x\"}]}}",
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
+		check_reprinted(cases[i], strlen(cases[i]));
+	check_reprinted(nul, sizeof(nul) - 1);
+}
+
 /* Invalid UTF-8 reaches callers as sent, but page JSON is repaired. */
 static void test_invalid_utf8(void)
 {
@@ -963,6 +998,7 @@ int main(void)
 	test_conversation_page();
 	test_conversation_variants();
 	test_invalid_utf8();
+	test_lenient_json_not_kept();
 	test_wrong_shapes();
 	test_truncations();
 	test_limits();
