@@ -237,8 +237,10 @@ static size_t string_len(const unsigned char *s, size_t n)
 			if (i + 1 >= n)
 				return 0;
 			if (s[i + 1] == 'u') {
-				if (i + 5 >= n || (s[i + 2] | 0x20) == 'd')
-					return 0; /* short, or a surrogate */
+				if (i + 5 >= n || (s[i + 2] | 0x20) == 'd' ||
+				    !isxdigit(s[i + 2]) || !isxdigit(s[i + 3]) ||
+				    !isxdigit(s[i + 4]) || !isxdigit(s[i + 5]))
+					return 0; /* short, a surrogate, not hex */
 				i += 6;
 			} else if (s[i + 1] && strchr(escapes, s[i + 1])) {
 				i += 2;
@@ -391,6 +393,10 @@ static char *json_compact(struct parse_ctx *ctx, cJSON *data, const char *body,
 
 	*whole = ctx->clean;
 	if (ctx->clean) {
+		while (len && strchr(" \t\n\r", *body)) {
+			body++; /* the text starts with its object */
+			len--;
+		}
 		text = malloc(len + 2);
 		if (!text) {
 			ctx->oom = true;

@@ -357,7 +357,9 @@ class Bench:
 
     def cold_transcript(self, ms, opts=(), keep_files=False):
         """One cold `cat transcript.txt` of bench-big; (Probe, size, files)."""
-        m = self.mount(*opts)
+        # ttl=3600: at 300 ms the walk outlasts the default ttl of 60 s, and
+        # the refresh checks that follow are not part of a cold read
+        m = self.mount("ttl=3600", *opts)
         try:
             os.listdir(m.path)          # the inbox, not part of the figure
             path = os.path.join(m.path, BIG, "transcript.txt")

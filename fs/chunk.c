@@ -169,13 +169,15 @@ char **edge_urns(const struct taken *t, size_t *n_edge)
 {
 	int64_t oldest = INT64_MAX;
 	char **urns;
-	size_t k = 0;
+	size_t k = 0, count = 0;
 
 	*n_edge = 0;
 	for (size_t i = 0; i < t->n; i++)
 		if (t->kept[i].timestamp_ms < oldest)
 			oldest = t->kept[i].timestamp_ms;
-	urns = calloc(t->n ? t->n : 1, sizeof(*urns));
+	for (size_t i = 0; i < t->n; i++)
+		count += t->kept[i].timestamp_ms == oldest;
+	urns = calloc(count ? count : 1, sizeof(*urns));
 	for (size_t i = 0; urns && i < t->n; i++) {
 		if (t->kept[i].timestamp_ms != oldest || !t->kept[i].entity_urn[0])
 			continue;

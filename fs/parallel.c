@@ -216,9 +216,13 @@ static int find_start(struct conv *c, int k, int64_t top, int64_t span,
 		for (int i = 0; r == 0 && i < n && !*found; i++) {
 			if (probes[i].err < 0)
 				return probes[i].err;
-			if (probes[i].oldest < *start)
-				*start = probes[i].oldest;
 			*found = probes[i].ends;
+			if (probes[i].oldest < probes[i].at)
+				*start = probes[i].oldest; /* a message seen */
+			else if (*found)
+				/* nothing that old: the start lies between this
+				 * probe and the oldest message seen before */
+				*start -= (*start - probes[i].at) / 2;
 		}
 		if (r < 0)
 			return r;

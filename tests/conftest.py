@@ -7,6 +7,12 @@ standard library otherwise).  tests/ is on sys.path, so a test module may
 Constants
   LINKUPFS_BIN      env LINKUPFS_BIN, else <repo>/linkupfs
   MOCK_API          path of tests/mock_api.py
+  VALGRIND          env LINKUPFS_VALGRIND set (make valgrind): Mount and
+                    run_linkupfs run linkupfs under valgrind memcheck
+                    (tests/valgrind.supp); mount_factory's teardown and
+                    run_linkupfs fail the test on a memory error or a definite
+                    or indirect leak; markers `timing` and `procfs` name the
+                    tests that run leaves out
 
 Mock API (tests/mock_api.py, one process per Mock)
   Mock(latency_ms=0, dataset="sample", scale=None, api_key=..., login_token=...,
@@ -97,7 +103,8 @@ MOUNT_TIMEOUT = float(os.environ.get("LINKUPFS_MOUNT_TIMEOUT", "10"))
 # LINKUPFS_VALGRIND=1 (make valgrind): every linkupfs runs under valgrind
 # memcheck, and a test fails if the log shows a memory error or a definite
 # or indirect leak. Start-up and exit are ~20-50x slower, hence the larger
-# time limits; tests marked `timing` (asserting durations) are left out.
+# time limits; tests marked `timing` (asserting durations) or `procfs`
+# (looking at /proc/PID of linkupfs) are left out of that run.
 VALGRIND = os.environ.get("LINKUPFS_VALGRIND", "") not in ("", "0")
 VALGRIND_EXIT = 99
 if VALGRIND:
@@ -116,6 +123,10 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "timing: asserts how long something takes; left out of "
         "the valgrind run (make valgrind), where everything is 20-50x slower")
+    config.addinivalue_line(
+        "markers", "procfs: reads the linkupfs process's own /proc/PID "
+        "(environ, memory); left out of the valgrind run, where that process "
+        "is valgrind's and its environ a copy linkupfs cannot scrub")
 
 
 def valgrind_prefix(log_base):

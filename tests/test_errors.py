@@ -184,6 +184,7 @@ def test_version():
     assert rc == 0 and out.startswith("linkupfs ")
 
 
+@pytest.mark.procfs
 def test_secrets_never_reach_argv_log_or_files(mock, mount_factory):
     mm = mount_factory(mock, extra_args=("-d",), env=UTC)
     for root, dirs, files in os.walk(mm.path):

@@ -307,6 +307,7 @@ def vm_hwm_kb(pid):
     raise AssertionError("no VmHWM in /proc/%d/status" % pid)
 
 
+@pytest.mark.procfs  # VmHWM: under valgrind, valgrind's own
 def test_huge_answer_is_refused_with_eio_and_memory_stays_bounded(
         mock, m, data):
     mock.fault("huge", count=-1, path="conversation", match=sd.ALES_ID, mb=40)
