@@ -118,7 +118,7 @@ static void refresh_conv(struct lfs *fs, struct conv *c, bool force)
 	/* a failed check is logged, and the cached content still served */
 	conv_refresh(c, force, &changed);
 	if (changed)
-		inval_conv(fs->inval, c);
+		inval_conv_now(fs->inval, c);
 }
 
 static void fill_stat(struct lfs *fs, struct stat *st, bool dir, size_t size,
@@ -265,6 +265,7 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 
 /* What an open file keeps: its node, and for .stats the text it saw. */
 struct open_file {
+	struct open_file *prev, *next; /* on fs->open_files */
 	struct node node;
 	char *stats;
 	size_t stats_len;
@@ -300,8 +301,27 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 		free(of);
 		return r;
 	}
+	pthread_mutex_lock(&fs->open_lock);
+	of->next = fs->open_files;
+	if (of->next)
+		of->next->prev = of;
+	fs->open_files = of;
+	pthread_mutex_unlock(&fs->open_lock);
 	fi->fh = (uintptr_t)of;
 	return 0;
+}
+
+/* Take of off the open list (under open_lock) and free it. */
+static void open_file_free(struct lfs *fs, struct open_file *of)
+{
+	if (of->prev)
+		of->prev->next = of->next;
+	else
+		fs->open_files = of->next;
+	if (of->next)
+		of->next->prev = of->prev;
+	free(of->stats);
+	free(of);
 }
 
 static int fs_read(const char *path, char *buf, size_t size, off_t off,
@@ -330,11 +350,13 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off,
 static int fs_release(const char *path, struct fuse_file_info *fi)
 {
 	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
+	struct lfs *fs = ctx();
 
 	(void)path;
 	if (of) {
-		free(of->stats);
-		free(of);
+		pthread_mutex_lock(&fs->open_lock);
+		open_file_free(fs, of);
+		pthread_mutex_unlock(&fs->open_lock);
 	}
 	fi->fh = 0;
 	return 0;
@@ -355,6 +377,7 @@ static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	struct lfs *fs = ctx();
 
 	(void)conn;
+	pthread_mutex_init(&fs->open_lock, NULL);
 	fs->inval = inval_start(fuse_get_context()->fuse);
 	/* Names and sizes hold until a refresh; the ttl bounds staleness. */
 	cfg->entry_timeout = (double)fs->ttl;
@@ -370,6 +393,10 @@ static void fs_destroy(void *data)
 
 	inval_stop(fs->inval);
 	fs->inval = NULL;
+	/* every worker has ended: no release can run concurrently */
+	while (fs->open_files)
+		open_file_free(fs, fs->open_files);
+	pthread_mutex_destroy(&fs->open_lock);
 }
 
 /* touch MOUNT re-reads the inbox; touch MOUNT/NAME (or a file in it)
@@ -396,7 +423,7 @@ static int fs_utimens(const char *path, const struct timespec tv[2],
 		return 0;
 	r = conv_refresh(n.conv, true, &changed);
 	if (changed)
-		inval_conv(fs->inval, n.conv);
+		inval_conv_now(fs->inval, n.conv);
 	return r;
 }
 

@@ -8,6 +8,7 @@
 #define LINKUPFS_FS_H
 
 #include <fuse.h>
+#include <pthread.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -15,6 +16,7 @@
 #include "root.h"
 
 struct invalidator;
+struct open_file;
 
 struct lfs {
 	struct invalidator *inval; /* fs.c's: tells the kernel what changed */
@@ -26,6 +28,13 @@ struct lfs {
 	uid_t uid;
 	gid_t gid;
 	time_t started;
+	/*
+	 * Guards open_files: the handles of open files, freed in release, or
+	 * at destroy for those whose release the kernel dropped at unmount
+	 * (it aborts requests still queued then). Set up by fs_init.
+	 */
+	pthread_mutex_t open_lock;
+	struct open_file *open_files;
 };
 
 /* The callback table (static storage). */

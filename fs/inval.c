@@ -29,7 +29,7 @@ static void forget(struct fuse *f, const char *path)
 	fuse_invalidate_path(f, path);
 }
 
-static void forget_conv(struct fuse *f, struct conv *c)
+static void forget_files(struct fuse *f, struct conv *c)
 {
 	unsigned pages = conv_known_pages(c);
 	const char *name = conv_name(c);
@@ -45,7 +45,14 @@ static void forget_conv(struct fuse *f, struct conv *c)
 		snprintf(path, sizeof(path), "/%s/page-%04u.json", name, p);
 		forget(f, path);
 	}
-	snprintf(path, sizeof(path), "/%s", name);
+}
+
+static void forget_conv(struct fuse *f, struct conv *c)
+{
+	char path[512];
+
+	forget_files(f, c);
+	snprintf(path, sizeof(path), "/%s", conv_name(c));
 	forget(f, path);
 }
 
@@ -109,6 +116,14 @@ void inval_conv(struct invalidator *iv, struct conv *c)
 	iv->root = true; /* its mtime moved the root's */
 	pthread_cond_signal(&iv->cond);
 	pthread_mutex_unlock(&iv->lock);
+}
+
+void inval_conv_now(struct invalidator *iv, struct conv *c)
+{
+	if (!iv)
+		return;
+	forget_files(iv->fuse, c);
+	inval_conv(iv, c); /* the directory and the root, on the thread */
 }
 
 void inval_root(struct invalidator *iv)

@@ -20,6 +20,12 @@ struct invalidator *inval_start(struct fuse *f);
 void inval_conv(struct invalidator *iv, struct conv *c);
 void inval_root(struct invalidator *iv);
 
+/* Tell the kernel now, in the calling thread, to forget the cached
+ * attributes and bytes of a conversation's files (its directory and the
+ * root follow on the thread): before a refresh's caller returns, no stale
+ * byte or size is left. Not for a thread serving a read of those files. */
+void inval_conv_now(struct invalidator *iv, struct conv *c);
+
 /* Stop the thread (what is queued is dropped) and free. NULL is a no-op. */
 void inval_stop(struct invalidator *iv);
 
