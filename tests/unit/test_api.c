@@ -22,18 +22,7 @@
 
 #include "../../api/api.h"
 
-static int passed, failed;
-
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		if (cond) {                                                \
-			passed++;                                          \
-		} else {                                                   \
-			failed++;                                          \
-			fprintf(stderr, "%s:%d: CHECK(%s) failed\n",       \
-				__FILE__, __LINE__, #cond);                \
-		}                                                          \
-	} while (0)
+#include "check.h"
 
 #define CHECK_STR(got, want)                                               \
 	do {                                                               \

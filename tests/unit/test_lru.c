@@ -12,18 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-static int passed, failed;
-
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		if (cond) {                                                \
-			passed++;                                          \
-		} else {                                                   \
-			failed++;                                          \
-			fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__,   \
-				__LINE__, #cond);                          \
-		}                                                          \
-	} while (0)
+#include "check.h"
 
 /* How long a test waits for another thread before declaring a failure. */
 #define WAIT_LIMIT_MS 5000

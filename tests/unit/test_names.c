@@ -10,18 +10,7 @@
 
 #include "../../fs/names.h"
 
-static int passed, failed;
-
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		if (cond) {                                                \
-			passed++;                                          \
-		} else {                                                   \
-			failed++;                                          \
-			fprintf(stderr, "%s:%d: CHECK(%s) failed\n",       \
-				__FILE__, __LINE__, #cond);                \
-		}                                                          \
-	} while (0)
+#include "check.h"
 
 static void check_slug(const char *url, const char *want, int line)
 {

@@ -11,18 +11,7 @@
 #include "../../fs/buf.h"
 #include "../../fs/render.h"
 
-static int passed, failed;
-
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		if (cond) {                                                \
-			passed++;                                          \
-		} else {                                                   \
-			failed++;                                          \
-			fprintf(stderr, "%s:%d: CHECK(%s) failed\n",       \
-				__FILE__, __LINE__, #cond);                \
-		}                                                          \
-	} while (0)
+#include "check.h"
 
 static void check_str(const char *got, const char *want, const char *what,
 		      int line)
