@@ -569,7 +569,7 @@ static void parse_page_meta(struct parse_ctx *ctx, const cJSON *data,
 int api_parse_conversation(const char *body, size_t len,
 			   struct api_page **out, struct api_error *err)
 {
-	struct parse_ctx ctx = { .clean = body_clean(body, len) };
+	struct parse_ctx ctx = { 0 };
 	struct api_error local;
 	struct api_page *page = NULL;
 	const cJSON *data, *messages, *pagination;
@@ -583,6 +583,7 @@ int api_parse_conversation(const char *body, size_t len,
 	rc = parse_root(body, len, &root, &data, err);
 	if (rc)
 		return rc;
+	ctx.clean = body_clean(body, len); /* len is checked: within the cap */
 	messages = json_get(data, "messages");
 	if (!cJSON_IsArray(messages)) {
 		rc = parse_fail(err, "response has no data.messages array");
