@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "log.h"
 #include "render.h"
 
 /* A hostile server could hand out ever-older cursors forever: stop there. */
@@ -199,3 +200,144 @@ char *cursor_after(int64_t newest_ms)
 	return s;
 }
 
+
+void free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void chunk_clear(struct chunk *k)
+{
+	free(k->cursor);
+	free(k->next_cursor);
+	free_strv(k->edge_urns, k->n_edge);
+	memset(k, 0, sizeof(*k));
+}
+
+/* ---- walking a stretch of the chain ---------------------------------- */
+
+static int stretch_push(struct stretch *s, struct chunk *k,
+			struct chunk_body *b)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 16;
+		struct chunk *ck = realloc(s->chunks, cap * sizeof(*ck));
+		struct chunk_body **bd;
+
+		if (!ck)
+			return -ENOMEM;
+		s->chunks = ck;
+		bd = realloc(s->bodies, cap * sizeof(*bd));
+		if (!bd)
+			return -ENOMEM;
+		s->bodies = bd;
+		s->cap = cap;
+	}
+	s->chunks[s->n] = *k;
+	s->bodies[s->n++] = b;
+	s->n_msgs += b->n;
+	return 0;
+}
+
+/* The cursor that fetches this chunk again: the one sent, or for the
+ * newest page "its newest time + 1" (NULL when it is empty). */
+static int refetch_cursor(const char *sent, const struct chunk_body *b,
+			  char **out)
+{
+	*out = sent ? strdup(sent) : b->n ? cursor_after(b->ts[b->n - 1]) : NULL;
+	return *out || (!sent && !b->n) ? 0 : -ENOMEM;
+}
+
+/* One answer of the walk: keep it, say whether to go on. */
+static int stretch_take(struct stretch *s, const struct api_page *page,
+			const char *cursor, bool *more)
+{
+	const struct chunk *pk = s->n ? &s->chunks[s->n - 1] : NULL;
+	struct chunk k = {.floor_ms = s->floor, .known = true};
+	struct chunk_body *b = NULL;
+	const char *fault;
+	struct taken t;
+	int r;
+
+	r = take_messages(page, pk ? pk->edge_urns : s->prev,
+			  pk ? pk->n_edge : s->n_prev, s->floor, &t);
+	fault = r ? NULL : chain_fault(page, &t, cursor, s->n);
+	if (fault) {
+		log_error("conversation %s: %s%s; the chain ends here",
+			  s->c->name, s->what, fault);
+		r = -EIO;
+	}
+	if (r == 0 && !(b = build_body(page, &t)))
+		r = -ENOMEM;
+	if (r == 0)
+		r = refetch_cursor(cursor, b, &k.cursor);
+	if (r == 0) {
+		k.n = t.n;
+		k.has_next = more_after(page, &t);
+		k.edge_urns = edge_urns(&t, &k.n_edge);
+		if (k.has_next && !(k.next_cursor = strdup(page->next_cursor)))
+			r = -ENOMEM;
+		*more = k.has_next;
+	}
+	if (r == 0)
+		r = stretch_push(s, &k, b);
+	if (r < 0) {
+		chunk_clear(&k);
+		if (b)
+			chunk_body_free(b);
+	}
+	taken_free(&t);
+	return r;
+}
+
+void stretch_walk(struct stretch *s)
+{
+	struct api_conv_ref ref = {s->c->id, s->c->id ? NULL : s->c->profile_url};
+	char *cursor = s->cursor ? strdup(s->cursor) : NULL;
+	bool more = true;
+
+	s->err = s->cursor && !cursor ? -ENOMEM : 0;
+	while (more && s->err == 0) {
+		struct api_error err = {0};
+		struct api_page *page = NULL;
+
+		if (s->max && s->n >= s->max) {
+			s->more_left = true;
+			break;
+		}
+		s->err = api_get_conversation(s->c->env.api, &ref,
+					      s->c->env.page_size, cursor,
+					      &page, &err);
+		if (s->err < 0)
+			log_error("conversation %s: %s%s", s->c->name, s->what,
+				  err.message);
+		else
+			s->err = stretch_take(s, page, cursor, &more);
+		free(cursor);
+		cursor = NULL;
+		if (more && s->err == 0 &&
+		    !(cursor = strdup(s->chunks[s->n - 1].next_cursor)))
+			s->err = -ENOMEM;
+		if (!s->first)
+			s->first = page;
+		else
+			api_page_free(page);
+	}
+	free(cursor);
+}
+
+void stretch_free(struct stretch *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		chunk_clear(&s->chunks[i]);
+		if (s->bodies[i])
+			chunk_body_free(s->bodies[i]);
+	}
+	free(s->chunks);
+	free(s->bodies);
+	free(s->cursor);
+	api_page_free(s->first);
+	memset(s, 0, sizeof(*s));
+}

@@ -33,21 +33,6 @@ static void replace_str(char **dst, const char *src)
 	*dst = copy;
 }
 
-static void free_strv(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-static void chunk_clear(struct chunk *k)
-{
-	free(k->cursor);
-	free(k->next_cursor);
-	free_strv(k->edge_urns, k->n_edge);
-	memset(k, 0, sizeof(*k));
-}
-
 static time_t now_mono(void)
 {
 	struct timespec ts;
@@ -472,9 +457,15 @@ int conv_walk(struct conv *c, size_t need)
 {
 	if (need == SIZE_MAX && c->env.parallel > 1) {
 		int r = conv_walk(c, 1); /* the newest chunk: where to start */
+		bool done;
 
 		if (r < 0)
 			return r;
+		pthread_mutex_lock(&c->lock);
+		done = conv_complete(c);
+		pthread_mutex_unlock(&c->lock);
+		if (done) /* the usual case: no need to wait for refresh_lock */
+			return 0;
 		pthread_mutex_lock(&c->refresh_lock);
 		r = conv_walk_parallel(c);
 		pthread_mutex_unlock(&c->refresh_lock);
@@ -502,90 +493,19 @@ int conv_walk(struct conv *c, size_t need)
 
 /* ---- refresh -------------------------------------------------------- */
 
-/* The chunks of new messages a refresh found, newest first. */
-struct fresh {
-	struct chunk chunks[CONV_MAX_FRESH];
-	struct chunk_body *bodies[CONV_MAX_FRESH];
-	size_t n;
-	size_t n_msgs;
-	struct api_page *newest; /* the first answer: the metadata */
-};
-
-static void fresh_free(struct fresh *f)
+/* Fetch what is newer than floor into s: the newest page, then on along
+ * the chain while every message of an answer was new. -E2BIG when there is
+ * more than CONV_MAX_FRESH chunks of it. */
+static int fetch_fresh(struct conv *c, int64_t floor, struct stretch *s)
 {
-	for (size_t i = 0; i < f->n; i++) {
-		chunk_clear(&f->chunks[i]);
-		if (f->bodies[i])
-			chunk_body_free(f->bodies[i]);
-	}
-	api_page_free(f->newest);
-}
-
-/* Fetch what is newer than floor: the newest page, then on along the chain
- * while every message of an answer was new. */
-static int fetch_fresh(struct conv *c, int64_t floor, struct fresh *f)
-{
-	struct api_conv_ref ref = {c->id, c->id ? NULL : c->profile_url};
-	char *cursor = NULL;
-	int r = 0;
-
-	for (size_t i = 0; i < CONV_MAX_FRESH; i++) {
-		struct api_error err = {0};
-		struct api_page *page = NULL;
-		struct chunk *k = &f->chunks[i];
-		const struct chunk *pk = i ? &f->chunks[i - 1] : NULL;
-		struct taken t;
-		const char *fault;
-		bool more;
-
-		r = api_get_conversation(c->env.api, &ref, c->env.page_size,
-					 cursor, &page, &err);
-		if (r < 0) {
-			log_error("conversation %s: refresh: %s", c->name,
-				  err.message);
-			break;
-		}
-		r = take_messages(page, pk ? pk->edge_urns : NULL,
-				  pk ? pk->n_edge : 0, floor, &t);
-		fault = r < 0 ? NULL : chain_fault(page, &t, cursor, i);
-		if (r == 0 && fault) {
-			log_error("conversation %s: refresh: %s", c->name, fault);
-			r = -EIO;
-		}
-		if (r == 0 && t.n) {
-			f->bodies[i] = build_body(page, &t);
-			k->cursor = cursor ? strdup(cursor)
-					   : cursor_after(f->bodies[i] ?
-							  f->bodies[i]->ts[t.n - 1] : 0);
-			k->edge_urns = edge_urns(&t, &k->n_edge);
-			k->floor_ms = floor;
-			k->known = true;
-			k->n = t.n;
-			k->has_next = more_after(page, &t);
-			f->n++;
-			f->n_msgs += t.n;
-			if (!f->bodies[i] || !k->cursor)
-				r = -ENOMEM;
-		}
-		more = r == 0 && t.n && more_after(page, &t);
-		taken_free(&t);
-		free(cursor);
-		cursor = more ? strdup(page->next_cursor) : NULL;
-		if (i == 0)
-			f->newest = page;
-		else
-			api_page_free(page);
-		if (!more || !cursor)
-			break;
-	}
-	if (r == 0 && cursor)
-		r = -E2BIG; /* more new chunks than we take in */
-	free(cursor);
-	return r;
+	*s = (struct stretch){.c = c, .floor = floor, .max = CONV_MAX_FRESH,
+			      .what = "refresh: "};
+	stretch_walk(s);
+	return s->err == 0 && s->more_left ? -E2BIG : s->err;
 }
 
 /* Put the fresh chunks in front. Caller holds lock. */
-static int prepend_fresh(struct conv *c, struct fresh *f, unsigned *uids)
+static int prepend_fresh(struct conv *c, struct stretch *f, unsigned *uids)
 {
 	size_t nc = f->n + c->n_chunks, np = f->n_msgs + c->n_pos, at = 0;
 	struct chunk *chunks = calloc(nc, sizeof(*chunks));
@@ -666,7 +586,8 @@ void conv_publish(struct conv *c, unsigned uid, struct chunk_body *body)
 }
 
 /* Cache the fresh bodies under their new uids. */
-static void publish_fresh(struct conv *c, struct fresh *f, const unsigned *uids)
+static void publish_fresh(struct conv *c, struct stretch *f,
+			  const unsigned *uids)
 {
 	for (size_t i = 0; i < f->n; i++) {
 		conv_publish(c, uids[i], f->bodies[i]);
@@ -683,7 +604,8 @@ static void forget_views(struct conv *c, unsigned gen)
 }
 
 /* Take in what fetch_fresh found (r its result). */
-static int apply_fresh(struct conv *c, struct fresh *f, int r, bool *changed)
+static int apply_fresh(struct conv *c, struct stretch *f, int r,
+		       bool *changed)
 {
 	unsigned uids[CONV_MAX_FRESH], old_gen;
 	bool prepended = false;
@@ -697,13 +619,13 @@ static int apply_fresh(struct conv *c, struct fresh *f, int r, bool *changed)
 		restart_chain(c);
 		c->gen++;
 		r = 0;
-	} else if (r == 0 && f->n) {
+	} else if (r == 0 && f->n_msgs) {
 		r = prepend_fresh(c, f, uids);
 		prepended = r == 0;
 		c->gen += prepended;
 	}
-	if (r == 0 && f->newest)
-		record_meta(c, f->newest);
+	if (r == 0 && f->first)
+		record_meta(c, f->first);
 	*changed = c->gen != old_gen;
 	pthread_mutex_unlock(&c->lock);
 	if (prepended)
@@ -713,26 +635,37 @@ static int apply_fresh(struct conv *c, struct fresh *f, int r, bool *changed)
 	return r;
 }
 
-int conv_refresh(struct conv *c, bool force, bool *changed)
+/* Whether a check is due, and from which time on. */
+static bool refresh_due(struct conv *c, bool force, int64_t *floor)
 {
-	struct fresh f;
-	int64_t floor;
 	bool due;
-	int r = 0;
 
-	*changed = false;
-	memset(&f, 0, sizeof(f));
-	pthread_mutex_lock(&c->refresh_lock);
 	pthread_mutex_lock(&c->lock);
 	due = c->chunks[0].known &&
 	      (force || now_mono() - c->last_check >= c->env.ttl);
-	floor = c->n_pos ? c->pos[0].ts : INT64_MIN;
+	*floor = c->n_pos ? c->pos[0].ts : INT64_MIN;
 	pthread_mutex_unlock(&c->lock);
-	if (due) {
+	return due;
+}
+
+int conv_refresh(struct conv *c, bool force, bool *changed)
+{
+	struct stretch f;
+	int64_t floor;
+	int r = 0;
+
+	*changed = false;
+	/* every access asks: answer "not due" without waiting for a refresh
+	 * or a parallel walk that holds refresh_lock over the network */
+	if (!refresh_due(c, force, &floor))
+		return 0;
+	memset(&f, 0, sizeof(f));
+	pthread_mutex_lock(&c->refresh_lock);
+	if (refresh_due(c, force, &floor)) { /* still: no one did it meanwhile */
 		r = fetch_fresh(c, floor, &f);
 		r = apply_fresh(c, &f, r, changed);
 	}
-	fresh_free(&f);
+	stretch_free(&f);
 	pthread_mutex_unlock(&c->refresh_lock);
 	return r;
 }

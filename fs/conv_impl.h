@@ -103,6 +103,39 @@ char **edge_urns(const struct taken *t, size_t *n_edge);
 /* The cursor that fetches what is not newer than newest_ms, malloc'd. */
 char *cursor_after(int64_t newest_ms);
 
+/* Free an array of n strings, and a chunk's strings (zeroing it). */
+void free_strv(char **v, size_t n);
+void chunk_clear(struct chunk *k);
+
+/*
+ * A stretch of the chain, walked one request after the other: from cursor
+ * (NULL: the newest page) on, keeping the messages newer than floor, until
+ * the chain ends, the floor is reached, or max chunks were taken (then
+ * more_left). What the refresh and the parallel walk are made of.
+ */
+struct stretch {
+	struct conv *c;
+	char *cursor;     /* its first request (owned), NULL for the newest */
+	int64_t floor;    /* keeps messages newer than this */
+	char **prev;      /* urns the first answer may repeat (borrowed) */
+	size_t n_prev;
+	size_t max;       /* chunks at most; 0: as many as the chain has */
+	const char *what; /* log prefix, "" or "refresh: " */
+	struct chunk *chunks; /* what it found, newest first */
+	struct chunk_body **bodies;
+	size_t n, cap;
+	size_t n_msgs;    /* messages kept in all */
+	struct api_page *first; /* the first answer: the metadata */
+	bool more_left;
+	int err;          /* 0 or the negative errno that ended the walk */
+	pthread_t thread; /* for the caller's use */
+};
+
+/* Walk s (blocks for the network); the result is in s->err. */
+void stretch_walk(struct stretch *s);
+/* Free what s holds (what was handed over is NULL or zeroed). */
+void stretch_free(struct stretch *s);
+
 /* Whether the whole chain is known. Caller holds lock. */
 bool conv_complete(const struct conv *c);
 

@@ -26,114 +26,14 @@
 /* Rounds of probes at most: 16 x 16 doublings reach any real history. */
 #define PROBE_ROUNDS 4
 
-/* One stretch of the chain and what its walk found. */
-struct stretch {
-	struct conv *c;
-	char *cursor;   /* its first request */
-	int64_t floor;  /* keeps messages newer than this */
-	char **prev;    /* urns the first answer may repeat (borrowed) */
-	size_t n_prev;
-	struct chunk *chunks;
-	struct chunk_body **bodies;
-	size_t n, cap;
-	int err;
-	pthread_t thread;
-};
-
 static struct api_conv_ref ref_of(const struct conv *c)
 {
 	return (struct api_conv_ref){c->id, c->id ? NULL : c->profile_url};
 }
 
-static int stretch_push(struct stretch *s, struct chunk *k,
-			struct chunk_body *b)
+static void *stretch_thread(void *arg)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 16;
-		struct chunk *ck = realloc(s->chunks, cap * sizeof(*ck));
-		struct chunk_body **bd;
-
-		if (!ck)
-			return -ENOMEM;
-		s->chunks = ck;
-		bd = realloc(s->bodies, cap * sizeof(*bd));
-		if (!bd)
-			return -ENOMEM;
-		s->bodies = bd;
-		s->cap = cap;
-	}
-	s->chunks[s->n] = *k;
-	s->bodies[s->n++] = b;
-	return 0;
-}
-
-/* One answer of a stretch's walk: keep it, say whether to go on. */
-static int stretch_take(struct stretch *s, const struct api_page *page,
-			const char *cursor, bool *more)
-{
-	const struct chunk *pk = s->n ? &s->chunks[s->n - 1] : NULL;
-	struct chunk k = {.floor_ms = s->floor, .known = true};
-	struct chunk_body *b = NULL;
-	const char *fault;
-	struct taken t;
-	int r;
-
-	r = take_messages(page, pk ? pk->edge_urns : s->prev,
-			  pk ? pk->n_edge : s->n_prev, s->floor, &t);
-	fault = r ? NULL : chain_fault(page, &t, cursor, s->n);
-	if (fault) {
-		log_error("conversation %s: %s; the chain ends here",
-			  s->c->name, fault);
-		r = -EIO;
-	}
-	if (r == 0 && !(b = build_body(page, &t)))
-		r = -ENOMEM;
-	if (r == 0) {
-		k.cursor = strdup(cursor);
-		k.n = t.n;
-		k.has_next = more_after(page, &t);
-		k.next_cursor = k.has_next ? strdup(page->next_cursor) : NULL;
-		k.edge_urns = edge_urns(&t, &k.n_edge);
-		*more = k.has_next;
-		r = stretch_push(s, &k, b);
-	}
-	if (r < 0) {
-		free(k.cursor);
-		free(k.next_cursor);
-		if (b)
-			chunk_body_free(b);
-	}
-	taken_free(&t);
-	return r;
-}
-
-static void *stretch_walk(void *arg)
-{
-	struct stretch *s = arg;
-	struct api_conv_ref ref = ref_of(s->c);
-	char *cursor = strdup(s->cursor);
-	bool more = cursor != NULL;
-
-	s->err = cursor ? 0 : -ENOMEM;
-	while (more && s->err == 0) {
-		struct api_error err = {0};
-		struct api_page *page = NULL;
-
-		s->err = api_get_conversation(s->c->env.api, &ref,
-					      s->c->env.page_size, cursor,
-					      &page, &err);
-		if (s->err < 0)
-			log_error("conversation %s: %s", s->c->name, err.message);
-		else
-			s->err = stretch_take(s, page, cursor, &more);
-		free(cursor);
-		cursor = NULL;
-		if (more && s->err == 0 &&
-		    !(cursor = strdup(s->chunks[s->n - 1].next_cursor)))
-			s->err = -ENOMEM;
-		api_page_free(page);
-	}
-	free(cursor);
+	stretch_walk(arg);
 	return NULL;
 }
 
@@ -230,22 +130,6 @@ static int find_start(struct conv *c, int k, int64_t top, int64_t span,
 	return 0;
 }
 
-static void stretch_free(struct stretch *s)
-{
-	for (size_t i = 0; i < s->n; i++) {
-		free(s->chunks[i].cursor);
-		free(s->chunks[i].next_cursor);
-		for (size_t j = 0; j < s->chunks[i].n_edge; j++)
-			free(s->chunks[i].edge_urns[j]);
-		free(s->chunks[i].edge_urns);
-		if (s->bodies[i])
-			chunk_body_free(s->bodies[i]);
-	}
-	free(s->chunks);
-	free(s->bodies);
-	free(s->cursor);
-}
-
 /* Where the parallel walk starts, copied under the lock; 1: not at all. */
 struct start {
 	unsigned uid;     /* the unknown last chunk it replaces */
@@ -304,7 +188,7 @@ static int walk_stretches(struct conv *c, const struct start *st, int k,
 	int64_t width = (st->top - start) / k;
 
 	for (int j = 0; j < k; j++) {
-		s[j] = (struct stretch){.c = c, .floor = INT64_MIN};
+		s[j] = (struct stretch){.c = c, .floor = INT64_MIN, .what = ""};
 		if (j == 0) {
 			s[j].cursor = strdup(st->cursor);
 			s[j].prev = st->prev;
@@ -319,7 +203,7 @@ static int walk_stretches(struct conv *c, const struct start *st, int k,
 			return -ENOMEM;
 	}
 	return run_all(s, (size_t)k, sizeof(*s),
-		       offsetof(struct stretch, thread), stretch_walk);
+		       offsetof(struct stretch, thread), stretch_thread);
 }
 
 /* All the stretches' chunks, in order, into the index. */
