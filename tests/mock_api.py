@@ -179,7 +179,13 @@ class State:
         with self.lock:
             self.active -= 1
             entry["t_end"] = time.monotonic()
-            self.credits += entry["credits"]
+
+    def charge(self, entry, credits):
+        """Count a request's credits before its answer goes out, so a client
+        that reads /_control/stats right after the answer sees them."""
+        with self.lock:
+            entry["credits"] = credits
+            self.credits += credits
 
     def take_fault(self, path, ref):
         with self.lock:
@@ -670,7 +676,7 @@ class Handler(BaseHTTPRequestHandler):
         if kind == "huge":
             return self.huge(payload, float(f.get("mb", 40)))
         if ok:
-            entry["credits"] = credits_for(n)
+            STATE.charge(entry, credits_for(n))
         self.send_json(200, payload)
 
     def drip(self, body, seconds):

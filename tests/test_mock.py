@@ -158,6 +158,8 @@ def test_long_talker_chain(mock):
         assert p["pagination"]["next_cursor"] == str(p["messages"][-1]["timestamp"])
     st = mock.stats()
     assert st["requests"] == 13 and st["credits"] == 12 * 10 + 4
+    # the mock logs a request's end just after its answer has gone out
+    wait_for(lambda: mock.stats()["active"] == 0, timeout=5)
     log = mock.log()
     assert [e["cursor"] for e in log[1:]] == [p["pagination"]["next_cursor"] for p in pages[:-1]]
     assert all(e["status"] == 200 and e["t_end"] >= e["t_start"] for e in log)
@@ -357,6 +359,7 @@ def test_slow_and_parallel(mock):
         t.join()
     assert time.monotonic() - t0 < 0.55
     assert mock.stats()["max_active"] == 2
+    wait_for(lambda: mock.stats()["active"] == 0, timeout=5)
     a, b = mock.log()
     assert a["t_start"] < b["t_end"] and b["t_start"] < a["t_end"]
     mock.reset()
