@@ -148,17 +148,6 @@ time_t conv_mtime(struct conv *c)
 	return ms > 0 ? (time_t)(ms / 1000) : 0;
 }
 
-bool conv_keep_kernel_cache(struct conv *c)
-{
-	bool keep;
-
-	pthread_mutex_lock(&c->lock);
-	keep = c->kernel_gen == c->gen;
-	c->kernel_gen = c->gen;
-	pthread_mutex_unlock(&c->lock);
-	return keep;
-}
-
 bool conv_complete(const struct conv *c)
 {
 	const struct chunk *last = &c->chunks[c->n_chunks - 1];

@@ -88,9 +88,6 @@ void conv_info_clear(struct conv_info *info);
 /* Time of the newest known message (inbox or fetched); never blocks. */
 time_t conv_mtime(struct conv *c);
 
-/* Whether the kernel may keep the page cache of this conversation's files
- * on an open: false once after each refresh that changed them. */
-bool conv_keep_kernel_cache(struct conv *c);
 
 /*
  * Check the newest page when the ttl has passed since the last check (or

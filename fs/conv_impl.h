@@ -71,7 +71,6 @@ struct conv {
 	size_t n_pos, cap_pos;
 	size_t *cum;          /* cum[i]: text bytes of positions 0..i-1 */
 	unsigned gen;         /* bumped by a refresh that changed the files */
-	unsigned kernel_gen;  /* gen when the kernel last cached our files */
 	time_t last_check;    /* monotonic seconds of the last newest check */
 };
 

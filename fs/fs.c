@@ -72,10 +72,16 @@ static int parse_file_name(const char *name, struct node *n)
 	return parse_page_name(name, n);
 }
 
-/* The kernel must forget what it cached of a changed conversation. */
-static void refresh_conv(struct lfs *fs, struct conv *c, bool force);
+/* Check a conversation or the inbox for news (after the ttl, or now with
+ * force) and tell the kernel what changed. 0, or the check's error when
+ * there is nothing to serve instead. */
+static int refresh_conv(struct lfs *fs, struct conv *c, bool force);
+static int refresh_root(struct lfs *fs, bool force);
 
-static int resolve(struct lfs *fs, const char *path, struct node *n)
+/* What path names. fresh: check for news first (a lookup, a getattr, a
+ * listing); a read takes what is there, as its file was looked up. */
+static int resolve(struct lfs *fs, const char *path, struct node *n,
+		   bool fresh)
 {
 	char name[NAME_SIZE];
 	const char *slash;
@@ -87,6 +93,9 @@ static int resolve(struct lfs *fs, const char *path, struct node *n)
 		path++;
 	if (!*path) {
 		n->kind = NODE_ROOT;
+		/* not the first time: mounting makes no request */
+		if (fresh && root_loaded(fs->root))
+			refresh_root(fs, false);
 		return 0;
 	}
 	slash = strchr(path, '/');
@@ -99,11 +108,14 @@ static int resolve(struct lfs *fs, const char *path, struct node *n)
 		n->kind = NODE_STATS;
 		return 0;
 	}
-	n->conv = root_find(fs->root, name, &err);
+	if (fresh && (err = refresh_root(fs, false)) < 0)
+		return err;
+	n->conv = root_find(fs->root, name);
 	if (!n->conv)
-		return err ? err : -ENOENT;
+		return -ENOENT;
 	n->kind = NODE_CONV;
-	refresh_conv(fs, n->conv, false);
+	if (fresh)
+		refresh_conv(fs, n->conv, false);
 	if (!slash || !slash[1])
 		return 0;
 	if (strchr(slash + 1, '/'))
@@ -111,14 +123,25 @@ static int resolve(struct lfs *fs, const char *path, struct node *n)
 	return parse_file_name(slash + 1, n);
 }
 
-static void refresh_conv(struct lfs *fs, struct conv *c, bool force)
+static int refresh_conv(struct lfs *fs, struct conv *c, bool force)
 {
 	bool changed;
+	int r = conv_refresh(c, force, &changed);
 
-	/* a failed check is logged, and the cached content still served */
-	conv_refresh(c, force, &changed);
 	if (changed)
-		inval_conv_now(fs->inval, c);
+		inval_conv(fs->fuse, c);
+	return r;
+}
+
+static int refresh_root(struct lfs *fs, bool force)
+{
+	int r = root_load(fs->root, force);
+
+	if (r > 0)
+		inval_root(fs->fuse, fs->root);
+	/* a failed re-read is logged; the listing read before still serves,
+	 * but touch MOUNT says it failed */
+	return r < 0 && (force || !root_loaded(fs->root)) ? r : 0;
 }
 
 static void fill_stat(struct lfs *fs, struct stat *st, bool dir, size_t size,
@@ -153,10 +176,62 @@ static time_t root_mtime(struct lfs *fs)
 	return newest;
 }
 
+/*
+ * .stats. The kernel keeps its pages like any file's (there is no open to
+ * say otherwise, see fs_open), so: a getattr takes a snapshot, whose size
+ * the kernel then holds, and reads serve that snapshot; once the kernel may
+ * hold it, the next other callback (which may change a counter) tells the
+ * kernel to forget it, before it replies. The flag is raised before the
+ * snapshot is taken: a change either makes it in or sees the flag.
+ */
+static int stats_stat(struct lfs *fs, struct stat *st)
+{
+	char *text;
+	size_t len;
+
+	atomic_store(&fs->stats_in_kernel, true);
+	text = fs_stats_text(fs);
+	if (!text)
+		return -ENOMEM;
+	len = strlen(text);
+	pthread_mutex_lock(&fs->stats_lock);
+	free(fs->stats);
+	fs->stats = text;
+	fs->stats_len = len;
+	pthread_mutex_unlock(&fs->stats_lock);
+	fill_stat(fs, st, false, len, time(NULL));
+	return 0;
+}
+
+static int stats_read(struct lfs *fs, char *buf, size_t size, off_t off)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&fs->stats_lock);
+	if (!fs->stats) {
+		fs->stats = fs_stats_text(fs);
+		fs->stats_len = fs->stats ? strlen(fs->stats) : 0;
+	}
+	if (off >= 0 && (size_t)off < fs->stats_len) {
+		n = fs->stats_len - (size_t)off;
+		memcpy(buf, fs->stats + off, n < size ? n : size);
+	}
+	pthread_mutex_unlock(&fs->stats_lock);
+	return (int)(n < size ? n : size);
+}
+
+/* The end of every callback but those on .stats: see stats_stat. */
+static int done(struct lfs *fs, const char *path, int r)
+{
+	if (strcmp(path, "/.stats") != 0 &&
+	    atomic_exchange(&fs->stats_in_kernel, false))
+		inval_path(fs->fuse, "/.stats");
+	return r;
+}
+
 static int node_stat(struct lfs *fs, const struct node *n, struct stat *st)
 {
 	struct conv_attr a;
-	char *text;
 	int r;
 
 	switch (n->kind) {
@@ -165,12 +240,7 @@ static int node_stat(struct lfs *fs, const struct node *n, struct stat *st)
 		st->st_mode |= 0200; /* the owner may mkdir and rmdir here */
 		return 0;
 	case NODE_STATS:
-		text = fs_stats_text(fs);
-		if (!text)
-			return -ENOMEM;
-		fill_stat(fs, st, false, strlen(text), time(NULL));
-		free(text);
-		return 0;
+		return stats_stat(fs, st);
 	case NODE_CONV:
 		fill_stat(fs, st, true, 0, conv_mtime(n->conv));
 		return 0;
@@ -189,12 +259,10 @@ static int fs_getattr(const char *path, struct stat *st,
 {
 	struct lfs *fs = ctx();
 	struct node n;
-	int r;
+	int r = resolve(fs, path, &n, true);
 
-	if (fi && fi->fh)
-		return node_stat(fs, (const struct node *)(uintptr_t)fi->fh, st);
-	r = resolve(fs, path, &n);
-	return r < 0 ? r : node_stat(fs, &n, st);
+	(void)fi;
+	return done(fs, path, r < 0 ? r : node_stat(fs, &n, st));
 }
 
 struct fill_ctx {
@@ -212,7 +280,7 @@ static int fill_one(void *arg, struct conv *c)
 static int readdir_root(struct lfs *fs, void *buf, fuse_fill_dir_t filler)
 {
 	struct fill_ctx f = {buf, filler};
-	int r = root_load(fs->root, false);
+	int r = refresh_root(fs, false);
 
 	if (r < 0)
 		return r;
@@ -251,115 +319,77 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 	(void)off;
 	(void)fi;
 	(void)flags;
-	r = resolve(fs, path, &n);
+	r = resolve(fs, path, &n, true);
+	if (r == 0 && n.kind != NODE_ROOT && n.kind != NODE_CONV)
+		r = -ENOTDIR;
 	if (r < 0)
-		return r;
-	if (n.kind != NODE_ROOT && n.kind != NODE_CONV)
-		return -ENOTDIR;
+		return done(fs, path, r);
 	filler(buf, ".", NULL, 0, 0);
 	filler(buf, "..", NULL, 0, 0);
 	if (n.kind == NODE_ROOT)
-		return readdir_root(fs, buf, filler);
-	return readdir_conv(n.conv, buf, filler);
+		r = readdir_root(fs, buf, filler);
+	else
+		r = readdir_conv(n.conv, buf, filler);
+	return done(fs, path, r);
 }
 
-/* What an open file keeps: its node, and for .stats the text it saw. */
-struct open_file {
-	struct open_file *prev, *next; /* on fs->open_files */
-	struct node node;
-	char *stats;
-	size_t stats_len;
-};
-
-static int fs_open(const char *path, struct fuse_file_info *fi)
+/* A listing changes only with a refresh, a re-read inbox, mkdir or rmdir,
+ * each of which tells the kernel (inval.h): until then it keeps it. */
+static int fs_opendir(const char *path, struct fuse_file_info *fi)
 {
-	struct lfs *fs = ctx();
-	struct open_file *of;
-	struct stat st;
-	int r;
-
-	if ((fi->flags & O_ACCMODE) != O_RDONLY)
-		return -EROFS;
-	of = calloc(1, sizeof(*of));
-	if (!of)
-		return -ENOMEM;
-	r = resolve(fs, path, &of->node);
-	if (r == 0 && (of->node.kind == NODE_ROOT || of->node.kind == NODE_CONV))
-		r = -EISDIR;
-	if (r == 0 && of->node.kind == NODE_STATS) {
-		of->stats = fs_stats_text(fs);
-		of->stats_len = of->stats ? strlen(of->stats) : 0;
-		r = of->stats ? 0 : -ENOMEM;
-		fi->direct_io = 1; /* its size changes between reads */
-	} else if (r == 0) {
-		r = node_stat(fs, &of->node, &st); /* walks what it needs */
-		/* unchanged since the kernel cached it: keep the cache */
-		fi->keep_cache = conv_keep_kernel_cache(of->node.conv);
-	}
-	if (r < 0) {
-		free(of->stats);
-		free(of);
-		return r;
-	}
-	pthread_mutex_lock(&fs->open_lock);
-	of->next = fs->open_files;
-	if (of->next)
-		of->next->prev = of;
-	fs->open_files = of;
-	pthread_mutex_unlock(&fs->open_lock);
-	fi->fh = (uintptr_t)of;
+	(void)path;
+	fi->cache_readdir = 1;
+	fi->keep_cache = 1;
 	return 0;
 }
 
-/* Take of off the open list (under open_lock) and free it. */
-static void open_file_free(struct lfs *fs, struct open_file *of)
+/*
+ * No state per open file. -ENOSYS tells the kernel to send no open and no
+ * release from now on, and to keep each file's pages (FOPEN_KEEP_CACHE)
+ * until told to forget them (inval.h): a warm read never reaches us, and
+ * opening and closing cost no round trip. Opens for writing get EROFS;
+ * once the kernel stops asking, truncate and write below do.
+ */
+static int fs_open(const char *path, struct fuse_file_info *fi)
 {
-	if (of->prev)
-		of->prev->next = of->next;
-	else
-		fs->open_files = of->next;
-	if (of->next)
-		of->next->prev = of->prev;
-	free(of->stats);
-	free(of);
+	(void)path;
+	return (fi->flags & O_ACCMODE) != O_RDONLY ? -EROFS : -ENOSYS;
 }
 
 static int fs_read(const char *path, char *buf, size_t size, off_t off,
 		   struct fuse_file_info *fi)
 {
-	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
-	ssize_t n;
+	struct lfs *fs = ctx();
+	struct node n;
+	int r = resolve(fs, path, &n, false);
 
-	(void)path;
-	if (!of)
-		return -EBADF;
-	if (of->node.kind == NODE_STATS) {
-		if (off < 0 || (size_t)off >= of->stats_len)
-			return 0;
-		n = (ssize_t)(of->stats_len - (size_t)off);
-		if ((size_t)n > size)
-			n = (ssize_t)size;
-		memcpy(buf, of->stats + off, (size_t)n);
-		return (int)n;
-	}
-	n = conv_file_read(of->node.conv, of->node.file, of->node.page, buf,
-			   size, off);
-	return (int)n;
+	(void)fi;
+	if (r == 0 && n.kind == NODE_STATS)
+		return stats_read(fs, buf, size, off);
+	if (r == 0 && n.kind != NODE_FILE)
+		r = -EISDIR;
+	if (r == 0)
+		r = (int)conv_file_read(n.conv, n.file, n.page, buf, size, off);
+	return done(fs, path, r);
 }
 
-static int fs_release(const char *path, struct fuse_file_info *fi)
+static int fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 {
-	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
-	struct lfs *fs = ctx();
-
 	(void)path;
-	if (of) {
-		pthread_mutex_lock(&fs->open_lock);
-		open_file_free(fs, of);
-		pthread_mutex_unlock(&fs->open_lock);
-	}
-	fi->fh = 0;
-	return 0;
+	(void)size;
+	(void)fi;
+	return -EROFS;
+}
+
+static int fs_write(const char *path, const char *buf, size_t size,
+		    off_t off, struct fuse_file_info *fi)
+{
+	(void)path;
+	(void)buf;
+	(void)size;
+	(void)off;
+	(void)fi;
+	return -EROFS;
 }
 
 static int fs_statfs(const char *path, struct statvfs *sv)
@@ -376,9 +406,11 @@ static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
 	struct lfs *fs = ctx();
 
-	(void)conn;
-	pthread_mutex_init(&fs->open_lock, NULL);
-	fs->inval = inval_start(fuse_get_context()->fuse);
+	/* O_TRUNC as a truncate, so that it meets fs_truncate: with the
+	 * kernel sending no open, an "atomic" one would pass unanswered */
+	conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
+	pthread_mutex_init(&fs->stats_lock, NULL);
+	fs->fuse = fuse_get_context()->fuse;
 	/* Names and sizes hold until a refresh; the ttl bounds staleness. */
 	cfg->entry_timeout = (double)fs->ttl;
 	cfg->attr_timeout = (double)fs->ttl;
@@ -391,12 +423,10 @@ static void fs_destroy(void *data)
 {
 	struct lfs *fs = data;
 
-	inval_stop(fs->inval);
-	fs->inval = NULL;
-	/* every worker has ended: no release can run concurrently */
-	while (fs->open_files)
-		open_file_free(fs, fs->open_files);
-	pthread_mutex_destroy(&fs->open_lock);
+	fs->fuse = NULL;
+	free(fs->stats);
+	fs->stats = NULL;
+	pthread_mutex_destroy(&fs->stats_lock);
 }
 
 /* touch MOUNT re-reads the inbox; touch MOUNT/NAME (or a file in it)
@@ -406,25 +436,16 @@ static int fs_utimens(const char *path, const struct timespec tv[2],
 {
 	struct lfs *fs = ctx();
 	struct node n;
-	bool changed;
 	int r;
 
 	(void)tv;
 	(void)fi;
-	r = resolve(fs, path, &n);
-	if (r < 0)
-		return r;
-	if (n.kind == NODE_ROOT) {
-		r = root_load(fs->root, true);
-		inval_root(fs->inval);
-		return r;
-	}
-	if (!n.conv)
-		return 0;
-	r = conv_refresh(n.conv, true, &changed);
-	if (changed)
-		inval_conv_now(fs->inval, n.conv);
-	return r;
+	r = resolve(fs, path, &n, false);
+	if (r == 0 && n.kind == NODE_ROOT)
+		r = refresh_root(fs, true);
+	else if (r == 0 && n.conv)
+		r = refresh_conv(fs, n.conv, true);
+	return done(fs, path, r);
 }
 
 /* "https://www.linkedin.com/in/" + slug, percent-encoded. */
@@ -448,21 +469,19 @@ static char *profile_url_of(const char *slug)
 
 /* mkdir MOUNT/SLUG: add the conversation with that profile, once the API
  * confirms it exists (one request, which also fetches its newest page). */
-static int fs_mkdir(const char *path, mode_t mode)
+static int mkdir_at(struct lfs *fs, const char *path)
 {
-	struct lfs *fs = ctx();
 	const char *slug = path + 1;
 	struct conv_attr a;
 	struct conv *c;
 	char *url;
 	int r;
 
-	(void)mode;
 	if (path[0] != '/' || !*slug || strchr(slug, '/'))
 		return -EPERM; /* only conversations, only at the root */
 	if (strcmp(slug, ".stats") == 0)
 		return -EEXIST;
-	r = root_load(fs->root, false);
+	r = refresh_root(fs, false);
 	if (r < 0)
 		return r;
 	url = profile_url_of(slug);
@@ -474,25 +493,28 @@ static int fs_mkdir(const char *path, mode_t mode)
 		log_error("mkdir %s: not a usable profile name", slug);
 	if (r < 0)
 		return r;
+	/* the kernel itself forgets the root's listing after mkdir, rmdir */
 	r = conv_file_attr(c, CONV_META_JSON, 0, &a);
 	if (r < 0)
 		root_remove(fs->root, slug);
-	else
-		inval_root(fs->inval);
 	return r;
+}
+
+static int fs_mkdir(const char *path, mode_t mode)
+{
+	struct lfs *fs = ctx();
+
+	(void)mode;
+	return done(fs, path, mkdir_at(fs, path));
 }
 
 static int fs_rmdir(const char *path)
 {
 	struct lfs *fs = ctx();
-	int r;
 
 	if (path[0] != '/' || strchr(path + 1, '/'))
 		return -EPERM;
-	r = root_remove(fs->root, path + 1);
-	if (r == 0)
-		inval_root(fs->inval);
-	return r;
+	return done(fs, path, root_remove(fs->root, path + 1));
 }
 
 /* ---- extended attributes -------------------------------------------- */
@@ -541,19 +563,17 @@ static int xattr_value(const struct node *n, size_t i, char *out,
 	return r;
 }
 
-static int fs_getxattr(const char *path, const char *name, char *value,
+static int getxattr_of(const struct node *n, const char *name, char *value,
 		       size_t size)
 {
-	struct lfs *fs = ctx();
 	char text[1024];
-	struct node n;
 	size_t len;
-	int r = resolve(fs, path, &n);
+	int r;
 
-	for (size_t i = 0; r == 0 && i < sizeof(xattr_names) / sizeof(*xattr_names); i++) {
+	for (size_t i = 0; i < sizeof(xattr_names) / sizeof(*xattr_names); i++) {
 		if (strcmp(name, xattr_names[i]) != 0)
 			continue;
-		r = xattr_value(&n, i, text, sizeof(text));
+		r = xattr_value(n, i, text, sizeof(text));
 		if (r < 0)
 			return r;
 		len = strlen(text);
@@ -564,23 +584,18 @@ static int fs_getxattr(const char *path, const char *name, char *value,
 		memcpy(value, text, len);
 		return (int)len;
 	}
-	return r < 0 ? r : -ENODATA;
+	return -ENODATA;
 }
 
-static int fs_listxattr(const char *path, char *list, size_t size)
+static int listxattr_of(const struct node *n, char *list, size_t size)
 {
-	struct lfs *fs = ctx();
 	char text[1024];
-	struct node n;
 	size_t len = 0;
-	int r = resolve(fs, path, &n);
 
-	if (r < 0)
-		return r;
 	for (size_t i = 0; i < sizeof(xattr_names) / sizeof(*xattr_names); i++) {
 		size_t need = strlen(xattr_names[i]) + 1;
 
-		if (xattr_value(&n, i, text, sizeof(text)) < 0)
+		if (xattr_value(n, i, text, sizeof(text)) < 0)
 			continue;
 		if (size && len + need > size)
 			return -ERANGE;
@@ -589,6 +604,25 @@ static int fs_listxattr(const char *path, char *list, size_t size)
 		len += need;
 	}
 	return (int)len;
+}
+
+static int fs_getxattr(const char *path, const char *name, char *value,
+		       size_t size)
+{
+	struct lfs *fs = ctx();
+	struct node n;
+	int r = resolve(fs, path, &n, true);
+
+	return done(fs, path, r < 0 ? r : getxattr_of(&n, name, value, size));
+}
+
+static int fs_listxattr(const char *path, char *list, size_t size)
+{
+	struct lfs *fs = ctx();
+	struct node n;
+	int r = resolve(fs, path, &n, true);
+
+	return done(fs, path, r < 0 ? r : listxattr_of(&n, list, size));
 }
 
 char *fs_stats_text(struct lfs *fs)
@@ -636,10 +670,12 @@ static const struct fuse_operations fs_ops = {
 	.getxattr = fs_getxattr,
 	.listxattr = fs_listxattr,
 	.getattr = fs_getattr,
+	.opendir = fs_opendir,
 	.readdir = fs_readdir,
 	.open = fs_open,
 	.read = fs_read,
-	.release = fs_release,
+	.truncate = fs_truncate,
+	.write = fs_write,
 	.statfs = fs_statfs,
 };
 

@@ -9,17 +9,15 @@
 
 #include <fuse.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/types.h>
 #include <time.h>
 
 #include "conv.h"
 #include "root.h"
 
-struct invalidator;
-struct open_file;
-
 struct lfs {
-	struct invalidator *inval; /* fs.c's: tells the kernel what changed */
+	struct fuse *fuse; /* set by fs_init: told what changed (inval.h) */
 	struct api *api;
 	struct lru *cache;
 	struct root *root;
@@ -28,13 +26,11 @@ struct lfs {
 	uid_t uid;
 	gid_t gid;
 	time_t started;
-	/*
-	 * Guards open_files: the handles of open files, freed in release, or
-	 * at destroy for those whose release the kernel dropped at unmount
-	 * (it aborts requests still queued then). Set up by fs_init.
-	 */
-	pthread_mutex_t open_lock;
-	struct open_file *open_files;
+	/* .stats as its last getattr saw it (fs.c, stats_stat) */
+	pthread_mutex_t stats_lock; /* set up by fs_init; guards the two */
+	char *stats;
+	size_t stats_len;
+	atomic_bool stats_in_kernel;
 };
 
 /* The callback table (static storage). */

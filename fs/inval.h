@@ -1,7 +1,13 @@
 /*
- * fs/inval.h - tell the kernel to forget what it cached of files whose
- * content changed (a refresh), from a thread of its own: a notification
- * sent from inside a callback for the same file could deadlock the kernel.
+ * fs/inval.h - tell the kernel to forget what it cached of what changed.
+ *
+ * linkupfs answers no open or opendir (fs/fs.c), so the kernel keeps every
+ * file's pages and every directory's listing until its attributes expire
+ * (the ttl) or it is told here. Each change is announced by the callback
+ * that made it, before it replies, so the next system call sees it.
+ *
+ * Never from a read of one of the files announced: the kernel holds that
+ * file's pages locked while it waits for the read's answer.
  */
 #ifndef LINKUPFS_INVAL_H
 #define LINKUPFS_INVAL_H
@@ -9,24 +15,17 @@
 #include <fuse.h>
 
 #include "conv.h"
+#include "root.h"
 
-struct invalidator;
+/* One path ("/.stats"): its attributes and bytes. */
+void inval_path(struct fuse *f, const char *path);
 
-/* Start the thread; NULL on failure (then nothing is invalidated). */
-struct invalidator *inval_start(struct fuse *f);
+/* A refreshed conversation: every file, its directory, and the root
+ * (whose mtime is its newest conversation's). */
+void inval_conv(struct fuse *f, struct conv *c);
 
-/* Queue a conversation (its directory and every file) or the root.
- * Never blocks on the kernel. inval_*(NULL, ...) is a no-op. */
-void inval_conv(struct invalidator *iv, struct conv *c);
-void inval_root(struct invalidator *iv);
-
-/* Tell the kernel now, in the calling thread, to forget the cached
- * attributes and bytes of a conversation's files (its directory and the
- * root follow on the thread): before a refresh's caller returns, no stale
- * byte or size is left. Not for a thread serving a read of those files. */
-void inval_conv_now(struct invalidator *iv, struct conv *c);
-
-/* Stop the thread (what is queued is dropped) and free. NULL is a no-op. */
-void inval_stop(struct invalidator *iv);
+/* A re-read inbox: the root's listing, and each conversation's directory
+ * and conversation.json (the inbox gives their times and unread counts). */
+void inval_root(struct fuse *f, struct root *root);
 
 #endif

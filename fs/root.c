@@ -260,10 +260,21 @@ int root_load(struct root *root, bool force)
 			root->loaded = true;
 			root->loaded_at = now_mono();
 			pthread_mutex_unlock(&root->lock);
+			r = 1;
 		}
 	}
 	pthread_mutex_unlock(&root->load_lock);
 	return r;
+}
+
+bool root_loaded(struct root *root)
+{
+	bool loaded;
+
+	pthread_mutex_lock(&root->lock);
+	loaded = root->loaded;
+	pthread_mutex_unlock(&root->lock);
+	return loaded;
 }
 
 size_t root_count(struct root *root)
@@ -297,14 +308,11 @@ static long find_name(const struct root *root, const char *name)
 	return -1;
 }
 
-struct conv *root_find(struct root *root, const char *name, int *err)
+struct conv *root_find(struct root *root, const char *name)
 {
 	struct conv *found = NULL;
 	long i;
 
-	*err = root_load(root, false);
-	if (*err < 0)
-		return NULL;
 	pthread_mutex_lock(&root->lock);
 	i = find_name(root, name);
 	if (i >= 0)

@@ -33,8 +33,12 @@ struct root *root_new(const struct conv_env *env, int inbox_limit,
 void root_free(struct root *root);
 
 /* Read the inbox if it was not read yet, or again when the ttl passed
- * since (now, with force). Blocks for the network. */
+ * since (now, with force). Blocks for the network. 1 when it was read,
+ * 0 when it was not due, a negative errno when reading it failed. */
 int root_load(struct root *root, bool force);
+
+/* The inbox was read once. Never blocks. */
+bool root_loaded(struct root *root);
 
 /* The number of conversations listed. Never blocks. */
 size_t root_count(struct root *root);
@@ -54,8 +58,8 @@ int root_add(struct root *root, const char *name, const char *url,
  * the inbox or the options, -ENOENT for an unknown name. */
 int root_remove(struct root *root, const char *name);
 
-/* The conversation with this directory name, or NULL; loads first.
- * *err is set to a negative errno when loading failed (else 0). */
-struct conv *root_find(struct root *root, const char *name, int *err);
+/* The conversation with this directory name, or NULL. Never blocks:
+ * loading is root_load's. */
+struct conv *root_find(struct root *root, const char *name);
 
 #endif

@@ -1,6 +1,7 @@
 """The read path on a real mount: layout, names, text, sizes, the cursor
 chain, the cache, everyday tools."""
 
+import errno
 import json
 import mmap
 import os
@@ -298,13 +299,43 @@ def test_stats_reports_requests_credits_and_cache(mock, m):
     assert int(stats["cache_budget"]) == 64 * 1024 * 1024
 
 
+def stats_of(m):
+    return {k: int(v) for k, v in
+            (line.split(": ", 1) for line in
+             read(os.path.join(m.path, ".stats")).decode().splitlines())
+            if v.isdigit()}
+
+
+def test_stats_is_current_after_each_call_and_a_warm_read_stays_in_the_kernel(mock, m):
+    page = os.path.join(m.path, sd.LONG_DIR, "page-0002.txt")
+    s0 = stats_of(m)
+    first = read(page)
+    s1 = stats_of(m)        # at once: no waiting for a timeout
+    assert s1["requests"] == len(mock.log()) > s0["requests"]
+    assert s1["cache_misses"] > s0["cache_misses"]
+    for _ in range(3):      # the kernel keeps the bytes: linkupfs is not asked
+        assert read(page) == first
+    s2 = stats_of(m)
+    assert (s2["requests"], s2["cache_hits"], s2["cache_misses"]) == \
+        (s1["requests"], s1["cache_hits"], s1["cache_misses"])
+    read(os.path.join(m.path, sd.ALES_DIR, "page-0001.txt"))
+    assert stats_of(m)["requests"] == len(mock.log()) > s2["requests"]
+
+
 def test_files_are_read_only_and_owned_by_the_user(m):
     p = os.path.join(m.path, sd.ALES_DIR, "transcript.txt")
     st = os.stat(p)
     assert st.st_mode & 0o777 == 0o444 and st.st_uid == os.getuid()
     assert os.stat(os.path.join(m.path, sd.ALES_DIR)).st_mode & 0o777 == 0o555
-    with pytest.raises(OSError):
-        open(p, "w")
+    before = read(p)
+    # before and after the kernel learns that opens need no answer (fs_open)
+    for _ in range(2):
+        for mode in ("wb", "r+b", "ab"):
+            with pytest.raises(OSError) as e:
+                with open(p, mode) as f:    # root may open; writing fails
+                    f.write(b"x")
+            assert e.value.errno in (errno.EROFS, errno.EACCES), mode
+        assert read(p) == before
 
 
 def test_conversation_option_adds_one_by_profile_url(mock, mount_factory):
