@@ -334,7 +334,9 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 }
 
 /* A listing changes only with a refresh, a re-read inbox, mkdir or rmdir,
- * each of which tells the kernel (inval.h): until then it keeps it. */
+ * each of which tells the kernel (inval.h): it may keep it until then.
+ * libfuse passes these two flags on from 3.16 (its issue #821); before,
+ * every listing is asked for anew (Debian 12 has 3.14). */
 static int fs_opendir(const char *path, struct fuse_file_info *fi)
 {
 	(void)path;
