@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,41 +69,44 @@ void taken_free(struct taken *t)
 
 void chunk_body_free(void *value)
 {
-	struct chunk_body *b = value;
-
-	free(b->txt);
-	free(b->off);
-	free(b->ts);
-	free(b->orig);
-	free(b->data_json);
-	free(b);
+	free(value);
 }
 
 size_t chunk_body_cost(const struct chunk_body *b)
 {
-	return sizeof(*b) + b->off[b->n] + b->json_len +
-	       b->n * (sizeof(*b->off) + sizeof(*b->ts) + sizeof(*b->orig));
+	return malloc_usable_size((void *)b);
 }
 
-/* Render the kept messages, oldest first, with their offsets. */
-struct chunk_body *build_body(const struct api_page *page,
-				     const struct taken *t)
+/* Point b's arrays and its text into the block that follows it (the JSON
+ * follows the text). */
+static void body_point(struct chunk_body *b)
 {
-	struct chunk_body *b = calloc(1, sizeof(*b));
+	char *p = (char *)(b + 1);
+
+	b->off = (size_t *)p;
+	p += (b->n + 1) * sizeof(*b->off);
+	b->ts = (int64_t *)p;
+	p += b->n * sizeof(*b->ts);
+	b->orig = (int *)p;
+	b->txt = (char *)(b->orig + b->n);
+}
+
+/* Render the kept messages, oldest first, with their offsets: one block
+ * (the arrays first, then the text and the JSON), so that what the cache
+ * counts is what it holds and an eviction frees it in one piece. */
+struct chunk_body *build_body(const struct api_page *page,
+			      const struct taken *t)
+{
+	size_t head = sizeof(struct chunk_body) + (t->n + 1) * sizeof(size_t) +
+		      t->n * (sizeof(int64_t) + sizeof(int));
+	size_t json_len = strlen(page->data_json);
+	struct chunk_body *b = calloc(1, head), *whole;
 	struct buf txt = BUF_INIT;
-	size_t len;
 
 	if (!b)
 		return NULL;
 	b->n = t->n;
-	b->off = calloc(t->n + 1, sizeof(*b->off));
-	b->ts = calloc(t->n ? t->n : 1, sizeof(*b->ts));
-	b->orig = calloc(t->n ? t->n : 1, sizeof(*b->orig));
-	b->data_json = strdup(page->data_json);
-	if (!b->off || !b->ts || !b->orig || !b->data_json)
-		goto fail;
-	b->json_len = strlen(b->data_json);
-	b->whole = page->data_json_whole;
+	body_point(b);
 	for (size_t s = 0; s < t->n; s++) {
 		size_t i = t->n - 1 - s; /* oldest first */
 
@@ -112,18 +116,23 @@ struct chunk_body *build_body(const struct api_page *page,
 		render_message(&txt, &t->kept[i]);
 	}
 	b->off[t->n] = txt.len;
-	if (txt.oom)
-		goto fail;
-	b->txt = buf_steal(&txt, &len);
-	if (!b->txt)
-		b->txt = calloc(1, 1);
-	if (!b->txt)
-		goto fail;
-	return b;
-fail:
+	whole = txt.oom ? NULL : realloc(b, head + txt.len + json_len + 2);
+	if (!whole) {
+		free(b);
+		buf_free(&txt);
+		return NULL;
+	}
+	b = whole;
+	body_point(b);
+	if (txt.len)
+		memcpy(b->txt, txt.data, txt.len);
+	b->txt[txt.len] = '\0';
+	b->data_json = b->txt + txt.len + 1;
+	memcpy(b->data_json, page->data_json, json_len + 1);
+	b->json_len = json_len;
+	b->whole = page->data_json_whole;
 	buf_free(&txt);
-	chunk_body_free(b);
-	return NULL;
+	return b;
 }
 
 static bool parse_ms(const char *s, long long *out)

@@ -32,7 +32,8 @@ struct msg_pos {
 	uint32_t len;   /* bytes of its rendered text */
 };
 
-/* The cached value of one chunk. */
+/* The cached value of one chunk: one malloc'd block, the arrays and
+ * strings below pointing into it after the struct. */
 struct chunk_body {
 	size_t n;
 	char *txt;       /* the kept messages rendered, oldest first */
@@ -91,6 +92,7 @@ void taken_free(struct taken *t);
 struct chunk_body *build_body(const struct api_page *page,
 			      const struct taken *t);
 void chunk_body_free(void *value);
+/* The bytes it holds: its block's real size. */
 size_t chunk_body_cost(const struct chunk_body *b);
 /* Why the chain cannot go on after this answer, or NULL when it can. */
 const char *chain_fault(const struct api_page *page, const struct taken *t,
