@@ -60,8 +60,7 @@ struct conv *conv_new(const struct conv_env *env, unsigned index,
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_mutex_init(&c->refresh_lock, NULL);
 	c->chunks = calloc(1, sizeof(*c->chunks)); /* the newest: no cursor */
-	c->cum = calloc(1, sizeof(*c->cum));
-	if (!c->chunks || !c->cum || (conversation_id && !c->id) ||
+	if (!c->chunks || (conversation_id && !c->id) ||
 	    (profile_url && !c->profile_url)) {
 		conv_free(c);
 		return NULL;
@@ -79,8 +78,8 @@ void conv_free(struct conv *c)
 	for (size_t i = 0; i < c->n_chunks; i++)
 		chunk_clear(&c->chunks[i]);
 	free(c->chunks);
-	free(c->pos);
-	free(c->cum);
+	free(c->ts);
+	free(c->len);
 	free(c->id);
 	free(c->profile_url);
 	free(c->participant);
@@ -142,8 +141,8 @@ time_t conv_mtime(struct conv *c)
 
 	pthread_mutex_lock(&c->lock);
 	ms = c->inbox_last_ms;
-	if (c->n_pos && c->pos[0].ts > ms)
-		ms = c->pos[0].ts;
+	if (c->n_pos && c->ts[0] > ms)
+		ms = c->ts[0];
 	pthread_mutex_unlock(&c->lock);
 	return ms > 0 ? (time_t)(ms / 1000) : 0;
 }
@@ -178,27 +177,101 @@ static void record_meta(struct conv *c, const struct api_page *page)
 	c->have_meta = true;
 }
 
-/* Room for more positions. Caller holds lock. */
+size_t chunk_of_pos(const struct conv *c, size_t p)
+{
+	size_t lo = 0, hi = c->n_chunks; /* chunks[lo].first <= p always */
+
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->chunks[mid].first <= p)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Text bytes of the positions before p, p inside chunk k or just past it. */
+static size_t bytes_within(const struct conv *c, const struct chunk *k,
+			   size_t p)
+{
+	size_t bytes = k->before;
+
+	for (size_t q = k->first; q < p; q++)
+		bytes += c->len[q];
+	return bytes;
+}
+
+size_t bytes_before(const struct conv *c, size_t p)
+{
+	return p ? bytes_within(c, &c->chunks[chunk_of_pos(c, p - 1)], p) : 0;
+}
+
+size_t pos_of_byte(const struct conv *c, size_t y, size_t *at)
+{
+	size_t lo = 0, hi = c->n_chunks, p, end;
+
+	while (hi - lo > 1) { /* the last chunk that starts below y */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->chunks[mid].before < y)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	p = c->chunks[lo].first;
+	end = p + c->chunks[lo].n;
+	for (*at = c->chunks[lo].before; p + 1 < end && *at + c->len[p] < y;)
+		*at += c->len[p++];
+	return p;
+}
+
+/* Text bytes of the chunks before ci (all known). Caller holds lock. */
+static size_t bytes_to_chunk(const struct conv *c, size_t ci)
+{
+	const struct chunk *k = ci ? &c->chunks[ci - 1] : NULL;
+
+	return k ? bytes_within(c, k, k->first + k->n) : 0;
+}
+
+/* Room for more positions: doubling while the walk goes on, exact once
+ * the chain is complete (fit_positions). Caller holds lock. */
 static int reserve_pos(struct conv *c, size_t more)
 {
 	size_t want = c->n_pos + more, cap = c->cap_pos ? c->cap_pos : 256;
-	struct msg_pos *pos;
-	size_t *cum;
+	int64_t *ts;
+	uint32_t *len;
 
 	if (want <= c->cap_pos)
 		return 0;
 	while (cap < want)
 		cap *= 2;
-	pos = realloc(c->pos, cap * sizeof(*pos));
-	if (!pos)
+	ts = realloc(c->ts, cap * sizeof(*ts));
+	if (!ts)
 		return -ENOMEM;
-	c->pos = pos;
-	cum = realloc(c->cum, (cap + 1) * sizeof(*cum));
-	if (!cum)
+	c->ts = ts;
+	len = realloc(c->len, cap * sizeof(*len));
+	if (!len)
 		return -ENOMEM;
-	c->cum = cum;
+	c->len = len;
 	c->cap_pos = cap;
 	return 0;
+}
+
+/* Give back the room a complete chain no longer needs. Caller holds lock. */
+static void fit_positions(struct conv *c)
+{
+	int64_t *ts;
+	uint32_t *len;
+
+	if (!conv_complete(c) || c->n_pos == 0 || c->n_pos == c->cap_pos)
+		return;
+	ts = realloc(c->ts, c->n_pos * sizeof(*ts));
+	len = realloc(c->len, c->n_pos * sizeof(*len));
+	c->ts = ts ? ts : c->ts; /* a failed shrink keeps the old block */
+	c->len = len ? len : c->len;
+	c->cap_pos = c->n_pos;
 }
 
 /* Add the messages of body, as chunk index ci, after the known ones.
@@ -206,15 +279,11 @@ static int reserve_pos(struct conv *c, size_t more)
 static void append_positions(struct conv *c, size_t ci,
 			     const struct chunk_body *b)
 {
-	for (size_t s = b->n; s-- > 0;) { /* newest first */
-		struct msg_pos *p = &c->pos[c->n_pos];
-
-		p->ts = b->ts[s];
-		p->chunk = (uint32_t)ci;
-		p->slot = (uint32_t)s;
-		p->len = (uint32_t)(b->off[s + 1] - b->off[s]);
-		c->cum[c->n_pos + 1] = c->cum[c->n_pos] + p->len;
-		c->n_pos++;
+	c->chunks[ci].first = c->n_pos;
+	c->chunks[ci].before = bytes_to_chunk(c, ci);
+	for (size_t s = b->n; s-- > 0; c->n_pos++) { /* newest first */
+		c->ts[c->n_pos] = b->ts[s];
+		c->len[c->n_pos] = (uint32_t)(b->off[s + 1] - b->off[s]);
 	}
 }
 
@@ -230,6 +299,8 @@ static int append_chunk(struct conv *c, const char *cursor, int64_t floor)
 	memset(&grown[c->n_chunks], 0, sizeof(*grown));
 	grown[c->n_chunks].uid = c->next_uid++;
 	grown[c->n_chunks].floor_ms = floor;
+	grown[c->n_chunks].first = c->n_pos;
+	grown[c->n_chunks].before = bytes_to_chunk(c, c->n_chunks);
 	grown[c->n_chunks].cursor = strdup(cursor);
 	if (!grown[c->n_chunks].cursor)
 		return -ENOMEM;
@@ -269,6 +340,7 @@ static int record_first(struct conv *c, unsigned uid,
 	}
 	append_positions(c, (size_t)i, b);
 	r = k->has_next ? append_chunk(c, page->next_cursor, k->floor_ms) : 0;
+	fit_positions(c);
 out:
 	pthread_mutex_unlock(&c->lock);
 	return r;
@@ -431,6 +503,7 @@ int conv_splice(struct conv *c, unsigned expect_uid, struct chunk *chunks,
 		append_positions(c, last + i, bodies[i]);
 	}
 	c->n_chunks = last + n;
+	fit_positions(c);
 	r = 0;
 out:
 	pthread_mutex_unlock(&c->lock);
@@ -496,43 +569,45 @@ static int fetch_fresh(struct conv *c, int64_t floor, struct stretch *s)
 /* Put the fresh chunks in front. Caller holds lock. */
 static int prepend_fresh(struct conv *c, struct stretch *f, unsigned *uids)
 {
-	size_t nc = f->n + c->n_chunks, np = f->n_msgs + c->n_pos, at = 0;
-	struct chunk *chunks = calloc(nc, sizeof(*chunks));
-	struct msg_pos *pos = calloc(np ? np : 1, sizeof(*pos));
-	size_t *cum = calloc(np + 1, sizeof(*cum));
+	size_t nc = f->n + c->n_chunks, np = f->n_msgs + c->n_pos, at, bytes;
+	struct chunk *chunks = calloc(nc, sizeof(*chunks)), *old = c->chunks;
+	int64_t *ts = malloc((np ? np : 1) * sizeof(*ts)), *old_ts = c->ts;
+	uint32_t *len = malloc((np ? np : 1) * sizeof(*len)), *old_len = c->len;
+	size_t n_old = c->n_chunks, n_old_pos = c->n_pos;
 
-	if (!chunks || !pos || !cum) {
+	if (!chunks || !ts || !len) {
 		free(chunks);
-		free(pos);
-		free(cum);
+		free(ts);
+		free(len);
 		return -ENOMEM;
 	}
+	c->chunks = chunks;
+	c->ts = ts;
+	c->len = len;
+	c->n_pos = 0;
+	c->cap_pos = np;
 	for (size_t i = 0; i < f->n; i++) {
-		const struct chunk_body *b = f->bodies[i];
-
 		chunks[i] = f->chunks[i];
 		chunks[i].uid = uids[i] = c->next_uid++;
 		memset(&f->chunks[i], 0, sizeof(f->chunks[i]));
-		for (size_t s = b->n; s-- > 0; at++)
-			pos[at] = (struct msg_pos){b->ts[s], (uint32_t)i,
-						   (uint32_t)s,
-						   (uint32_t)(b->off[s + 1] - b->off[s])};
+		append_positions(c, i, f->bodies[i]);
 	}
-	memcpy(chunks + f->n, c->chunks, c->n_chunks * sizeof(*chunks));
-	for (size_t p = 0; p < c->n_pos; p++, at++) {
-		pos[at] = c->pos[p];
-		pos[at].chunk += (uint32_t)f->n;
+	at = c->n_pos;
+	bytes = bytes_to_chunk(c, f->n);
+	for (size_t i = 0; i < n_old; i++) {
+		chunks[f->n + i] = old[i];
+		chunks[f->n + i].first += at;
+		chunks[f->n + i].before += bytes;
 	}
-	for (size_t p = 0; p < np; p++)
-		cum[p + 1] = cum[p] + pos[p].len;
-	free(c->chunks);
-	free(c->pos);
-	free(c->cum);
-	c->chunks = chunks;
+	if (n_old_pos) {
+		memcpy(ts + at, old_ts, n_old_pos * sizeof(*ts));
+		memcpy(len + at, old_len, n_old_pos * sizeof(*len));
+	}
 	c->n_chunks = nc;
-	c->pos = pos;
-	c->n_pos = c->cap_pos = np;
-	c->cum = cum;
+	c->n_pos = np;
+	free(old);
+	free(old_ts);
+	free(old_len);
 	return 0;
 }
 
@@ -545,7 +620,6 @@ static void restart_chain(struct conv *c)
 	c->chunks[0].uid = c->next_uid++;
 	c->chunks[0].floor_ms = INT64_MIN;
 	c->n_pos = 0;
-	c->cum[0] = 0;
 }
 
 /* A fill that hands over a value made elsewhere. */
@@ -632,7 +706,7 @@ static bool refresh_due(struct conv *c, bool force, int64_t *floor)
 	pthread_mutex_lock(&c->lock);
 	due = c->chunks[0].known &&
 	      (force || now_mono() - c->last_check >= c->env.ttl);
-	*floor = c->n_pos ? c->pos[0].ts : INT64_MIN;
+	*floor = c->n_pos ? c->ts[0] : INT64_MIN;
 	pthread_mutex_unlock(&c->lock);
 	return due;
 }

@@ -22,14 +22,9 @@ struct chunk {
 	size_t n;          /* messages kept */
 	char **edge_urns;  /* urns at its oldest time: the next chunk drops */
 	size_t n_edge;     /* them if the API repeats them */
-};
-
-/* One message, by position counted from the newest. */
-struct msg_pos {
-	int64_t ts;
-	uint32_t chunk; /* index in chunks[] */
-	uint32_t slot;  /* index in the chunk body (oldest first) */
-	uint32_t len;   /* bytes of its rendered text */
+	size_t first;      /* position of its newest message (the next free
+	                      one while unknown); its slots run n-1 .. 0 */
+	size_t before;     /* text bytes of the positions before first */
 };
 
 /* The cached value of one chunk: one malloc'd block, the arrays and
@@ -68,9 +63,9 @@ struct conv {
 	struct chunk *chunks; /* newest first; all known but maybe the last */
 	size_t n_chunks;
 	unsigned next_uid;
-	struct msg_pos *pos;  /* newest first */
+	int64_t *ts;          /* per message by position, newest first: */
+	uint32_t *len;        /* its time and its rendered text's bytes */
 	size_t n_pos, cap_pos;
-	size_t *cum;          /* cum[i]: text bytes of positions 0..i-1 */
 	unsigned gen;         /* bumped by a refresh that changed the files */
 	time_t last_check;    /* monotonic seconds of the last newest check */
 };
@@ -139,6 +134,14 @@ void stretch_free(struct stretch *s);
 
 /* Whether the whole chain is known. Caller holds lock. */
 bool conv_complete(const struct conv *c);
+
+/* The index, by position (newest first). Caller holds lock. The chunk
+ * holding position p < n_pos; text bytes of positions [0, p); the largest
+ * position p with bytes_before(p) < y, for 0 < y <= bytes_before(n_pos),
+ * and *at = bytes_before(p). */
+size_t chunk_of_pos(const struct conv *c, size_t p);
+size_t bytes_before(const struct conv *c, size_t p);
+size_t pos_of_byte(const struct conv *c, size_t y, size_t *at);
 
 /* A reference to the body of chunks[i] (by uid), fetching on a miss. */
 int conv_chunk_get(struct conv *c, unsigned uid, struct lru_ref **ref);

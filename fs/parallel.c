@@ -155,7 +155,7 @@ static int start_of(struct conv *c, struct start *st)
 		goto out; /* done, or a cursor that is not a time */
 	st->uid = last->uid;
 	st->top = top;
-	st->span = (c->pos[0].ts - c->pos[c->n_pos - 1].ts) *
+	st->span = (c->ts[0] - c->ts[c->n_pos - 1]) *
 		   c->env.page_size / (int64_t)c->n_pos;
 	if (st->span < 1000)
 		st->span = 1000;

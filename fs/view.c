@@ -102,8 +102,8 @@ static char *meta_json(const struct conv *c)
 
 	if (!o)
 		return NULL;
-	if (c->n_pos && c->pos[0].ts > last)
-		last = c->pos[0].ts;
+	if (c->n_pos && c->ts[0] > last)
+		last = c->ts[0];
 	add_str(o, "conversation_id", c->api_id ? c->api_id : c->id);
 	add_str(o, "profile_url", c->profile_url);
 	add_str(o, "directory", c->name);
@@ -137,20 +137,6 @@ struct run {
 	size_t len;
 };
 
-/* The largest p in [lo, hi) with cum[p] < y. Caller holds lock. */
-static size_t find_pos(const struct conv *c, size_t lo, size_t hi, size_t y)
-{
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (c->cum[mid] < y)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /*
  * The runs that hold bytes [off, off + size) of the text of positions
  * [lo, hi) shown oldest first. Caller holds lock. Returns the run count
@@ -159,25 +145,29 @@ static size_t find_pos(const struct conv *c, size_t lo, size_t hi, size_t y)
 static long plan_runs(const struct conv *c, size_t lo, size_t hi, size_t off,
 		      size_t size, struct run *runs, size_t max)
 {
-	size_t total = c->cum[hi] - c->cum[lo], n = 0, p;
+	size_t end = lo < hi ? bytes_before(c, hi) : 0, n = 0, p, ci, at;
 
-	if (off >= total || lo >= hi)
+	if (lo >= hi || off >= end - bytes_before(c, lo))
 		return -1;
-	p = find_pos(c, lo, hi, c->cum[hi] - off);
-	for (size_t inner = off - (c->cum[hi] - c->cum[p + 1]); size; inner = 0) {
-		const struct msg_pos *m = &c->pos[p];
-		size_t take = m->len - inner < size ? m->len - inner : size;
+	p = pos_of_byte(c, end - off, &at); /* shown oldest first: from the end */
+	ci = chunk_of_pos(c, p);
+	for (size_t inner = off - (end - at - c->len[p]); size; inner = 0) {
+		const struct chunk *k;
+		size_t take = c->len[p] - inner < size ? c->len[p] - inner : size;
 		struct run *prev = n ? &runs[n - 1] : NULL;
-		unsigned uid = c->chunks[m->chunk].uid;
+		uint32_t slot;
 
-		if (prev && prev->uid == uid && m->slot == prev->last + 1) {
+		while (c->chunks[ci].first > p)
+			ci--; /* the newer chunk that holds p */
+		k = &c->chunks[ci];
+		slot = (uint32_t)(k->first + k->n - 1 - p);
+		if (prev && prev->uid == k->uid && slot == prev->last + 1) {
 			prev->len += take; /* the next slot of the same chunk */
-			prev->last = m->slot;
+			prev->last = slot;
 		} else {
 			if (n == max)
 				break;
-			runs[n++] = (struct run){uid, m->slot, m->slot, inner,
-						 take};
+			runs[n++] = (struct run){k->uid, slot, slot, inner, take};
 		}
 		size -= take;
 		if (p == lo)
@@ -265,7 +255,7 @@ struct view_plan {
 
 static int plan_view(struct conv *c, unsigned page, struct view_plan *v)
 {
-	size_t lo, hi;
+	size_t lo = 0, hi = 0, ci;
 	int r;
 
 	memset(v, 0, sizeof(*v));
@@ -273,13 +263,19 @@ static int plan_view(struct conv *c, unsigned page, struct view_plan *v)
 	r = range_of(c, CONV_PAGE_JSON, page, &lo, &hi);
 	if (r == 0 && !(v->msgs = calloc(hi - lo, sizeof(*v->msgs))))
 		r = -ENOMEM;
+	ci = r == 0 ? chunk_of_pos(c, lo) : 0;
 	for (size_t p = lo; r == 0 && p < hi; p++) {
-		v->msgs[v->n].uid = c->chunks[c->pos[p].chunk].uid;
-		v->msgs[v->n++].slot = c->pos[p].slot;
+		const struct chunk *k;
+
+		while (c->chunks[ci].first + c->chunks[ci].n <= p)
+			ci++; /* the older chunk that holds p */
+		k = &c->chunks[ci];
+		v->msgs[v->n].uid = k->uid;
+		v->msgs[v->n++].slot = (uint32_t)(k->first + k->n - 1 - p);
 	}
 	if (r == 0) {
 		v->has_next = hi < c->n_pos || !conv_complete(c);
-		v->oldest_ms = c->pos[hi - 1].ts;
+		v->oldest_ms = c->ts[hi - 1];
 	}
 	pthread_mutex_unlock(&c->lock);
 	return r;
@@ -455,14 +451,14 @@ int conv_file_attr(struct conv *c, enum conv_file kind, unsigned page,
 		json = meta_json(c);
 		out->size = json ? strlen(json) : 0;
 		out->messages = 0;
-		out->mtime = ms_to_time(c->n_pos ? c->pos[0].ts : c->inbox_last_ms);
+		out->mtime = ms_to_time(c->n_pos ? c->ts[0] : c->inbox_last_ms);
 		free(json);
 		r = json ? 0 : -ENOMEM;
 	} else {
 		r = range_of(c, kind, page, &lo, &hi);
-		out->size = r ? 0 : c->cum[hi] - c->cum[lo];
+		out->size = r ? 0 : bytes_before(c, hi) - bytes_before(c, lo);
 		out->messages = hi - lo;
-		out->mtime = ms_to_time(hi > lo ? c->pos[lo].ts : 0);
+		out->mtime = ms_to_time(hi > lo ? c->ts[lo] : 0);
 	}
 	pthread_mutex_unlock(&c->lock);
 	if (r < 0 || kind != CONV_PAGE_JSON)
