@@ -16,6 +16,8 @@
  * is at most the budget (an evicted entry still held by a reader leaves the
  * table and the count at once; its value lives until the last release). An
  * entry larger than the whole budget is returned to its caller but not kept.
+ * Once an eighth of the budget was evicted, the fill that evicted gives
+ * malloc's free pages back to the system (malloc_trim), after the lock.
  *
  * Thread safety: every function may be called from any thread. One internal
  * mutex guards the table and the LRU list; it is never held while a fill runs.
