@@ -107,6 +107,11 @@ const char *conv_name(const struct conv *c)
 	return c->name;
 }
 
+unsigned conv_index(const struct conv *c)
+{
+	return c->index;
+}
+
 const char *conv_profile_url(const struct conv *c)
 {
 	return c->profile_url;

@@ -1,6 +1,7 @@
 /*
- * fs/fs.c - FUSE callbacks: resolve a path to a node, answer from the
- * conversation model.
+ * fs/fs.c - the FUSE callbacks, on libfuse's low-level API: an inode
+ * number names a node (fs/node.h); answers come from the conversation
+ * model. Nothing is kept per open file or per inode the kernel holds.
  */
 #include "fs.h"
 
@@ -16,23 +17,25 @@
 #include "inval.h"
 #include "log.h"
 #include "names.h"
+#include "node.h"
 
-enum node_kind { NODE_ROOT, NODE_STATS, NODE_CONV, NODE_FILE };
+/* Seconds the kernel keeps a name that does not exist. */
+#define NEGATIVE_TIMEOUT 1.0
 
-/* What a path names; conv is borrowed from the root table. */
-struct node {
-	enum node_kind kind;
-	struct conv *conv;
-	enum conv_file file;
-	unsigned page;
-};
+/* The request this thread serves, for fs_interrupted. */
+static __thread fuse_req_t current_req;
 
-static struct lfs *ctx(void)
+bool fs_interrupted(void)
 {
-	return fuse_get_context()->private_data;
+	return current_req && fuse_req_interrupted(current_req);
 }
 
-/* "page-0003.txt" -> 3, CONV_PAGE_TXT; only the canonical spelling. */
+static struct lfs *begin(fuse_req_t req)
+{
+	current_req = req;
+	return fuse_req_userdata(req);
+}
+
 static int parse_page_name(const char *name, struct node *n)
 {
 	char canon[64];
@@ -75,61 +78,13 @@ static int parse_file_name(const char *name, struct node *n)
 /* Check a conversation or the inbox for news (after the ttl, or now with
  * force) and tell the kernel what changed. 0, or the check's error when
  * there is nothing to serve instead. */
-static int refresh_conv(struct lfs *fs, struct conv *c, bool force);
-static int refresh_root(struct lfs *fs, bool force);
-
-/* What path names. fresh: check for news first (a lookup, a getattr, a
- * listing); a read takes what is there, as its file was looked up. */
-static int resolve(struct lfs *fs, const char *path, struct node *n,
-		   bool fresh)
-{
-	char name[NAME_SIZE];
-	const char *slash;
-	size_t len;
-	int err;
-
-	memset(n, 0, sizeof(*n));
-	while (*path == '/')
-		path++;
-	if (!*path) {
-		n->kind = NODE_ROOT;
-		/* not the first time: mounting makes no request */
-		if (fresh && root_loaded(fs->root))
-			refresh_root(fs, false);
-		return 0;
-	}
-	slash = strchr(path, '/');
-	len = slash ? (size_t)(slash - path) : strlen(path);
-	if (len >= sizeof(name))
-		return -ENAMETOOLONG;
-	memcpy(name, path, len);
-	name[len] = '\0';
-	if (!slash && strcmp(name, ".stats") == 0) {
-		n->kind = NODE_STATS;
-		return 0;
-	}
-	if (fresh && (err = refresh_root(fs, false)) < 0)
-		return err;
-	n->conv = root_find(fs->root, name);
-	if (!n->conv)
-		return -ENOENT;
-	n->kind = NODE_CONV;
-	if (fresh)
-		refresh_conv(fs, n->conv, false);
-	if (!slash || !slash[1])
-		return 0;
-	if (strchr(slash + 1, '/'))
-		return -ENOENT;
-	return parse_file_name(slash + 1, n);
-}
-
 static int refresh_conv(struct lfs *fs, struct conv *c, bool force)
 {
 	bool changed;
 	int r = conv_refresh(c, force, &changed);
 
 	if (changed)
-		inval_conv(fs->fuse, c);
+		inval_conv(fs->se, c);
 	return r;
 }
 
@@ -138,10 +93,74 @@ static int refresh_root(struct lfs *fs, bool force)
 	int r = root_load(fs->root, force);
 
 	if (r > 0)
-		inval_root(fs->fuse, fs->root);
+		inval_root(fs->se, fs->root);
 	/* a failed re-read is logged; the listing read before still serves,
 	 * but touch MOUNT says it failed */
 	return r < 0 && (force || !root_loaded(fs->root)) ? r : 0;
+}
+
+/* What ino names. fresh: check for news first (a lookup, a getattr, a
+ * listing); a read takes what is there, as its file was looked up. */
+static int node_of(struct lfs *fs, fuse_ino_t ino, struct node *n, bool fresh)
+{
+	fuse_ino_t code = ino & 0xffffffffu;
+	bool end;
+
+	memset(n, 0, sizeof(*n));
+	if (ino == FUSE_ROOT_ID) {
+		n->kind = NODE_ROOT;
+		/* not the first time: mounting makes no request */
+		if (fresh && root_loaded(fs->root))
+			refresh_root(fs, false);
+		return 0;
+	}
+	if (ino == INO_STATS) {
+		n->kind = NODE_STATS;
+		return 0;
+	}
+	if ((ino >> 32) == 0 || (ino >> 32) > 0xffffffffu)
+		return -ENOENT;
+	n->conv = root_at(fs->root, (size_t)(ino >> 32) - 1, &end);
+	if (!n->conv)
+		return -ENOENT; /* taken away by rmdir */
+	if (fresh)
+		refresh_conv(fs, n->conv, false);
+	n->kind = code ? NODE_FILE : NODE_CONV;
+	n->page = code > 2 ? (unsigned)((code - 1) / 2) : 0;
+	n->file = code == 1   ? CONV_META_JSON
+		  : code == 2 ? CONV_TRANSCRIPT
+		  : code % 2  ? CONV_PAGE_TXT
+			      : CONV_PAGE_JSON;
+	return n->page > NODE_MAX_PAGE ? -ENOENT : 0;
+}
+
+/* The child name of parent. */
+static int node_lookup(struct lfs *fs, fuse_ino_t parent, const char *name,
+		       struct node *n)
+{
+	int r = node_of(fs, parent, n, true);
+
+	if (r < 0)
+		return r;
+	if (strlen(name) >= NAME_SIZE)
+		return -ENAMETOOLONG;
+	if (n->kind == NODE_CONV)
+		return parse_file_name(name, n);
+	if (n->kind != NODE_ROOT)
+		return -ENOTDIR;
+	if (strcmp(name, ".stats") == 0) {
+		n->kind = NODE_STATS;
+		return 0;
+	}
+	r = refresh_root(fs, false);
+	if (r < 0)
+		return r;
+	n->conv = root_find(fs->root, name);
+	if (!n->conv)
+		return -ENOENT;
+	n->kind = NODE_CONV;
+	refresh_conv(fs, n->conv, false);
+	return 0;
 }
 
 static void fill_stat(struct lfs *fs, struct stat *st, bool dir, size_t size,
@@ -178,7 +197,7 @@ static time_t root_mtime(struct lfs *fs)
 
 /*
  * .stats. The kernel keeps its pages like any file's (there is no open to
- * say otherwise, see fs_open), so: a getattr takes a snapshot, whose size
+ * say otherwise, see ll_open), so: a getattr takes a snapshot, whose size
  * the kernel then holds, and reads serve that snapshot; once the kernel may
  * hold it, the next other callback (which may change a counter) tells the
  * kernel to forget it, before it replies. The flag is raised before the
@@ -220,13 +239,12 @@ static int stats_read(struct lfs *fs, char *buf, size_t size, off_t off)
 	return (int)(n < size ? n : size);
 }
 
-/* The end of every callback but those on .stats: see stats_stat. */
-static int done(struct lfs *fs, const char *path, int r)
+/* The end of every callback: see stats_stat. */
+static void done(struct lfs *fs, const struct node *n)
 {
-	if (strcmp(path, "/.stats") != 0 &&
-	    atomic_exchange(&fs->stats_in_kernel, false))
-		inval_path(fs->fuse, "/.stats");
-	return r;
+	if (n->kind != NODE_STATS && atomic_exchange(&fs->stats_in_kernel, false))
+		inval_ino(fs->se, INO_STATS);
+	current_req = NULL;
 }
 
 static int node_stat(struct lfs *fs, const struct node *n, struct stat *st)
@@ -238,219 +256,276 @@ static int node_stat(struct lfs *fs, const struct node *n, struct stat *st)
 	case NODE_ROOT:
 		fill_stat(fs, st, true, 0, root_mtime(fs));
 		st->st_mode |= 0200; /* the owner may mkdir and rmdir here */
-		return 0;
+		break;
 	case NODE_STATS:
-		return stats_stat(fs, st);
+		r = stats_stat(fs, st);
+		if (r < 0)
+			return r;
+		break;
 	case NODE_CONV:
 		fill_stat(fs, st, true, 0, conv_mtime(n->conv));
-		return 0;
+		break;
 	case NODE_FILE:
 		r = conv_file_attr(n->conv, n->file, n->page, &a);
 		if (r < 0)
 			return r;
 		fill_stat(fs, st, false, a.size, a.mtime);
-		return 0;
+		break;
 	}
-	return -ENOENT;
-}
-
-static int fs_getattr(const char *path, struct stat *st,
-		      struct fuse_file_info *fi)
-{
-	struct lfs *fs = ctx();
-	struct node n;
-	int r = resolve(fs, path, &n, true);
-
-	(void)fi;
-	return done(fs, path, r < 0 ? r : node_stat(fs, &n, st));
-}
-
-struct fill_ctx {
-	void *buf;
-	fuse_fill_dir_t filler;
-};
-
-static int fill_one(void *arg, struct conv *c)
-{
-	struct fill_ctx *f = arg;
-
-	return f->filler(f->buf, conv_name(c), NULL, 0, 0);
-}
-
-static int readdir_root(struct lfs *fs, void *buf, fuse_fill_dir_t filler)
-{
-	struct fill_ctx f = {buf, filler};
-	int r = refresh_root(fs, false);
-
-	if (r < 0)
-		return r;
-	filler(buf, ".stats", NULL, 0, 0);
-	root_foreach(fs->root, fill_one, &f);
+	st->st_ino = ino_of(n);
 	return 0;
 }
 
-static int readdir_conv(struct conv *c, void *buf, fuse_fill_dir_t filler)
+/* Answer a lookup, mkdir or error with n's entry. */
+static void reply_entry(fuse_req_t req, struct lfs *fs, const struct node *n,
+			int r)
 {
-	char name[32];
-	unsigned pages;
-	int r = conv_page_count(c, &pages);
+	struct fuse_entry_param e = {0};
 
-	if (r < 0)
-		return r;
-	filler(buf, "conversation.json", NULL, 0, 0);
-	filler(buf, "transcript.txt", NULL, 0, 0);
-	for (unsigned p = 1; p <= pages; p++) {
-		snprintf(name, sizeof(name), "page-%04u.txt", p);
-		filler(buf, name, NULL, 0, 0);
-		snprintf(name, sizeof(name), "page-%04u.json", p);
-		filler(buf, name, NULL, 0, 0);
-	}
-	return 0;
-}
-
-static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
-		      off_t off, struct fuse_file_info *fi,
-		      enum fuse_readdir_flags flags)
-{
-	struct lfs *fs = ctx();
-	struct node n;
-	int r;
-
-	(void)off;
-	(void)fi;
-	(void)flags;
-	r = resolve(fs, path, &n, true);
-	if (r == 0 && n.kind != NODE_ROOT && n.kind != NODE_CONV)
-		r = -ENOTDIR;
-	if (r < 0)
-		return done(fs, path, r);
-	filler(buf, ".", NULL, 0, 0);
-	filler(buf, "..", NULL, 0, 0);
-	if (n.kind == NODE_ROOT)
-		r = readdir_root(fs, buf, filler);
-	else
-		r = readdir_conv(n.conv, buf, filler);
-	return done(fs, path, r);
-}
-
-/* A listing changes only with a refresh, a re-read inbox, mkdir or rmdir,
- * each of which tells the kernel (inval.h): it may keep it until then.
- * libfuse passes these two flags on from 3.16 (its issue #821); before,
- * every listing is asked for anew (Debian 12 has 3.14). */
-static int fs_opendir(const char *path, struct fuse_file_info *fi)
-{
-	(void)path;
-	fi->cache_readdir = 1;
-	fi->keep_cache = 1;
-	return 0;
-}
-
-/*
- * No state per open file. -ENOSYS tells the kernel to send no open and no
- * release from now on, and to keep each file's pages (FOPEN_KEEP_CACHE)
- * until told to forget them (inval.h): a warm read never reaches us, and
- * opening and closing cost no round trip. Opens for writing get EROFS;
- * once the kernel stops asking, truncate and write below do.
- */
-static int fs_open(const char *path, struct fuse_file_info *fi)
-{
-	(void)path;
-	return (fi->flags & O_ACCMODE) != O_RDONLY ? -EROFS : -ENOSYS;
-}
-
-static int fs_read(const char *path, char *buf, size_t size, off_t off,
-		   struct fuse_file_info *fi)
-{
-	struct lfs *fs = ctx();
-	struct node n;
-	int r = resolve(fs, path, &n, false);
-
-	(void)fi;
-	if (r == 0 && n.kind == NODE_STATS)
-		return stats_read(fs, buf, size, off);
-	if (r == 0 && n.kind != NODE_FILE)
-		r = -EISDIR;
 	if (r == 0)
-		r = (int)conv_file_read(n.conv, n.file, n.page, buf, size, off);
-	return done(fs, path, r);
+		r = node_stat(fs, n, &e.attr);
+	done(fs, n);
+	if (r == -ENOENT) {
+		e.entry_timeout = NEGATIVE_TIMEOUT; /* ino 0: a negative entry */
+		fuse_reply_entry(req, &e);
+	} else if (r < 0) {
+		fuse_reply_err(req, -r);
+	} else {
+		e.ino = e.attr.st_ino;
+		e.attr_timeout = e.entry_timeout = (double)fs->ttl;
+		fuse_reply_entry(req, &e);
+	}
 }
 
-static int fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
+static void reply_attr(fuse_req_t req, struct lfs *fs, const struct node *n,
+		       int r)
 {
-	(void)path;
-	(void)size;
+	struct stat st;
+
+	if (r == 0)
+		r = node_stat(fs, n, &st);
+	done(fs, n);
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		fuse_reply_attr(req, &st, (double)fs->ttl);
+}
+
+static void reply_err(fuse_req_t req, struct lfs *fs, const struct node *n,
+		      int r)
+{
+	done(fs, n);
+	fuse_reply_err(req, -r);
+}
+
+/* ---- callbacks ------------------------------------------------------- */
+
+static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct lfs *fs = begin(req);
+	struct node n;
+	int r = node_lookup(fs, parent, name, &n);
+
+	reply_entry(req, fs, &n, r);
+}
+
+static void ll_getattr(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	struct lfs *fs = begin(req);
+	struct node n;
+	int r = node_of(fs, ino, &n, true);
+
 	(void)fi;
-	return -EROFS;
-}
-
-static int fs_write(const char *path, const char *buf, size_t size,
-		    off_t off, struct fuse_file_info *fi)
-{
-	(void)path;
-	(void)buf;
-	(void)size;
-	(void)off;
-	(void)fi;
-	return -EROFS;
-}
-
-static int fs_statfs(const char *path, struct statvfs *sv)
-{
-	(void)path;
-	memset(sv, 0, sizeof(*sv));
-	sv->f_bsize = 4096;
-	sv->f_frsize = 4096;
-	sv->f_namemax = 255;
-	return 0;
-}
-
-static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
-{
-	struct lfs *fs = ctx();
-
-	/* O_TRUNC as a truncate, so that it meets fs_truncate: with the
-	 * kernel sending no open, an "atomic" one would pass unanswered */
-	conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
-	pthread_mutex_init(&fs->stats_lock, NULL);
-	fs->fuse = fuse_get_context()->fuse;
-	/* Names and sizes hold until a refresh; the ttl bounds staleness. */
-	cfg->entry_timeout = (double)fs->ttl;
-	cfg->attr_timeout = (double)fs->ttl;
-	cfg->negative_timeout = 1.0;
-	cfg->use_ino = 0;
-	return fs;
-}
-
-static void fs_destroy(void *data)
-{
-	struct lfs *fs = data;
-
-	fs->fuse = NULL;
-	free(fs->stats);
-	fs->stats = NULL;
-	pthread_mutex_destroy(&fs->stats_lock);
+	reply_attr(req, fs, &n, r);
 }
 
 /* touch MOUNT re-reads the inbox; touch MOUNT/NAME (or a file in it)
  * checks the conversation's newest page now. Times are not stored. */
-static int fs_utimens(const char *path, const struct timespec tv[2],
-		      struct fuse_file_info *fi)
+static void ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
+		       int to_set, struct fuse_file_info *fi)
 {
-	struct lfs *fs = ctx();
+	struct lfs *fs = begin(req);
 	struct node n;
-	int r;
+	int r = node_of(fs, ino, &n, false);
 
-	(void)tv;
+	(void)attr;
 	(void)fi;
-	r = resolve(fs, path, &n, false);
-	if (r == 0 && n.kind == NODE_ROOT)
+	if (r == 0 && (to_set & FUSE_SET_ATTR_SIZE))
+		r = -EROFS;
+	else if (r == 0 && (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID |
+				      FUSE_SET_ATTR_GID)))
+		r = -EPERM;
+	else if (r == 0 && n.kind == NODE_ROOT)
 		r = refresh_root(fs, true);
 	else if (r == 0 && n.conv)
 		r = refresh_conv(fs, n.conv, true);
-	return done(fs, path, r);
+	reply_attr(req, fs, &n, r);
 }
 
-/* "https://www.linkedin.com/in/" + slug, percent-encoded. */
+/* One entry of a listing: the k-th (from 0: ".", "..") of n. 0 with
+ * *name set; 1 for one taken away (rmdir), to skip; -ENOENT past the end. */
+static int dir_entry(struct lfs *fs, const struct node *n, unsigned pages,
+		     size_t k, char *name, size_t size, struct node *child)
+{
+	bool end;
+
+	*child = *n;
+	if (k < 2) {
+		snprintf(name, size, k ? ".." : ".");
+		if (k == 1)
+			child->kind = NODE_ROOT; /* ".." is never looked up by ino */
+		return 0;
+	}
+	if (n->kind == NODE_ROOT && k == 2) {
+		snprintf(name, size, ".stats");
+		child->kind = NODE_STATS;
+		return 0;
+	}
+	if (n->kind == NODE_ROOT) {
+		child->conv = root_at(fs->root, k - 3, &end);
+		if (end)
+			return -ENOENT;
+		if (!child->conv)
+			return 1;
+		child->kind = NODE_CONV;
+		snprintf(name, size, "%s", conv_name(child->conv));
+		return 0;
+	}
+	if (k >= 4 + 2 * (size_t)pages)
+		return -ENOENT;
+	child->kind = NODE_FILE;
+	child->file = k == 2 ? CONV_META_JSON : k == 3 ? CONV_TRANSCRIPT
+		      : k % 2 ? CONV_PAGE_JSON : CONV_PAGE_TXT;
+	child->page = k < 4 ? 0 : (unsigned)(k - 4) / 2 + 1;
+	if (child->page)
+		snprintf(name, size, "page-%04u.%s", child->page,
+			 child->file == CONV_PAGE_TXT ? "txt" : "json");
+	else
+		snprintf(name, size, "%s", k == 2 ? "conversation.json"
+						  : "transcript.txt");
+	return 0;
+}
+
+static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
+		       off_t off, struct fuse_file_info *fi)
+{
+	struct lfs *fs = begin(req);
+	char name[NAME_SIZE + 16], *buf = NULL;
+	size_t used = 0;
+	unsigned pages = 0;
+	struct node n, child;
+	int r = node_of(fs, ino, &n, true);
+
+	(void)fi;
+	if (r == 0 && n.kind == NODE_ROOT)
+		r = refresh_root(fs, false);
+	else if (r == 0 && n.kind == NODE_CONV)
+		r = conv_page_count(n.conv, &pages);
+	else if (r == 0)
+		r = -ENOTDIR;
+	if (r == 0 && !(buf = malloc(size)))
+		r = -ENOMEM;
+	for (size_t k = off > 0 ? (size_t)off : 0; r == 0; k++) {
+		struct stat st = {0};
+		size_t len;
+		int e = dir_entry(fs, &n, pages, k, name, sizeof(name), &child);
+
+		if (e < 0)
+			break;
+		if (e > 0)
+			continue;
+		st.st_ino = ino_of(&child);
+		st.st_mode = child.kind == NODE_ROOT || child.kind == NODE_CONV
+				     ? S_IFDIR
+				     : S_IFREG;
+		len = fuse_add_direntry(req, buf + used, size - used, name, &st,
+					(off_t)k + 1);
+		if (len > size - used)
+			break;
+		used += len;
+	}
+	done(fs, &n);
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		fuse_reply_buf(req, buf, used);
+	free(buf);
+}
+
+/*
+ * No state per open file or directory. ENOSYS tells the kernel to send no
+ * open (opendir) and no release from now on, and to keep each file's pages
+ * and each directory's listing (FOPEN_KEEP_CACHE, FOPEN_CACHE_DIR) until
+ * told to forget them (inval.h): a warm read or listing never reaches us.
+ * Opens for writing get EROFS; once the kernel stops asking, setattr (for
+ * O_TRUNC) and write below do.
+ */
+static void ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	fuse_reply_err(req, (fi->flags & O_ACCMODE) != O_RDONLY ? EROFS
+								: ENOSYS);
+}
+
+static void ll_opendir(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	fuse_reply_err(req, ENOSYS);
+}
+
+static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	struct lfs *fs = begin(req);
+	struct node n;
+	char *buf = malloc(size ? size : 1);
+	ssize_t got = 0;
+	int r = buf ? node_of(fs, ino, &n, false) : -ENOMEM;
+
+	(void)fi;
+	if (!buf)
+		n.kind = NODE_ROOT;
+	if (r == 0 && n.kind == NODE_STATS)
+		got = stats_read(fs, buf, size, off);
+	else if (r == 0 && n.kind != NODE_FILE)
+		r = -EISDIR;
+	else if (r == 0)
+		got = conv_file_read(n.conv, n.file, n.page, buf, size, off);
+	if (got < 0)
+		r = (int)got;
+	done(fs, &n);
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		fuse_reply_buf(req, buf, (size_t)got);
+	free(buf);
+}
+
+static void ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
+		     size_t size, off_t off, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)buf;
+	(void)size;
+	(void)off;
+	(void)fi;
+	fuse_reply_err(req, EROFS);
+}
+
+static void ll_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs sv = {0};
+
+	(void)ino;
+	sv.f_bsize = 4096;
+	sv.f_frsize = 4096;
+	sv.f_namemax = 255;
+	fuse_reply_statfs(req, &sv);
+}
+
 static char *profile_url_of(const char *slug)
 {
 	static const char unreserved[] = "-._~";
@@ -471,16 +546,12 @@ static char *profile_url_of(const char *slug)
 
 /* mkdir MOUNT/SLUG: add the conversation with that profile, once the API
  * confirms it exists (one request, which also fetches its newest page). */
-static int mkdir_at(struct lfs *fs, const char *path)
+static int mkdir_at(struct lfs *fs, const char *slug, struct node *n)
 {
-	const char *slug = path + 1;
 	struct conv_attr a;
-	struct conv *c;
 	char *url;
 	int r;
 
-	if (path[0] != '/' || !*slug || strchr(slug, '/'))
-		return -EPERM; /* only conversations, only at the root */
 	if (strcmp(slug, ".stats") == 0)
 		return -EEXIST;
 	r = refresh_root(fs, false);
@@ -489,34 +560,41 @@ static int mkdir_at(struct lfs *fs, const char *path)
 	url = profile_url_of(slug);
 	if (!url)
 		return -ENOMEM;
-	r = root_add(fs->root, slug, url, &c);
+	r = root_add(fs->root, slug, url, &n->conv);
 	free(url);
 	if (r == -EINVAL)
 		log_error("mkdir %s: not a usable profile name", slug);
 	if (r < 0)
 		return r;
+	n->kind = NODE_CONV;
 	/* the kernel itself forgets the root's listing after mkdir, rmdir */
-	r = conv_file_attr(c, CONV_META_JSON, 0, &a);
+	r = conv_file_attr(n->conv, CONV_META_JSON, 0, &a);
 	if (r < 0)
 		root_remove(fs->root, slug);
 	return r;
 }
 
-static int fs_mkdir(const char *path, mode_t mode)
+static void ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
+		     mode_t mode)
 {
-	struct lfs *fs = ctx();
+	struct lfs *fs = begin(req);
+	struct node n = {0};
+	int r = parent == FUSE_ROOT_ID ? mkdir_at(fs, name, &n) : -EPERM;
 
 	(void)mode;
-	return done(fs, path, mkdir_at(fs, path));
+	if (r < 0) /* only conversations, only at the root */
+		reply_err(req, fs, &n, r);
+	else
+		reply_entry(req, fs, &n, r);
 }
 
-static int fs_rmdir(const char *path)
+static void ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct lfs *fs = ctx();
+	struct lfs *fs = begin(req);
+	struct node n = {0};
+	int r = parent == FUSE_ROOT_ID ? root_remove(fs->root, name) : -EPERM;
 
-	if (path[0] != '/' || strchr(path + 1, '/'))
-		return -EPERM;
-	return done(fs, path, root_remove(fs->root, path + 1));
+	reply_err(req, fs, &n, r);
 }
 
 /* ---- extended attributes -------------------------------------------- */
@@ -565,66 +643,58 @@ static int xattr_value(const struct node *n, size_t i, char *out,
 	return r;
 }
 
-static int getxattr_of(const struct node *n, const char *name, char *value,
-		       size_t size)
-{
-	char text[1024];
-	size_t len;
-	int r;
+#define N_XATTRS (sizeof(xattr_names) / sizeof(*xattr_names))
 
-	for (size_t i = 0; i < sizeof(xattr_names) / sizeof(*xattr_names); i++) {
-		if (strcmp(name, xattr_names[i]) != 0)
-			continue;
-		r = xattr_value(n, i, text, sizeof(text));
-		if (r < 0)
-			return r;
-		len = strlen(text);
-		if (size == 0)
-			return (int)len;
-		if (size < len)
-			return -ERANGE;
-		memcpy(value, text, len);
-		return (int)len;
-	}
-	return -ENODATA;
+/* Answer an xattr call with the len bytes of value (r == 0): their size
+ * when size is 0, ERANGE when they do not fit. */
+static void reply_xattr(fuse_req_t req, struct lfs *fs, const struct node *n,
+			int r, size_t size, const char *value, size_t len)
+{
+	if (r == 0 && size && size < len)
+		r = -ERANGE;
+	done(fs, n);
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else if (!size)
+		fuse_reply_xattr(req, len);
+	else
+		fuse_reply_buf(req, value, len);
 }
 
-static int listxattr_of(const struct node *n, char *list, size_t size)
+static void ll_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			size_t size)
 {
-	char text[1024];
-	size_t len = 0;
+	struct lfs *fs = begin(req);
+	char text[1024] = "";
+	struct node n;
+	size_t i = 0;
+	int r = node_of(fs, ino, &n, true);
 
-	for (size_t i = 0; i < sizeof(xattr_names) / sizeof(*xattr_names); i++) {
+	while (i < N_XATTRS && strcmp(name, xattr_names[i]) != 0)
+		i++;
+	if (r == 0)
+		r = i < N_XATTRS ? xattr_value(&n, i, text, sizeof(text))
+				 : -ENODATA;
+	reply_xattr(req, fs, &n, r, size, text, strlen(text));
+}
+
+static void ll_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	struct lfs *fs = begin(req);
+	char text[1024], list[256];
+	struct node n;
+	size_t len = 0;
+	int r = node_of(fs, ino, &n, true);
+
+	for (size_t i = 0; r == 0 && i < N_XATTRS; i++) {
 		size_t need = strlen(xattr_names[i]) + 1;
 
-		if (xattr_value(n, i, text, sizeof(text)) < 0)
+		if (xattr_value(&n, i, text, sizeof(text)) < 0)
 			continue;
-		if (size && len + need > size)
-			return -ERANGE;
-		if (size)
-			memcpy(list + len, xattr_names[i], need);
+		memcpy(list + len, xattr_names[i], need);
 		len += need;
 	}
-	return (int)len;
-}
-
-static int fs_getxattr(const char *path, const char *name, char *value,
-		       size_t size)
-{
-	struct lfs *fs = ctx();
-	struct node n;
-	int r = resolve(fs, path, &n, true);
-
-	return done(fs, path, r < 0 ? r : getxattr_of(&n, name, value, size));
-}
-
-static int fs_listxattr(const char *path, char *list, size_t size)
-{
-	struct lfs *fs = ctx();
-	struct node n;
-	int r = resolve(fs, path, &n, true);
-
-	return done(fs, path, r < 0 ? r : listxattr_of(&n, list, size));
+	reply_xattr(req, fs, &n, r, size, list, len);
 }
 
 char *fs_stats_text(struct lfs *fs)
@@ -663,25 +733,47 @@ char *fs_stats_text(struct lfs *fs)
 	return buf_steal(&b, &len);
 }
 
-static const struct fuse_operations fs_ops = {
-	.init = fs_init,
-	.destroy = fs_destroy,
-	.utimens = fs_utimens,
-	.mkdir = fs_mkdir,
-	.rmdir = fs_rmdir,
-	.getxattr = fs_getxattr,
-	.listxattr = fs_listxattr,
-	.getattr = fs_getattr,
-	.opendir = fs_opendir,
-	.readdir = fs_readdir,
-	.open = fs_open,
-	.read = fs_read,
-	.truncate = fs_truncate,
-	.write = fs_write,
-	.statfs = fs_statfs,
+static void ll_init(void *data, struct fuse_conn_info *conn)
+{
+	struct lfs *fs = data;
+
+	/* O_TRUNC as a setattr, so that it meets ll_setattr: with the
+	 * kernel sending no open, an "atomic" one would pass unanswered */
+	conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
+	/* every change is announced (inval.h): no need for the kernel to ask
+	 * for attributes before each read to see whether the mtime moved */
+	conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
+	pthread_mutex_init(&fs->stats_lock, NULL);
+}
+
+static void ll_destroy(void *data)
+{
+	struct lfs *fs = data;
+
+	free(fs->stats);
+	fs->stats = NULL;
+	pthread_mutex_destroy(&fs->stats_lock);
+}
+
+static const struct fuse_lowlevel_ops fs_ops = {
+	.init = ll_init,
+	.destroy = ll_destroy,
+	.lookup = ll_lookup,
+	.getattr = ll_getattr,
+	.setattr = ll_setattr,
+	.mkdir = ll_mkdir,
+	.rmdir = ll_rmdir,
+	.open = ll_open,
+	.read = ll_read,
+	.write = ll_write,
+	.opendir = ll_opendir,
+	.readdir = ll_readdir,
+	.statfs = ll_statfs,
+	.getxattr = ll_getxattr,
+	.listxattr = ll_listxattr,
 };
 
-const struct fuse_operations *fs_operations(void)
+const struct fuse_lowlevel_ops *fs_operations(void)
 {
 	return &fs_ops;
 }

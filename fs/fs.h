@@ -2,12 +2,12 @@
  * fs/fs.h - the FUSE side: path -> node, callbacks, .stats.
  *
  * struct lfs is the one mount-wide context, reached in callbacks through
- * fuse_get_context()->private_data. fs/main.c fills it and owns it.
+ * fuse_req_userdata(). fs/main.c fills it and owns it.
  */
 #ifndef LINKUPFS_FS_H
 #define LINKUPFS_FS_H
 
-#include <fuse.h>
+#include <fuse_lowlevel.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/types.h>
@@ -17,7 +17,7 @@
 #include "root.h"
 
 struct lfs {
-	struct fuse *fuse; /* set by fs_init: told what changed (inval.h) */
+	struct fuse_session *se; /* set by main: told what changed (inval.h) */
 	struct api *api;
 	struct lru *cache;
 	struct root *root;
@@ -34,7 +34,11 @@ struct lfs {
 };
 
 /* The callback table (static storage). */
-const struct fuse_operations *fs_operations(void);
+const struct fuse_lowlevel_ops *fs_operations(void);
+
+/* Whether the kernel interrupted the request the calling thread serves
+ * (the reader got Ctrl-C). False outside a callback. */
+bool fs_interrupted(void);
 
 /* The text of .stats, malloc'd, NUL-terminated; NULL on allocation
  * failure. Never contains a secret. */

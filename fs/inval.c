@@ -1,77 +1,42 @@
 /*
- * fs/inval.c - kernel cache invalidation, by path.
+ * fs/inval.c - kernel cache invalidation, by inode number (fs/node.h).
  */
 #include "inval.h"
 
-#include <stdio.h>
-#include <stdlib.h>
+#include "node.h"
 
-void inval_path(struct fuse *f, const char *path)
+void inval_ino(struct fuse_session *se, fuse_ino_t ino)
 {
 	/* -ENOENT: the kernel never looked it up, so it caches nothing */
-	if (f)
-		fuse_invalidate_path(f, path);
+	if (se)
+		fuse_lowlevel_notify_inval_inode(se, ino, 0, 0);
 }
 
-static void inval_in(struct fuse *f, struct conv *c, const char *file)
+void inval_conv(struct fuse_session *se, struct conv *c)
 {
-	char path[512];
+	unsigned pages = conv_known_pages(c), i = conv_index(c);
 
-	snprintf(path, sizeof(path), "/%s%s%s", conv_name(c), file ? "/" : "",
-		 file ? file : "");
-	inval_path(f, path);
-}
-
-void inval_conv(struct fuse *f, struct conv *c)
-{
-	unsigned pages = conv_known_pages(c);
-	char name[32];
-
-	inval_in(f, c, "transcript.txt");
-	inval_in(f, c, "conversation.json");
+	inval_ino(se, ino_of_file(i, CONV_TRANSCRIPT, 0));
+	inval_ino(se, ino_of_file(i, CONV_META_JSON, 0));
 	for (unsigned p = 1; p <= pages; p++) {
-		snprintf(name, sizeof(name), "page-%04u.txt", p);
-		inval_in(f, c, name);
-		snprintf(name, sizeof(name), "page-%04u.json", p);
-		inval_in(f, c, name);
+		inval_ino(se, ino_of_file(i, CONV_PAGE_TXT, p));
+		inval_ino(se, ino_of_file(i, CONV_PAGE_JSON, p));
 	}
-	inval_in(f, c, NULL);
-	inval_path(f, "/");
+	inval_ino(se, ino_of_conv(i));
+	inval_ino(se, FUSE_ROOT_ID);
 }
 
-struct conv_list {
-	struct conv **v;
-	size_t n, cap;
-};
-
-static int collect(void *arg, struct conv *c)
+void inval_root(struct fuse_session *se, struct root *root)
 {
-	struct conv_list *l = arg;
+	struct conv *c;
+	bool end = false;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 64;
-		struct conv **v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			return 1;
-		l->v = v;
-		l->cap = cap;
+	inval_ino(se, FUSE_ROOT_ID);
+	for (size_t i = 0; !end; i++) {
+		c = root_at(root, i, &end);
+		if (!c)
+			continue;
+		inval_ino(se, ino_of_file((unsigned)i, CONV_META_JSON, 0));
+		inval_ino(se, ino_of_conv((unsigned)i));
 	}
-	l->v[l->n++] = c;
-	return 0;
-}
-
-void inval_root(struct fuse *f, struct root *root)
-{
-	struct conv_list l = {0};
-
-	inval_path(f, "/");
-	/* notified outside the table lock; conversations outlive the root's
-	 * listing of them (root.h) */
-	root_foreach(root, collect, &l);
-	for (size_t i = 0; i < l.n; i++) {
-		inval_in(f, l.v[i], "conversation.json");
-		inval_in(f, l.v[i], NULL);
-	}
-	free(l.v);
 }

@@ -2,7 +2,7 @@
  * fs/inval.h - tell the kernel to forget what it cached of what changed.
  *
  * linkupfs answers no open or opendir (fs/fs.c), so the kernel keeps every
- * file's pages and every directory's listing until its attributes expire
+ * file's pages and every directory's listing until their attributes expire
  * (the ttl) or it is told here. Each change is announced by the callback
  * that made it, before it replies, so the next system call sees it.
  *
@@ -12,20 +12,20 @@
 #ifndef LINKUPFS_INVAL_H
 #define LINKUPFS_INVAL_H
 
-#include <fuse.h>
+#include <fuse_lowlevel.h>
 
 #include "conv.h"
 #include "root.h"
 
-/* One path ("/.stats"): its attributes and bytes. */
-void inval_path(struct fuse *f, const char *path);
+/* One inode: its attributes, its bytes or listing. */
+void inval_ino(struct fuse_session *se, fuse_ino_t ino);
 
 /* A refreshed conversation: every file, its directory, and the root
  * (whose mtime is its newest conversation's). */
-void inval_conv(struct fuse *f, struct conv *c);
+void inval_conv(struct fuse_session *se, struct conv *c);
 
 /* A re-read inbox: the root's listing, and each conversation's directory
  * and conversation.json (the inbox gives their times and unread counts). */
-void inval_root(struct fuse *f, struct root *root);
+void inval_root(struct fuse_session *se, struct root *root);
 
 #endif

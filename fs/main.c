@@ -59,13 +59,6 @@ static int check_mountpoint(const char *mp)
 	return r;
 }
 
-/* The kernel interrupted the request this thread serves (the reader got
- * Ctrl-C): its network call stops at once, not at the timeout. */
-static bool request_interrupted(void)
-{
-	return fuse_get_context() && fuse_interrupted();
-}
-
 static int setup(struct lfs *fs, struct options *o)
 {
 	struct api_config cfg = {
@@ -76,7 +69,8 @@ static int setup(struct lfs *fs, struct options *o)
 		.timeout_s = o->timeout,
 		.max_retries = API_RETRIES,
 		.credit_limit = o->credit_limit,
-		.interrupted = request_interrupted,
+		/* a reader's Ctrl-C stops its network call at once */
+		.interrupted = fs_interrupted,
 	};
 	struct conv_env env;
 
@@ -109,13 +103,14 @@ static void teardown(struct lfs *fs)
 #define LFS_MAX_THREADS 64
 static bool max_threads_given;
 
-static int run_loop(struct fuse *f, const struct fuse_cmdline_opts *co)
+static int run_loop(struct fuse_session *se,
+		    const struct fuse_cmdline_opts *co)
 {
 	struct fuse_loop_config *lc;
 	int r;
 
 	if (co->singlethread)
-		return fuse_loop(f);
+		return fuse_session_loop(se);
 	lc = fuse_loop_cfg_create();
 	if (!lc)
 		return -1;
@@ -126,7 +121,7 @@ static int run_loop(struct fuse *f, const struct fuse_cmdline_opts *co)
 					  co->max_threads : LFS_MAX_THREADS);
 	if (co->max_idle_threads <= 100000) /* UINT_MAX: unset */
 		fuse_loop_cfg_set_idle_threads(lc, co->max_idle_threads);
-	r = fuse_loop_mt(f, lc);
+	r = fuse_session_loop_mt(se, lc);
 	fuse_loop_cfg_destroy(lc);
 	return r;
 }
@@ -210,18 +205,18 @@ static int serve(struct fuse_args *args, struct fuse_cmdline_opts *co,
 {
 	struct fuse_session *se;
 	struct watcher w = {0};
-	struct fuse *f;
 	int r = 1;
 
-	f = fuse_new(args, fs_operations(), sizeof(struct fuse_operations), fs);
-	if (!f)
-		return 1; /* fuse_new said why */
-	if (fuse_mount(f, co->mountpoint) != 0)
+	se = fuse_session_new(args, fs_operations(), sizeof(struct fuse_lowlevel_ops),
+			      fs);
+	if (!se)
+		return 1; /* fuse_session_new said why */
+	if (fuse_session_mount(se, co->mountpoint) != 0)
 		goto out_new;
 	if (fuse_daemonize(co->foreground) != 0)
 		goto out_mount;
 	log_use_syslog(!co->foreground);
-	se = fuse_get_session(f);
+	fs->se = se;
 	w.api = fs->api;
 	w.fuse_fd = fuse_session_fd(se);
 	if (install_signals(se) != 0 ||
@@ -229,12 +224,13 @@ static int serve(struct fuse_args *args, struct fuse_cmdline_opts *co,
 		log_error("cannot set up signal handling: %s", strerror(errno));
 		goto out_mount;
 	}
-	r = run_loop(f, co) ? 1 : 0;
+	r = run_loop(se, co) ? 1 : 0;
 	stop_watcher(&w);
 out_mount:
-	fuse_unmount(f);
+	fs->se = NULL;
+	fuse_session_unmount(se);
 out_new:
-	fuse_destroy(f);
+	fuse_session_destroy(se);
 	return r;
 }
 
@@ -280,7 +276,7 @@ int main(int argc, char *argv[])
 		options_usage(stdout, argv[0]);
 		printf("FUSE options:\n");
 		fuse_cmdline_help();
-		fuse_lib_help(&args);
+		fuse_lowlevel_help();
 		r = 0;
 		goto out_args;
 	}

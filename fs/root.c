@@ -308,6 +308,18 @@ static long find_name(const struct root *root, const char *name)
 	return -1;
 }
 
+struct conv *root_at(struct root *root, size_t i, bool *past_end)
+{
+	struct conv *c = NULL;
+
+	pthread_mutex_lock(&root->lock);
+	*past_end = i >= root->n_convs;
+	if (!*past_end && !root->hidden[i])
+		c = root->convs[i];
+	pthread_mutex_unlock(&root->lock);
+	return c;
+}
+
 struct conv *root_find(struct root *root, const char *name)
 {
 	struct conv *found = NULL;

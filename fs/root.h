@@ -58,6 +58,10 @@ int root_add(struct root *root, const char *name, const char *url,
  * the inbox or the options, -ENOENT for an unknown name. */
 int root_remove(struct root *root, const char *name);
 
+/* The conversation at listing position i (its conv_index), or NULL when
+ * rmdir took it away or *past_end says there is none. Never blocks. */
+struct conv *root_at(struct root *root, size_t i, bool *past_end);
+
 /* The conversation with this directory name, or NULL. Never blocks:
  * loading is root_load's. */
 struct conv *root_find(struct root *root, const char *name);

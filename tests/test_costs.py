@@ -6,6 +6,7 @@ scale."""
 import collections
 import math
 import os
+import re
 import subprocess
 import threading
 
@@ -88,3 +89,36 @@ def test_ls_l_and_stat_of_every_conversation_cost_one_inbox_request(
     # the inbox page size is 100 (fs/root.c): 28 conversations, one request
     assert len(mock.api_log("inbox")) == math.ceil(sd.SAMPLE_CONVERSATION_COUNT / 100) == 1
     assert mock.api_log("conversation") == []
+
+
+def fuse_ops(m):
+    """The FUSE requests the kernel sent so far, by opcode and node, from
+    the -d log ("unique: 12, opcode: READ (15), nodeid: 3, ...")."""
+    return collections.Counter(
+        (op, int(node)) for op, node in
+        re.findall(r"opcode: (\w+) \(\d+\), nodeid: (\d+)",
+                                 m.log()))
+
+
+def test_warm_grep_is_served_by_the_kernel(mock, mount_factory):
+    """Target 3's mechanism: once read and listed, unchanged files and
+    listings stay in the kernel's caches; linkupfs is asked nothing for
+    them, only for .stats (current on every read) and the root's attributes."""
+    m = mount_factory(mock, "page_size=%d" % PAGE, extra_args=["-d"], env=UTC)
+    grep = ["grep", "-r", "-c", "zzz-not-there", m.path]
+    for _ in range(2):      # the second pass settles atimes and .stats
+        subprocess.run(grep, capture_output=True)
+    before = fuse_ops(m)
+    requests = len(mock.log())
+    out = subprocess.run(grep, capture_output=True, text=True).stdout
+    assert out.count(":0\n") >= 4 * len(sd.SAMPLE_KNOWN_DIRS)  # every file seen
+    after = fuse_ops(m)
+    new = after - before
+    assert len(mock.log()) == requests
+    STATS = 2               # fs/node.h
+    # no OPEN, READ, OPENDIR or READDIR of anything but .stats
+    assert not [k for k in new if k[0] in ("OPEN", "RELEASE", "OPENDIR",
+                                           "READDIR", "READDIRPLUS", "RELEASEDIR")]
+    assert not [k for k in new if k[0] in ("READ", "LOOKUP") and k[1] != STATS
+                and k != ("LOOKUP", 1)]
+    assert sum(new.values()) <= 8, new
