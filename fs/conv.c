@@ -668,7 +668,7 @@ static void forget_views(struct conv *c, unsigned gen)
 	char prefix[64];
 
 	snprintf(prefix, sizeof(prefix), "c%u:v%u:", c->index, gen);
-	lru_remove_prefix(c->env.cache, prefix);
+	lru_remove_prefix(c->env.views, prefix);
 }
 
 /* Take in what fetch_fresh found (r its result). */

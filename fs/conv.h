@@ -34,7 +34,8 @@
 /* Mount-wide things a conversation uses; borrowed, outlive every conv. */
 struct conv_env {
 	struct api *api;
-	struct lru *cache;
+	struct lru *cache; /* chunks: each costs a request to get back */
+	struct lru *views; /* rendered page-*.json: each costs only CPU */
 	int page_size;
 	long ttl; /* seconds before the newest page is checked again */
 	int parallel; /* > 1: walk a whole conversation in that many stretches */

@@ -700,12 +700,19 @@ static void ll_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 char *fs_stats_text(struct lfs *fs)
 {
 	struct api_stats a;
-	struct lru_stats l;
+	struct lru_stats l, v;
 	struct buf b = BUF_INIT;
 	size_t len;
 
 	api_get_stats(fs->api, &a);
 	lru_get_stats(fs->cache, &l);
+	lru_get_stats(fs->views, &v); /* one cache to the user */
+	l.hits += v.hits;
+	l.misses += v.misses;
+	l.evictions += v.evictions;
+	l.entries += v.entries;
+	l.bytes += v.bytes;
+	l.budget += v.budget;
 	buf_printf(&b, "requests: %llu\n", (unsigned long long)a.requests);
 	buf_printf(&b, "requests_retried: %llu\n",
 		   (unsigned long long)a.retries);

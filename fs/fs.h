@@ -19,7 +19,8 @@
 struct lfs {
 	struct fuse_session *se; /* set by main: told what changed (inval.h) */
 	struct api *api;
-	struct lru *cache;
+	struct lru *cache; /* chunks */
+	struct lru *views; /* page JSON; the two share cache_size */
 	struct root *root;
 	long ttl;          /* seconds the kernel may trust names and sizes */
 	long credit_limit; /* 0: none */

@@ -431,7 +431,7 @@ static int view_get(struct conv *c, unsigned page, struct lru_ref **ref)
 	pthread_mutex_lock(&c->lock);
 	snprintf(key, sizeof(key), "c%u:v%u:p%u", c->index, c->gen, page);
 	pthread_mutex_unlock(&c->lock);
-	return lru_get(c->env.cache, key, view_fill, &arg, ref);
+	return lru_get(c->env.views, key, view_fill, &arg, ref);
 }
 
 /* ---- the file interface --------------------------------------------- */

@@ -122,3 +122,32 @@ def test_warm_grep_is_served_by_the_kernel(mock, mount_factory):
     assert not [k for k in new if k[0] in ("READ", "LOOKUP") and k[1] != STATS
                 and k != ("LOOKUP", 1)]
     assert sum(new.values()) <= 8, new
+
+
+def cache_bytes(m):
+    text = read(os.path.join(m.path, ".stats")).decode()
+    return int(re.search(r"^cache_bytes: (\d+)$", text, re.M).group(1))
+
+
+def test_reading_page_json_never_pushes_out_a_chunk(mock, mount_factory):
+    """A rendered page-*.json is rebuilt for some CPU, an evicted chunk
+    costs a request: with a budget that holds a conversation's chunks but
+    not its chunks and views together, reading every page JSON and then
+    the transcript still fetches each page once."""
+    first = mount_factory(mock, "page_size=%d" % PAGE, env=UTC)
+    read(os.path.join(first.path, sd.LONG_DIR, "transcript.txt"))
+    chunks = cache_bytes(first)
+    first.unmount()
+    m = mount_factory(mock, "page_size=%d" % PAGE,
+                      "cache_size=%d" % (chunks * 5 // 4), env=UTC)
+    before = len(mock.api_log("conversation"))
+    d = os.path.join(m.path, sd.LONG_DIR)
+    names = sorted(n for n in os.listdir(d) if n.endswith(".json")
+                   and n.startswith("page-"))
+    assert len(names) == 13
+    views = 0
+    for n in names:
+        views += len(read(os.path.join(d, n)))
+    assert views > chunks // 2     # the views alone would crowd the chunks
+    read(os.path.join(d, "transcript.txt"))
+    assert len(mock.api_log("conversation")) - before == 13
