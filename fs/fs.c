@@ -242,7 +242,9 @@ static int stats_read(struct lfs *fs, char *buf, size_t size, off_t off)
 /* The end of every callback: see stats_stat. */
 static void done(struct lfs *fs, const struct node *n)
 {
-	if (n->kind != NODE_STATS && atomic_exchange(&fs->stats_in_kernel, false))
+	/* a load first: no write to the shared flag on every callback */
+	if (n->kind != NODE_STATS && atomic_load(&fs->stats_in_kernel) &&
+	    atomic_exchange(&fs->stats_in_kernel, false))
 		inval_ino(fs->se, INO_STATS);
 	current_req = NULL;
 }

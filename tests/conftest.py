@@ -168,6 +168,19 @@ def valgrind_problems(log_base, returncode, complete=True):
     return problems
 
 
+# Answers that are not what the API sends, as mock faults: test_errors.py
+# breaks the first page with them, test_faults.py the middle of a chain.
+BROKEN_ANSWERS = [
+    pytest.param(kind, params, id=name) for kind, params, name in (
+        ("not_json", {}, "not_json"),
+        ("truncated", {}, "truncated"),
+        ("html", {"status": 200}, "html200"),
+        ("wrong_shape", {"variant": "no_data"}, "no_data"),
+        ("wrong_shape", {"variant": "messages_not_array"}, "messages_not_array"),
+        ("wrong_shape", {"variant": "null_data"}, "null_data"),
+    )]
+
+
 def wait_for(predicate, timeout=10, interval=0.01, fail=True):
     deadline = time.monotonic() + timeout
     value = predicate()

@@ -8,7 +8,7 @@ import time
 import pytest
 
 import sample_data as sd
-from conftest import run_linkupfs, wait_for
+from conftest import BROKEN_ANSWERS, run_linkupfs, wait_for
 
 UTC = {"TZ": "UTC"}
 
@@ -63,14 +63,7 @@ def test_persistent_5xx_gives_eio_in_bounded_time_then_recovers(mock, m):
     assert b"Titouan Prioux" in read(transcript(m))
 
 
-@pytest.mark.parametrize("kind,params", [
-    ("not_json", {}),
-    ("truncated", {}),
-    ("html", {"status": 200}),
-    ("wrong_shape", {"variant": "no_data"}),
-    ("wrong_shape", {"variant": "messages_not_array"}),
-    ("wrong_shape", {"variant": "null_data"}),
-])
+@pytest.mark.parametrize("kind,params", BROKEN_ANSWERS)
 def test_malformed_answer_is_eio_and_never_kills_the_process(mock, m, kind,
                                                              params):
     mock.fault(kind, count=1, path="conversation", **params)

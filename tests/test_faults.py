@@ -27,6 +27,7 @@ import pytest
 
 import expected
 import sample_data as sd
+from conftest import BROKEN_ANSWERS
 
 UTC = {"TZ": "UTC"}
 TIMEOUT = 3          # -o timeout= of every mount here, seconds
@@ -253,16 +254,9 @@ def test_error_status_in_a_200_answer_gives_eio_without_retry(mock, m, data):
 # ------------------------------------------------- broken or foreign answers
 
 # page 1 of these is in test_errors.py; here they break the chain at page 3
-@pytest.mark.parametrize("kind,params", [
-    ("not_json", {}),
-    ("truncated", {}),
-    ("html", {"status": 200}),
-    ("wrong_shape", {"variant": "no_data"}),
-    ("wrong_shape", {"variant": "messages_not_array"}),
-    ("wrong_shape", {"variant": "null_data"}),
-    ("wrong_shape", {"variant": "null_pagination"}),
-], ids=["not_json", "truncated", "html200", "no_data", "messages_not_array",
-        "null_data", "null_pagination"])
+@pytest.mark.parametrize("kind,params", BROKEN_ANSWERS + [
+    pytest.param("wrong_shape", {"variant": "null_pagination"},
+                 id="null_pagination")])
 def test_broken_answer_mid_chain_gives_eio_and_keeps_the_pages_before_it(
         mock, m, data, kind, params):
     mock.fault(kind, count=-1, path="conversation", match=sd.LONG_ID, skip=2,
