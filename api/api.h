@@ -77,6 +77,9 @@ struct api_message {
 	char *sender;       /* "sender", else "first last" of sender_info; never NULL */
 	char *message_type; /* e.g. "TEXT", "SYSTEM"; never NULL ("TEXT" when absent) */
 	char *entity_urn;   /* never NULL ("" when absent) */
+	char *json;         /* the message object as one line of JSON, no
+	                       newline in it (never NULL once parsed) */
+	size_t json_len;
 };
 
 /* One page of /v1/messages/conversation. */

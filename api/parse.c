@@ -526,6 +526,10 @@ static void parse_message(struct parse_ctx *ctx, const cJSON *item,
 	m->message_type = ctx_strdup(ctx, s ? s : "TEXT");
 	s = json_str(item, "entity_urn");
 	m->entity_urn = ctx_strdup(ctx, s ? s : "");
+	m->json = cJSON_PrintUnformatted(item);
+	if (!m->json)
+		ctx->oom = true;
+	m->json_len = m->json ? strlen(m->json) : 0;
 }
 
 static int parse_messages(struct parse_ctx *ctx, const cJSON *array,
@@ -722,6 +726,7 @@ void api_page_free(struct api_page *page)
 		free(page->messages[i].sender);
 		free(page->messages[i].message_type);
 		free(page->messages[i].entity_urn);
+		free(page->messages[i].json);
 	}
 	free(page->messages);
 	free(page->conversation_id);

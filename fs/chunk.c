@@ -42,8 +42,7 @@ int take_messages(const struct api_page *page, char *const *prev,
 
 	memset(t, 0, sizeof(*t));
 	t->kept = calloc(cap, sizeof(*t->kept));
-	t->orig = calloc(cap, sizeof(*t->orig));
-	if (!t->kept || !t->orig)
+	if (!t->kept)
 		return -ENOMEM;
 	for (size_t i = 0; i < page->n_messages; i++) {
 		const struct api_message *m = &page->messages[i];
@@ -55,7 +54,6 @@ int take_messages(const struct api_page *page, char *const *prev,
 		}
 		if (urn[0] && (urn_in(urn, prev, n_prev) || seen_in(t, urn)))
 			continue;
-		t->orig[t->n] = (int)i;
 		t->kept[t->n++] = *m;
 	}
 	return 0;
@@ -64,7 +62,6 @@ int take_messages(const struct api_page *page, char *const *prev,
 void taken_free(struct taken *t)
 {
 	free(t->kept);
-	free(t->orig);
 }
 
 void chunk_body_free(void *value)
@@ -77,62 +74,80 @@ size_t chunk_body_cost(const struct chunk_body *b)
 	return malloc_usable_size((void *)b);
 }
 
-/* Point b's arrays and its text into the block that follows it (the JSON
- * follows the text). */
-static void body_point(struct chunk_body *b)
+/* Point b's arrays and its bytes into the block that follows it: the
+ * offsets, the times, then each track's bytes (len[t] of them, and a NUL). */
+static void body_point(struct chunk_body *b, const size_t len[CONV_TRACKS])
 {
 	char *p = (char *)(b + 1);
 
-	b->off = (size_t *)p;
-	p += (b->n + 1) * sizeof(*b->off);
+	for (int t = 0; t < CONV_TRACKS; t++) {
+		b->off[t] = (size_t *)p;
+		p += (b->n + 1) * sizeof(*b->off[t]);
+	}
 	b->ts = (int64_t *)p;
 	p += b->n * sizeof(*b->ts);
-	b->orig = (int *)p;
-	b->txt = (char *)(b->orig + b->n);
+	for (int t = 0; t < CONV_TRACKS; t++) {
+		b->bytes[t] = p;
+		p += len[t] + 1;
+	}
+}
+
+/* One message as track t shows it. */
+static void show_message(struct buf *out, enum conv_track t,
+			 const struct api_message *m)
+{
+	if (t == CONV_TEXT) {
+		render_message(out, m);
+		return;
+	}
+	buf_append(out, m->json, m->json_len);
+	buf_putc(out, '\n');
 }
 
 /* Render the kept messages, oldest first, with their offsets: one block
- * (the arrays first, then the text and the JSON), so that what the cache
+ * (the arrays first, then each track's bytes), so that what the cache
  * counts is what it holds and an eviction frees it in one piece. */
-struct chunk_body *build_body(const struct api_page *page,
-			      const struct taken *t)
+struct chunk_body *build_body(const struct taken *t)
 {
-	size_t head = sizeof(struct chunk_body) + (t->n + 1) * sizeof(size_t) +
-		      t->n * (sizeof(int64_t) + sizeof(int));
-	size_t json_len = strlen(page->data_json);
-	struct chunk_body *b = calloc(1, head), *whole;
-	struct buf txt = BUF_INIT;
+	size_t head = sizeof(struct chunk_body) +
+		      CONV_TRACKS * (t->n + 1) * sizeof(size_t) +
+		      t->n * sizeof(int64_t);
+	size_t len[CONV_TRACKS] = {0, 0};
+	struct buf track[CONV_TRACKS] = {BUF_INIT, BUF_INIT};
+	struct chunk_body *b = calloc(1, head), *whole = NULL;
 
 	if (!b)
 		return NULL;
 	b->n = t->n;
-	body_point(b);
+	body_point(b, len); /* the arrays only, for now */
 	for (size_t s = 0; s < t->n; s++) {
-		size_t i = t->n - 1 - s; /* oldest first */
+		const struct api_message *m = &t->kept[t->n - 1 - s];
 
-		b->off[s] = txt.len;
-		b->ts[s] = t->kept[i].timestamp_ms;
-		b->orig[s] = t->orig[i];
-		render_message(&txt, &t->kept[i]);
+		b->ts[s] = m->timestamp_ms;
+		for (int k = 0; k < CONV_TRACKS; k++) {
+			b->off[k][s] = track[k].len;
+			show_message(&track[k], k, m);
+		}
 	}
-	b->off[t->n] = txt.len;
-	whole = txt.oom ? NULL : realloc(b, head + txt.len + json_len + 2);
+	for (int k = 0; k < CONV_TRACKS; k++)
+		b->off[k][t->n] = len[k] = track[k].len;
+	if (!track[CONV_TEXT].oom && !track[CONV_JSONL].oom)
+		whole = realloc(b, head + len[CONV_TEXT] + len[CONV_JSONL] + 2);
 	if (!whole) {
 		free(b);
-		buf_free(&txt);
-		return NULL;
+		goto out;
 	}
 	b = whole;
-	body_point(b);
-	if (txt.len)
-		memcpy(b->txt, txt.data, txt.len);
-	b->txt[txt.len] = '\0';
-	b->data_json = b->txt + txt.len + 1;
-	memcpy(b->data_json, page->data_json, json_len + 1);
-	b->json_len = json_len;
-	b->whole = page->data_json_whole;
-	buf_free(&txt);
-	return b;
+	body_point(b, len);
+	for (int k = 0; k < CONV_TRACKS; k++) {
+		if (len[k])
+			memcpy(b->bytes[k], track[k].data, len[k]);
+		b->bytes[k][len[k]] = '\0';
+	}
+out:
+	for (int k = 0; k < CONV_TRACKS; k++)
+		buf_free(&track[k]);
+	return whole;
 }
 
 static bool parse_ms(const char *s, long long *out)
@@ -278,7 +293,7 @@ static int stretch_take(struct stretch *s, const struct api_page *page,
 			  s->c->name, s->what, fault);
 		r = -EIO;
 	}
-	if (r == 0 && !(b = build_body(page, &t)))
+	if (r == 0 && !(b = build_body(&t)))
 		r = -ENOMEM;
 	if (r == 0)
 		r = refetch_cursor(cursor, b, &k.cursor);

@@ -79,7 +79,8 @@ void conv_free(struct conv *c)
 		chunk_clear(&c->chunks[i]);
 	free(c->chunks);
 	free(c->ts);
-	free(c->len);
+	free(c->len[CONV_TEXT]);
+	free(c->len[CONV_JSONL]);
 	free(c->id);
 	free(c->profile_url);
 	free(c->participant);
@@ -197,47 +198,55 @@ size_t chunk_of_pos(const struct conv *c, size_t p)
 	return lo;
 }
 
-/* Text bytes of the positions before p, p inside chunk k or just past it. */
-static size_t bytes_within(const struct conv *c, const struct chunk *k,
-			   size_t p)
+/* Bytes of track t of the positions before p, p inside chunk k or just
+ * past it. */
+static size_t bytes_within(const struct conv *c, enum conv_track t,
+			   const struct chunk *k, size_t p)
 {
-	size_t bytes = k->before;
+	size_t bytes = k->before[t];
 
 	for (size_t q = k->first; q < p; q++)
-		bytes += c->len[q];
+		bytes += c->len[t][q];
 	return bytes;
 }
 
-size_t bytes_before(const struct conv *c, size_t p)
+size_t bytes_before(const struct conv *c, enum conv_track t, size_t p)
 {
-	return p ? bytes_within(c, &c->chunks[chunk_of_pos(c, p - 1)], p) : 0;
+	if (!p)
+		return 0;
+	return bytes_within(c, t, &c->chunks[chunk_of_pos(c, p - 1)], p);
 }
 
-size_t pos_of_byte(const struct conv *c, size_t y, size_t *at)
+size_t pos_of_byte(const struct conv *c, enum conv_track t, size_t y,
+		   size_t *at)
 {
 	size_t lo = 0, hi = c->n_chunks, p, end;
 
 	while (hi - lo > 1) { /* the last chunk that starts below y */
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (c->chunks[mid].before < y)
+		if (c->chunks[mid].before[t] < y)
 			lo = mid;
 		else
 			hi = mid;
 	}
 	p = c->chunks[lo].first;
 	end = p + c->chunks[lo].n;
-	for (*at = c->chunks[lo].before; p + 1 < end && *at + c->len[p] < y;)
-		*at += c->len[p++];
+	for (*at = c->chunks[lo].before[t];
+	     p + 1 < end && *at + c->len[t][p] < y;)
+		*at += c->len[t][p++];
 	return p;
 }
 
-/* Text bytes of the chunks before ci (all known). Caller holds lock. */
-static size_t bytes_to_chunk(const struct conv *c, size_t ci)
+/* Bytes of the chunks before ci (all known), per track. Caller holds
+ * lock. */
+static void bytes_to_chunk(const struct conv *c, size_t ci,
+			   size_t out[CONV_TRACKS])
 {
 	const struct chunk *k = ci ? &c->chunks[ci - 1] : NULL;
 
-	return k ? bytes_within(c, k, k->first + k->n) : 0;
+	for (int t = 0; t < CONV_TRACKS; t++)
+		out[t] = k ? bytes_within(c, t, k, k->first + k->n) : 0;
 }
 
 /* Room for more positions: doubling while the walk goes on, exact once
@@ -246,7 +255,6 @@ static int reserve_pos(struct conv *c, size_t more)
 {
 	size_t want = c->n_pos + more, cap = c->cap_pos ? c->cap_pos : 256;
 	int64_t *ts;
-	uint32_t *len;
 
 	if (want <= c->cap_pos)
 		return 0;
@@ -256,10 +264,13 @@ static int reserve_pos(struct conv *c, size_t more)
 	if (!ts)
 		return -ENOMEM;
 	c->ts = ts;
-	len = realloc(c->len, cap * sizeof(*len));
-	if (!len)
-		return -ENOMEM;
-	c->len = len;
+	for (int t = 0; t < CONV_TRACKS; t++) {
+		uint32_t *len = realloc(c->len[t], cap * sizeof(*len));
+
+		if (!len)
+			return -ENOMEM;
+		c->len[t] = len;
+	}
 	c->cap_pos = cap;
 	return 0;
 }
@@ -268,14 +279,16 @@ static int reserve_pos(struct conv *c, size_t more)
 static void fit_positions(struct conv *c)
 {
 	int64_t *ts;
-	uint32_t *len;
 
 	if (!conv_complete(c) || c->n_pos == 0 || c->n_pos == c->cap_pos)
 		return;
 	ts = realloc(c->ts, c->n_pos * sizeof(*ts));
-	len = realloc(c->len, c->n_pos * sizeof(*len));
 	c->ts = ts ? ts : c->ts; /* a failed shrink keeps the old block */
-	c->len = len ? len : c->len;
+	for (int t = 0; t < CONV_TRACKS; t++) {
+		uint32_t *len = realloc(c->len[t], c->n_pos * sizeof(*len));
+
+		c->len[t] = len ? len : c->len[t];
+	}
 	c->cap_pos = c->n_pos;
 }
 
@@ -285,10 +298,12 @@ static void append_positions(struct conv *c, size_t ci,
 			     const struct chunk_body *b)
 {
 	c->chunks[ci].first = c->n_pos;
-	c->chunks[ci].before = bytes_to_chunk(c, ci);
+	bytes_to_chunk(c, ci, c->chunks[ci].before);
 	for (size_t s = b->n; s-- > 0; c->n_pos++) { /* newest first */
 		c->ts[c->n_pos] = b->ts[s];
-		c->len[c->n_pos] = (uint32_t)(b->off[s + 1] - b->off[s]);
+		for (int t = 0; t < CONV_TRACKS; t++)
+			c->len[t][c->n_pos] =
+				(uint32_t)(b->off[t][s + 1] - b->off[t][s]);
 	}
 }
 
@@ -305,7 +320,7 @@ static int append_chunk(struct conv *c, const char *cursor, int64_t floor)
 	grown[c->n_chunks].uid = c->next_uid++;
 	grown[c->n_chunks].floor_ms = floor;
 	grown[c->n_chunks].first = c->n_pos;
-	grown[c->n_chunks].before = bytes_to_chunk(c, c->n_chunks);
+	bytes_to_chunk(c, c->n_chunks, grown[c->n_chunks].before);
 	grown[c->n_chunks].cursor = strdup(cursor);
 	if (!grown[c->n_chunks].cursor)
 		return -ENOMEM;
@@ -445,7 +460,7 @@ static int chunk_fill(void *arg, const char *key, void **value, size_t *cost,
 		goto out;
 	}
 	r = -ENOMEM;
-	b = build_body(page, &t);
+	b = build_body(&t);
 	if (!b)
 		goto out;
 	r = in.known ? 0 : record_first(c, a->uid, page, &t, b);
@@ -571,48 +586,66 @@ static int fetch_fresh(struct conv *c, int64_t floor, struct stretch *s)
 	return s->err == 0 && s->more_left ? -E2BIG : s->err;
 }
 
+/* Room for np positions in new arrays, the old ones' np - at last
+ * positions copied behind the first at. Caller holds lock. */
+static int shift_positions(struct conv *c, size_t np, size_t at)
+{
+	int64_t *ts = malloc((np ? np : 1) * sizeof(*ts));
+	uint32_t *len[CONV_TRACKS];
+	int t;
+
+	for (t = 0; t < CONV_TRACKS; t++)
+		len[t] = malloc((np ? np : 1) * sizeof(*len[t]));
+	if (!ts || !len[CONV_TEXT] || !len[CONV_JSONL]) {
+		free(ts);
+		for (t = 0; t < CONV_TRACKS; t++)
+			free(len[t]);
+		return -ENOMEM;
+	}
+	if (c->n_pos)
+		memcpy(ts + at, c->ts, c->n_pos * sizeof(*ts));
+	free(c->ts);
+	c->ts = ts;
+	for (t = 0; t < CONV_TRACKS; t++) {
+		if (c->n_pos)
+			memcpy(len[t] + at, c->len[t],
+			       c->n_pos * sizeof(*len[t]));
+		free(c->len[t]);
+		c->len[t] = len[t];
+	}
+	c->cap_pos = np;
+	return 0;
+}
+
 /* Put the fresh chunks in front. Caller holds lock. */
 static int prepend_fresh(struct conv *c, struct stretch *f, unsigned *uids)
 {
-	size_t nc = f->n + c->n_chunks, np = f->n_msgs + c->n_pos, at, bytes;
+	size_t nc = f->n + c->n_chunks, n_old = c->n_chunks, n_old_pos = c->n_pos;
 	struct chunk *chunks = calloc(nc, sizeof(*chunks)), *old = c->chunks;
-	int64_t *ts = malloc((np ? np : 1) * sizeof(*ts)), *old_ts = c->ts;
-	uint32_t *len = malloc((np ? np : 1) * sizeof(*len)), *old_len = c->len;
-	size_t n_old = c->n_chunks, n_old_pos = c->n_pos;
+	size_t bytes[CONV_TRACKS];
 
-	if (!chunks || !ts || !len) {
+	if (!chunks || shift_positions(c, f->n_msgs + n_old_pos, f->n_msgs) < 0) {
 		free(chunks);
-		free(ts);
-		free(len);
 		return -ENOMEM;
 	}
 	c->chunks = chunks;
-	c->ts = ts;
-	c->len = len;
 	c->n_pos = 0;
-	c->cap_pos = np;
 	for (size_t i = 0; i < f->n; i++) {
 		chunks[i] = f->chunks[i];
 		chunks[i].uid = uids[i] = c->next_uid++;
 		memset(&f->chunks[i], 0, sizeof(f->chunks[i]));
 		append_positions(c, i, f->bodies[i]);
 	}
-	at = c->n_pos;
-	bytes = bytes_to_chunk(c, f->n);
+	bytes_to_chunk(c, f->n, bytes);
 	for (size_t i = 0; i < n_old; i++) {
 		chunks[f->n + i] = old[i];
-		chunks[f->n + i].first += at;
-		chunks[f->n + i].before += bytes;
-	}
-	if (n_old_pos) {
-		memcpy(ts + at, old_ts, n_old_pos * sizeof(*ts));
-		memcpy(len + at, old_len, n_old_pos * sizeof(*len));
+		chunks[f->n + i].first += f->n_msgs;
+		for (int t = 0; t < CONV_TRACKS; t++)
+			chunks[f->n + i].before[t] += bytes[t];
 	}
 	c->n_chunks = nc;
-	c->n_pos = np;
+	c->n_pos = f->n_msgs + n_old_pos;
 	free(old);
-	free(old_ts);
-	free(old_len);
 	return 0;
 }
 
@@ -663,28 +696,39 @@ static void publish_fresh(struct conv *c, struct stretch *f,
 	}
 }
 
-static void forget_views(struct conv *c, unsigned gen)
+/* The page count and the sizes a refresh may grow. Caller holds lock. */
+static void measure(const struct conv *c, struct conv_growth *g)
 {
-	char prefix[64];
+	size_t per = (size_t)c->env.page_size;
+	size_t pages = (c->n_pos + per - 1) / per;
 
-	snprintf(prefix, sizeof(prefix), "c%u:v%u:", c->index, gen);
-	lru_remove_prefix(c->env.views, prefix);
+	g->pages = (unsigned)pages;
+	for (int t = 0; t < CONV_TRACKS; t++) {
+		g->all[t] = bytes_before(c, t, c->n_pos);
+		/* the last page: the newest positions, from 0 */
+		g->last[t] = pages ? bytes_before(c, t, c->n_pos -
+							  (pages - 1) * per)
+				   : 0;
+	}
 }
 
 /* Take in what fetch_fresh found (r its result). */
 static int apply_fresh(struct conv *c, struct stretch *f, int r,
-		       bool *changed)
+		       bool *changed, struct conv_growth *grown)
 {
 	unsigned uids[CONV_MAX_FRESH], old_gen;
 	bool prepended = false;
+	struct conv_growth after;
 
 	pthread_mutex_lock(&c->lock);
 	old_gen = c->gen;
+	measure(c, grown);
 	c->last_check = now_mono(); /* a failure is retried after the ttl */
 	if (r == -E2BIG) {
 		log_info("conversation %s: more than %d new pages; reading it "
 			 "anew", c->name, CONV_MAX_FRESH);
 		restart_chain(c);
+		grown->anew = true;
 		c->gen++;
 		r = 0;
 	} else if (r == 0 && f->n_msgs) {
@@ -695,11 +739,11 @@ static int apply_fresh(struct conv *c, struct stretch *f, int r,
 	if (r == 0 && f->first)
 		record_meta(c, f->first);
 	*changed = c->gen != old_gen;
+	measure(c, &after);
+	grown->now = after.pages;
 	pthread_mutex_unlock(&c->lock);
 	if (prepended)
 		publish_fresh(c, f, uids);
-	if (*changed)
-		forget_views(c, old_gen);
 	return r;
 }
 
@@ -716,13 +760,15 @@ static bool refresh_due(struct conv *c, bool force, int64_t *floor)
 	return due;
 }
 
-int conv_refresh(struct conv *c, bool force, bool *changed)
+int conv_refresh(struct conv *c, bool force, bool *changed,
+		 struct conv_growth *grown)
 {
 	struct stretch f;
 	int64_t floor;
 	int r = 0;
 
 	*changed = false;
+	memset(grown, 0, sizeof(*grown));
 	/* every access asks: answer "not due" without waiting for a refresh
 	 * or a parallel walk that holds refresh_lock over the network */
 	if (!refresh_due(c, force, &floor))
@@ -731,7 +777,7 @@ int conv_refresh(struct conv *c, bool force, bool *changed)
 	pthread_mutex_lock(&c->refresh_lock);
 	if (refresh_due(c, force, &floor)) { /* still: no one did it meanwhile */
 		r = fetch_fresh(c, floor, &f);
-		r = apply_fresh(c, &f, r, changed);
+		r = apply_fresh(c, &f, r, changed, grown);
 	}
 	stretch_free(&f);
 	pthread_mutex_unlock(&c->refresh_lock);

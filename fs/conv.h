@@ -4,16 +4,18 @@
  * Two layers. Chunks are what the API hands out: one request of the cursor
  * chain each, immutable once fetched (a cursor names "the messages older
  * than it"), cached as bodies in the shared LRU cache under
- * "c<index>:<cursor>:<floor>" and filled through its single flight, so
- * concurrent readers of a missing chunk wait for one request and an evicted
- * chunk comes back with one request. Page files are views: page N is the
- * messages at positions (N-1)*page_size .. N*page_size-1 counted from the
- * newest. Without refreshes chunk N and page N coincide; after new messages
- * arrive, the new ones form new chunks in front and every page is still
- * exactly what a fresh mount would show, without fetching old chunks again.
+ * "c<index>:k<uid>" and filled through its single flight, so concurrent
+ * readers of a missing chunk wait for one request and an evicted chunk
+ * comes back with one request. Files are views over the messages counted
+ * from the oldest: page N is messages (N-1)*page_size .. N*page_size-1, so
+ * every page but the last is complete and never changes, and new messages
+ * (a refresh puts them in chunks of their own in front of the old ones)
+ * only grow the last page, add pages, and grow the transcript and
+ * messages.jsonl at their end. Every byte once read at an offset is the
+ * same on every later read.
  *
  * The index kept here, apart from the cache, is small: per chunk its cursor
- * and counts, per message its time, its chunk and the length of its text.
+ * and counts, per message its time and the length of its text and JSON.
  *
  * Locking: each conversation has a mutex guarding its index; it is never
  * held across a request or a cache call. A second mutex serialises
@@ -35,17 +37,34 @@
 struct conv_env {
 	struct api *api;
 	struct lru *cache; /* chunks: each costs a request to get back */
-	struct lru *views; /* rendered page-*.json: each costs only CPU */
 	int page_size;
 	long ttl; /* seconds before the newest page is checked again */
 	int parallel; /* > 1: walk a whole conversation in that many stretches */
 };
 
 enum conv_file {
-	CONV_META_JSON,  /* conversation.json */
-	CONV_TRANSCRIPT, /* transcript.txt */
-	CONV_PAGE_TXT,   /* page-NNNN.txt */
-	CONV_PAGE_JSON,  /* page-NNNN.json */
+	CONV_META_JSON,   /* conversation.json */
+	CONV_TRANSCRIPT,  /* transcript.txt */
+	CONV_MESSAGES,    /* messages.jsonl */
+	CONV_PAGE_TXT,    /* page-NNNN.txt */
+	CONV_PAGE_JSONL,  /* page-NNNN.jsonl */
+};
+
+/* The two ways a message is shown: a file is one track over a range. */
+enum conv_track {
+	CONV_TEXT,  /* the text format (transcript.txt, page-NNNN.txt) */
+	CONV_JSONL, /* one line of JSON (messages.jsonl, page-NNNN.jsonl) */
+	CONV_TRACKS
+};
+
+/* What a refresh changed, for the kernel's caches: files grow at their end
+ * only, so what the kernel holds below these offsets stays right. */
+struct conv_growth {
+	bool anew;       /* the chain was read anew: forget everything */
+	unsigned pages;  /* page files before (the last may have grown) */
+	unsigned now;    /* page files after */
+	size_t all[CONV_TRACKS];  /* transcript / messages.jsonl size before */
+	size_t last[CONV_TRACKS]; /* the last page's size before */
 };
 
 struct conv_attr {
@@ -96,9 +115,10 @@ time_t conv_mtime(struct conv *c);
  * now, with force), and take in the messages that arrived: one request when
  * nothing is new, about ceil(new / page_size) + 1 otherwise. Does nothing
  * for a conversation nothing was read of yet. *changed tells whether the
- * files changed. 0 or negative errno.
+ * files changed, and then *grown how. 0 or negative errno.
  */
-int conv_refresh(struct conv *c, bool force, bool *changed);
+int conv_refresh(struct conv *c, bool force, bool *changed,
+		 struct conv_growth *grown);
 
 /* Page files known so far, without walking. */
 unsigned conv_known_pages(struct conv *c);
@@ -107,13 +127,17 @@ unsigned conv_known_pages(struct conv *c);
  * Blocks for the network. 0 or negative errno. */
 int conv_page_count(struct conv *c, unsigned *count);
 
-/* Size, time and message count of a file; walks as far as needed (page N:
- * until N pages are known; transcript: all). -ENOENT past the last page. */
+/* Size, time and message count of a file; walks the whole chain first
+ * (but for conversation.json): pages are counted from the oldest message.
+ * -ENOENT past the last page. */
 int conv_file_attr(struct conv *c, enum conv_file kind, unsigned page,
 		   struct conv_attr *out);
 
-/* Read up to size bytes at off into buf. Returns the byte count (0 at or
- * past the end) or a negative errno. Blocks for the network on a miss. */
+/* Read size bytes at off into buf, all from one state of the conversation:
+ * every byte asked for up to the end of the file, or a negative errno,
+ * never fewer (the kernel takes a short read for the end of the file).
+ * Returns the byte count (0 at or past the end). Blocks for the network on
+ * a miss. */
 ssize_t conv_file_read(struct conv *c, enum conv_file kind, unsigned page,
 		       char *buf, size_t size, off_t off);
 

@@ -24,20 +24,18 @@ struct chunk {
 	size_t n_edge;     /* them if the API repeats them */
 	size_t first;      /* position of its newest message (the next free
 	                      one while unknown); its slots run n-1 .. 0 */
-	size_t before;     /* text bytes of the positions before first */
+	size_t before[CONV_TRACKS]; /* bytes of the positions before first */
 };
 
 /* The cached value of one chunk: one malloc'd block, the arrays and
- * strings below pointing into it after the struct. */
+ * bytes below pointing into it after the struct. Each track holds the kept
+ * messages one after the other, oldest first: rendered text (CONV_TEXT),
+ * one line of JSON each (CONV_JSONL). */
 struct chunk_body {
 	size_t n;
-	char *txt;       /* the kept messages rendered, oldest first */
-	size_t *off;     /* n + 1 offsets into txt */
-	int64_t *ts;     /* n times, oldest first */
-	int *orig;       /* n indexes into data.messages, oldest first */
-	char *data_json; /* the data object as the API sent it */
-	size_t json_len;
-	bool whole;      /* data_json is the whole answer: take its "data" */
+	char *bytes[CONV_TRACKS];  /* each NUL-terminated after its end */
+	size_t *off[CONV_TRACKS];  /* n + 1 offsets into bytes[t] */
+	int64_t *ts;               /* n times, oldest first */
 };
 
 struct conv {
@@ -63,8 +61,8 @@ struct conv {
 	struct chunk *chunks; /* newest first; all known but maybe the last */
 	size_t n_chunks;
 	unsigned next_uid;
-	int64_t *ts;          /* per message by position, newest first: */
-	uint32_t *len;        /* its time and its rendered text's bytes */
+	int64_t *ts;          /* per message by position, newest first: its */
+	uint32_t *len[CONV_TRACKS]; /* time and its bytes in each track */
 	size_t n_pos, cap_pos;
 	unsigned gen;         /* bumped by a refresh that changed the files */
 	time_t last_check;    /* monotonic seconds of the last newest check */
@@ -74,7 +72,6 @@ struct conv {
  * chunk's oldest ones nor at or below floor. */
 struct taken {
 	struct api_message *kept; /* shallow copies, newest first */
-	int *orig;                /* their index in page->messages */
 	size_t n;
 	bool hit_floor;           /* the answer reached known messages */
 };
@@ -84,8 +81,7 @@ int take_messages(const struct api_page *page, char *const *prev,
 		  size_t n_prev, int64_t floor, struct taken *t);
 void taken_free(struct taken *t);
 /* The body of the kept messages (oldest first), or NULL (no memory). */
-struct chunk_body *build_body(const struct api_page *page,
-			      const struct taken *t);
+struct chunk_body *build_body(const struct taken *t);
 void chunk_body_free(void *value);
 /* The bytes it holds: its block's real size. */
 size_t chunk_body_cost(const struct chunk_body *b);
@@ -136,12 +132,13 @@ void stretch_free(struct stretch *s);
 bool conv_complete(const struct conv *c);
 
 /* The index, by position (newest first). Caller holds lock. The chunk
- * holding position p < n_pos; text bytes of positions [0, p); the largest
- * position p with bytes_before(p) < y, for 0 < y <= bytes_before(n_pos),
- * and *at = bytes_before(p). */
+ * holding position p < n_pos; bytes of track t of positions [0, p); the
+ * largest position p with bytes_before(t, p) < y, for
+ * 0 < y <= bytes_before(t, n_pos), and *at = bytes_before(t, p). */
 size_t chunk_of_pos(const struct conv *c, size_t p);
-size_t bytes_before(const struct conv *c, size_t p);
-size_t pos_of_byte(const struct conv *c, size_t y, size_t *at);
+size_t bytes_before(const struct conv *c, enum conv_track t, size_t p);
+size_t pos_of_byte(const struct conv *c, enum conv_track t, size_t y,
+		   size_t *at);
 
 /* A reference to the body of chunks[i] (by uid), fetching on a miss. */
 int conv_chunk_get(struct conv *c, unsigned uid, struct lru_ref **ref);

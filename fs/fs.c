@@ -49,8 +49,8 @@ static int parse_page_name(const char *name, struct node *n)
 		return -ENOENT;
 	if (strcmp(end, ".txt") == 0)
 		n->file = CONV_PAGE_TXT;
-	else if (strcmp(end, ".json") == 0)
-		n->file = CONV_PAGE_JSON;
+	else if (strcmp(end, ".jsonl") == 0)
+		n->file = CONV_PAGE_JSONL;
 	else
 		return -ENOENT;
 	snprintf(canon, sizeof(canon), "page-%04lu%s", page, end);
@@ -72,6 +72,10 @@ static int parse_file_name(const char *name, struct node *n)
 		n->file = CONV_TRANSCRIPT;
 		return 0;
 	}
+	if (strcmp(name, "messages.jsonl") == 0) {
+		n->file = CONV_MESSAGES;
+		return 0;
+	}
 	return parse_page_name(name, n);
 }
 
@@ -80,11 +84,12 @@ static int parse_file_name(const char *name, struct node *n)
  * there is nothing to serve instead. */
 static int refresh_conv(struct lfs *fs, struct conv *c, bool force)
 {
+	struct conv_growth grown;
 	bool changed;
-	int r = conv_refresh(c, force, &changed);
+	int r = conv_refresh(c, force, &changed, &grown);
 
 	if (changed)
-		inval_conv(fs->se, c);
+		inval_conv(fs->se, c, &grown);
 	return r;
 }
 
@@ -126,11 +131,15 @@ static int node_of(struct lfs *fs, fuse_ino_t ino, struct node *n, bool fresh)
 	if (fresh)
 		refresh_conv(fs, n->conv, false);
 	n->kind = code ? NODE_FILE : NODE_CONV;
-	n->page = code > 2 ? (unsigned)((code - 1) / 2) : 0;
-	n->file = code == 1   ? CONV_META_JSON
-		  : code == 2 ? CONV_TRANSCRIPT
-		  : code % 2  ? CONV_PAGE_TXT
-			      : CONV_PAGE_JSON;
+	n->page = code > 3 ? (unsigned)((code - 2) / 2) : 0;
+	if (code == 1)
+		n->file = CONV_META_JSON;
+	else if (code == 2)
+		n->file = CONV_TRANSCRIPT;
+	else if (code == 3)
+		n->file = CONV_MESSAGES;
+	else
+		n->file = code % 2 ? CONV_PAGE_JSONL : CONV_PAGE_TXT;
 	return n->page > NODE_MAX_PAGE ? -ENOENT : 0;
 }
 
@@ -174,7 +183,9 @@ static void fill_stat(struct lfs *fs, struct stat *st, bool dir, size_t size,
 	st->st_size = (off_t)size;
 	st->st_blksize = 4096;
 	st->st_blocks = (blkcnt_t)((size + 511) / 512);
-	st->st_mtime = st->st_ctime = st->st_atime = mtime ? mtime : fs->started;
+	/* from the messages only (an empty conversation's is the epoch):
+	 * the same on every mount */
+	st->st_mtime = st->st_ctime = st->st_atime = mtime;
 }
 
 static int newest_of(void *arg, struct conv *c)
@@ -365,6 +376,37 @@ static void ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	reply_attr(req, fs, &n, r);
 }
 
+/* The k-th file of a conversation with pages page files, from 0. */
+static int conv_entry(size_t k, unsigned pages, char *name, size_t size,
+		      struct node *child)
+{
+	static const struct {
+		const char *name;
+		enum conv_file file;
+	} whole[] = {
+		{"conversation.json", CONV_META_JSON},
+		{"transcript.txt", CONV_TRANSCRIPT},
+		{"messages.jsonl", CONV_MESSAGES},
+	};
+	size_t n_whole = sizeof(whole) / sizeof(whole[0]);
+
+	child->kind = NODE_FILE;
+	child->page = 0;
+	if (k < n_whole) {
+		child->file = whole[k].file;
+		snprintf(name, size, "%s", whole[k].name);
+		return 0;
+	}
+	k -= n_whole;
+	if (k >= 2 * (size_t)pages)
+		return -ENOENT;
+	child->page = (unsigned)(k / 2) + 1;
+	child->file = k % 2 ? CONV_PAGE_JSONL : CONV_PAGE_TXT;
+	snprintf(name, size, "page-%04u.%s", child->page,
+		 k % 2 ? "jsonl" : "txt");
+	return 0;
+}
+
 /* One entry of a listing: the k-th (from 0: ".", "..") of n. 0 with
  * *name set; 1 for one taken away (rmdir), to skip; -ENOENT past the end. */
 static int dir_entry(struct lfs *fs, const struct node *n, unsigned pages,
@@ -394,19 +436,7 @@ static int dir_entry(struct lfs *fs, const struct node *n, unsigned pages,
 		snprintf(name, size, "%s", conv_name(child->conv));
 		return 0;
 	}
-	if (k >= 4 + 2 * (size_t)pages)
-		return -ENOENT;
-	child->kind = NODE_FILE;
-	child->file = k == 2 ? CONV_META_JSON : k == 3 ? CONV_TRANSCRIPT
-		      : k % 2 ? CONV_PAGE_JSON : CONV_PAGE_TXT;
-	child->page = k < 4 ? 0 : (unsigned)(k - 4) / 2 + 1;
-	if (child->page)
-		snprintf(name, size, "page-%04u.%s", child->page,
-			 child->file == CONV_PAGE_TXT ? "txt" : "json");
-	else
-		snprintf(name, size, "%s", k == 2 ? "conversation.json"
-						  : "transcript.txt");
-	return 0;
+	return conv_entry(k - 2, pages, name, size, child);
 }
 
 static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
@@ -620,7 +650,7 @@ static int xattr_value(const struct node *n, size_t i, char *out,
 		return -ENODATA;
 	if (i >= 4) {
 		if (n->kind != NODE_FILE || (i == 4 && n->file != CONV_PAGE_TXT &&
-					     n->file != CONV_PAGE_JSON) ||
+					     n->file != CONV_PAGE_JSONL) ||
 		    (i == 5 && n->file == CONV_META_JSON))
 			return -ENODATA;
 		r = conv_file_attr(n->conv, n->file, n->page, &a);
@@ -702,19 +732,12 @@ static void ll_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 char *fs_stats_text(struct lfs *fs)
 {
 	struct api_stats a;
-	struct lru_stats l, v;
+	struct lru_stats l;
 	struct buf b = BUF_INIT;
 	size_t len;
 
 	api_get_stats(fs->api, &a);
 	lru_get_stats(fs->cache, &l);
-	lru_get_stats(fs->views, &v); /* one cache to the user */
-	l.hits += v.hits;
-	l.misses += v.misses;
-	l.evictions += v.evictions;
-	l.entries += v.entries;
-	l.bytes += v.bytes;
-	l.budget += v.budget;
 	buf_printf(&b, "requests: %llu\n", (unsigned long long)a.requests);
 	buf_printf(&b, "requests_retried: %llu\n",
 		   (unsigned long long)a.retries);

@@ -20,13 +20,11 @@ struct lfs {
 	struct fuse_session *se; /* set by main: told what changed (inval.h) */
 	struct api *api;
 	struct lru *cache; /* chunks */
-	struct lru *views; /* page JSON; the two share cache_size */
 	struct root *root;
 	long ttl;          /* seconds the kernel may trust names and sizes */
 	long credit_limit; /* 0: none */
 	uid_t uid;
 	gid_t gid;
-	time_t started;
 	/* .stats as its last getattr saw it (fs.c, stats_stat) */
 	pthread_mutex_t stats_lock; /* set up by fs_init; guards the two */
 	char *stats;

@@ -12,17 +12,37 @@ void inval_ino(struct fuse_session *se, fuse_ino_t ino)
 		fuse_lowlevel_notify_inval_inode(se, ino, 0, 0);
 }
 
-void inval_conv(struct fuse_session *se, struct conv *c)
+/* Bytes from off on of one file (its attributes too); what the kernel
+ * holds below off stays, since files only grow at their end. */
+static void inval_from(struct fuse_session *se, fuse_ino_t ino, size_t off)
 {
-	unsigned pages = conv_known_pages(c), i = conv_index(c);
+	if (se)
+		fuse_lowlevel_notify_inval_inode(se, ino, (off_t)off, 0);
+}
 
-	inval_ino(se, ino_of_file(i, CONV_TRANSCRIPT, 0));
-	inval_ino(se, ino_of_file(i, CONV_META_JSON, 0));
-	for (unsigned p = 1; p <= pages; p++) {
-		inval_ino(se, ino_of_file(i, CONV_PAGE_TXT, p));
-		inval_ino(se, ino_of_file(i, CONV_PAGE_JSON, p));
+void inval_conv(struct fuse_session *se, struct conv *c,
+		const struct conv_growth *g)
+{
+	unsigned i = conv_index(c), from = g->pages ? g->pages : 1;
+	unsigned last = g->anew ? conv_known_pages(c) : g->now;
+	fuse_ino_t dir = ino_of_conv(i);
+
+	if (g->anew) { /* read anew: nothing known of what it was */
+		from = 1;
+		last = last > g->pages ? last : g->pages;
 	}
-	inval_ino(se, ino_of_conv(i));
+	inval_from(se, ino_of_file(i, CONV_TRANSCRIPT, 0), g->all[CONV_TEXT]);
+	inval_from(se, ino_of_file(i, CONV_MESSAGES, 0), g->all[CONV_JSONL]);
+	inval_ino(se, ino_of_file(i, CONV_META_JSON, 0));
+	for (unsigned p = from; p <= last; p++) {
+		bool grew = p == g->pages && !g->anew;
+
+		inval_from(se, ino_of_file(i, CONV_PAGE_TXT, p),
+			   grew ? g->last[CONV_TEXT] : 0);
+		inval_from(se, ino_of_file(i, CONV_PAGE_JSONL, p),
+			   grew ? g->last[CONV_JSONL] : 0);
+	}
+	inval_ino(se, dir);
 	inval_ino(se, FUSE_ROOT_ID);
 }
 

@@ -24,8 +24,6 @@
 /* Retries of 429, 5xx and transport failures before a read fails. */
 #define API_RETRIES 4
 
-/* The part of cache_size kept for rendered page JSON (1/VIEW_SHARE). */
-#define VIEW_SHARE 16
 
 /* A mount point must be an empty directory, not already mounted. */
 static int check_mountpoint(const char *mp)
@@ -78,17 +76,11 @@ static int setup(struct lfs *fs, struct options *o)
 	struct conv_env env;
 
 	fs->api = api_new(&cfg);
-	/* a rendered page JSON is rebuilt from its chunks for some CPU, an
-	 * evicted chunk costs a request and credits: the views get a small
-	 * share of the budget of their own, so they never push a chunk out
-	 * (the kernel keeps the bytes once read; a view mostly serves the
-	 * read that follows the stat which rendered it) */
-	fs->views = lru_new(o->cache_size / VIEW_SHARE);
-	fs->cache = lru_new(o->cache_size - o->cache_size / VIEW_SHARE);
-	if (!fs->api || !fs->cache || !fs->views)
+	fs->cache = lru_new(o->cache_size);
+	if (!fs->api || !fs->cache)
 		return -1;
-	env = (struct conv_env){fs->api, fs->cache, fs->views, o->page_size,
-				o->ttl, o->parallel};
+	env = (struct conv_env){fs->api, fs->cache, o->page_size, o->ttl,
+				o->parallel};
 	fs->root = root_new(&env, o->inbox_limit, o->conversations,
 			    o->n_conversations);
 	if (!fs->root)
@@ -97,7 +89,6 @@ static int setup(struct lfs *fs, struct options *o)
 	fs->credit_limit = o->credit_limit;
 	fs->uid = getuid();
 	fs->gid = getgid();
-	fs->started = time(NULL);
 	return 0;
 }
 
@@ -105,7 +96,6 @@ static void teardown(struct lfs *fs)
 {
 	root_free(fs->root);
 	lru_free(fs->cache);
-	lru_free(fs->views);
 	api_free(fs->api);
 }
 

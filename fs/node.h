@@ -5,8 +5,9 @@
  * forget has nothing to undo: 1 is the root, 2 .stats; a conversation's
  * directory is its place at the root + 1 in the high 32 bits, and its files
  * add a code in the low ones: 1 conversation.json, 2 transcript.txt,
- * 2p + 1 page-p.txt, 2p + 2 page-p.json. Numbers stay the same for the
- * life of the mount (conversations keep their place, see root.h).
+ * 3 messages.jsonl, 2p + 2 page-p.txt, 2p + 3 page-p.jsonl. Numbers stay
+ * the same for the life of the mount (conversations keep their place, see
+ * root.h), and so does what they name: pages count from the oldest.
  */
 #ifndef LINKUPFS_NODE_H
 #define LINKUPFS_NODE_H
@@ -25,17 +26,22 @@ struct node {
 	enum node_kind kind;
 	struct conv *conv;
 	enum conv_file file;
-	unsigned page; /* pages only: 1 is the newest */
+	unsigned page; /* pages only: 1 is the oldest */
 };
 
 static inline fuse_ino_t ino_of_file(unsigned index, enum conv_file file,
 				     unsigned page)
 {
-	fuse_ino_t code = file == CONV_META_JSON    ? 1
-			  : file == CONV_TRANSCRIPT ? 2
-			  : file == CONV_PAGE_TXT   ? 2 * (fuse_ino_t)page + 1
-						    : 2 * (fuse_ino_t)page + 2;
+	fuse_ino_t code = 2 * (fuse_ino_t)page + 2; /* page-p.txt */
 
+	if (file == CONV_META_JSON)
+		code = 1;
+	else if (file == CONV_TRANSCRIPT)
+		code = 2;
+	else if (file == CONV_MESSAGES)
+		code = 3;
+	else if (file == CONV_PAGE_JSONL)
+		code++;
 	return (((fuse_ino_t)index + 1) << 32) | code;
 }
 

@@ -1,8 +1,11 @@
 /*
- * fs/view.c - the files of a conversation, seen through its index: page
- * N is positions (N-1)*page_size .. N*page_size-1 from the newest, shown
- * oldest first; the transcript is every position; conversation.json is the
- * metadata.
+ * fs/view.c - the files of a conversation, seen through its index. The
+ * index counts positions from the newest (the order the chain is walked
+ * in); files count messages from the oldest, so that new messages only
+ * ever add to their end: page N is the messages (N-1)*page_size ..
+ * N*page_size-1 from the oldest, the transcript and messages.jsonl all of
+ * them, each in one track (text or JSON Lines), oldest first;
+ * conversation.json is the metadata.
  */
 #include "conv_impl.h"
 
@@ -23,33 +26,37 @@ static size_t page_size(const struct conv *c)
 	return (size_t)c->env.page_size;
 }
 
-/* How many messages must be known to answer for kind/page. */
-static size_t need_for(const struct conv *c, enum conv_file kind,
-		       unsigned page)
+/* How many messages must be known to answer for kind: pages count from
+ * the oldest, so every file but conversation.json needs the whole chain. */
+static size_t need_for(enum conv_file kind)
 {
-	switch (kind) {
-	case CONV_META_JSON:
-		return 1;
-	case CONV_TRANSCRIPT:
-		return SIZE_MAX;
-	default:
-		return (size_t)page * page_size(c);
-	}
+	return kind == CONV_META_JSON ? 1 : SIZE_MAX;
 }
 
-/* The positions [lo, hi) a file shows. Caller holds lock. */
+static enum conv_track track_of(enum conv_file kind)
+{
+	if (kind == CONV_MESSAGES || kind == CONV_PAGE_JSONL)
+		return CONV_JSONL;
+	return CONV_TEXT;
+}
+
+/* The positions [lo, hi) a file shows (newest first: hi - 1 is its first
+ * message). Caller holds lock. */
 static int range_of(const struct conv *c, enum conv_file kind, unsigned page,
 		    size_t *lo, size_t *hi)
 {
-	if (kind == CONV_TRANSCRIPT) {
+	size_t per = page_size(c), from_oldest;
+
+	if (kind == CONV_TRANSCRIPT || kind == CONV_MESSAGES) {
 		*lo = 0;
 		*hi = c->n_pos;
 		return 0;
 	}
-	if (page < 1 || (size_t)(page - 1) * page_size(c) >= c->n_pos)
+	if (page < 1 || (size_t)(page - 1) * per >= c->n_pos)
 		return -ENOENT;
-	*lo = (size_t)(page - 1) * page_size(c);
-	*hi = *lo + page_size(c) < c->n_pos ? *lo + page_size(c) : c->n_pos;
+	from_oldest = (size_t)(page - 1) * per;
+	*hi = c->n_pos - from_oldest;
+	*lo = *hi > per ? *hi - per : 0;
 	return 0;
 }
 
@@ -126,312 +133,133 @@ static char *meta_json(const struct conv *c)
 	return out;
 }
 
-/* ---- text: pages and transcript ------------------------------------ */
+/* ---- pages, transcript, messages.jsonl ----------------------------- */
 
-/* Bytes of one chunk to copy: slots are consecutive, so the text is too. */
+/* Bytes of one chunk to copy: slots are consecutive, so the bytes are too. */
 struct run {
 	unsigned uid;
 	uint32_t slot;  /* first slot (oldest message of the run) */
 	uint32_t last;  /* last slot */
-	size_t inner;   /* offset into the first message's text */
+	size_t inner;   /* offset into the first message's bytes */
 	size_t len;
 };
 
-/*
- * The runs that hold bytes [off, off + size) of the text of positions
- * [lo, hi) shown oldest first. Caller holds lock. Returns the run count
- * (runs has room for max) or -1 when there is nothing to read.
- */
-static long plan_runs(const struct conv *c, size_t lo, size_t hi, size_t off,
-		      size_t size, struct run *runs, size_t max)
+/* What one read copies: planned at once, under the lock, so that the whole
+ * read comes from one state of the conversation. */
+struct plan {
+	enum conv_track track;
+	struct run *runs;
+	size_t n, cap;
+};
+
+static int plan_add(struct plan *pl, const struct chunk *k, uint32_t slot,
+		    size_t inner, size_t take)
 {
-	size_t end = lo < hi ? bytes_before(c, hi) : 0, n = 0, p, ci, at;
+	struct run *prev = pl->n ? &pl->runs[pl->n - 1] : NULL;
 
-	if (lo >= hi || off >= end - bytes_before(c, lo))
-		return -1;
-	p = pos_of_byte(c, end - off, &at); /* shown oldest first: from the end */
+	if (prev && prev->uid == k->uid && slot == prev->last + 1) {
+		prev->len += take; /* the next slot of the same chunk */
+		prev->last = slot;
+		return 0;
+	}
+	if (pl->n == pl->cap) {
+		size_t cap = pl->cap ? 2 * pl->cap : 8;
+		struct run *grown = realloc(pl->runs, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		pl->runs = grown;
+		pl->cap = cap;
+	}
+	pl->runs[pl->n++] = (struct run){k->uid, slot, slot, inner, take};
+	return 0;
+}
+
+/*
+ * The runs that hold bytes [off, off + size) of track pl->track of the
+ * positions [lo, hi) shown oldest first; nothing past the end. Caller
+ * holds lock. 0 or -ENOMEM.
+ */
+static int plan_runs(const struct conv *c, size_t lo, size_t hi, size_t off,
+		     size_t size, struct plan *pl)
+{
+	enum conv_track t = pl->track;
+	size_t end = bytes_before(c, t, hi), p, ci, at, inner;
+
+	if (lo >= hi || off >= end - bytes_before(c, t, lo))
+		return 0;
+	p = pos_of_byte(c, t, end - off, &at); /* oldest first: from the end */
 	ci = chunk_of_pos(c, p);
-	for (size_t inner = off - (end - at - c->len[p]); size; inner = 0) {
+	inner = off - (end - at - c->len[t][p]);
+	for (; size; inner = 0, p--) {
 		const struct chunk *k;
-		size_t take = c->len[p] - inner < size ? c->len[p] - inner : size;
-		struct run *prev = n ? &runs[n - 1] : NULL;
-		uint32_t slot;
+		size_t take = c->len[t][p] - inner;
+		int r;
 
+		if (take > size)
+			take = size;
 		while (c->chunks[ci].first > p)
 			ci--; /* the newer chunk that holds p */
 		k = &c->chunks[ci];
-		slot = (uint32_t)(k->first + k->n - 1 - p);
-		if (prev && prev->uid == k->uid && slot == prev->last + 1) {
-			prev->len += take; /* the next slot of the same chunk */
-			prev->last = slot;
-		} else {
-			if (n == max)
-				break;
-			runs[n++] = (struct run){k->uid, slot, slot, inner, take};
-		}
+		r = plan_add(pl, k, (uint32_t)(k->first + k->n - 1 - p), inner,
+			     take);
+		if (r < 0)
+			return r;
 		size -= take;
 		if (p == lo)
 			break;
-		p--;
 	}
-	return (long)n;
+	return 0;
 }
 
-static ssize_t copy_runs(struct conv *c, const struct run *runs, size_t n,
-			 char *buf)
+/* Copy what pl names into buf: all of it, or a negative errno. */
+static ssize_t copy_runs(struct conv *c, const struct plan *pl, char *buf)
 {
+	enum conv_track t = pl->track;
 	size_t done = 0;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < pl->n; i++) {
+		const struct run *run = &pl->runs[i];
 		const struct chunk_body *b;
 		struct lru_ref *ref;
-		size_t start;
-		int r = conv_chunk_get(c, runs[i].uid, &ref);
+		size_t start, end;
+		int r = conv_chunk_get(c, run->uid, &ref);
 
 		if (r < 0)
-			return done ? (ssize_t)done : r;
+			return r;
 		b = lru_value(ref);
-		start = runs[i].slot < b->n ? b->off[runs[i].slot] + runs[i].inner
-					    : SIZE_MAX;
-		if (start > b->off[b->n] || runs[i].len > b->off[b->n] - start) {
+		end = b->off[t][b->n];
+		start = run->slot < b->n ? b->off[t][run->slot] + run->inner
+					 : SIZE_MAX;
+		if (start > end || run->len > end - start) {
 			lru_release(ref);
 			return -EIO; /* cannot happen: the body is immutable */
 		}
-		memcpy(buf + done, b->txt + start, runs[i].len);
-		done += runs[i].len;
+		memcpy(buf + done, b->bytes[t] + start, run->len);
+		done += run->len;
 		lru_release(ref);
 	}
 	return (ssize_t)done;
 }
 
-/* Runs planned per read; a read is at most a few hundred KiB. */
-#define VIEW_MAX_RUNS 64
-
-static ssize_t text_read(struct conv *c, enum conv_file kind, unsigned page,
-			 char *buf, size_t size, off_t off)
+static ssize_t track_read(struct conv *c, enum conv_file kind, unsigned page,
+			  char *buf, size_t size, off_t off)
 {
-	struct run runs[VIEW_MAX_RUNS];
-	size_t lo, hi, done = 0;
+	struct plan pl = {.track = track_of(kind)};
+	size_t lo, hi;
 	ssize_t got;
-	long n;
 	int r;
 
 	if (off < 0)
 		return -EINVAL;
-	/* a short read is the end of the file to the kernel: go on until
-	 * size is met, VIEW_MAX_RUNS runs at a time */
-	while (done < size) {
-		pthread_mutex_lock(&c->lock);
-		r = range_of(c, kind, page, &lo, &hi);
-		n = r < 0 ? -1 : plan_runs(c, lo, hi, (size_t)off + done,
-					   size - done, runs, VIEW_MAX_RUNS);
-		pthread_mutex_unlock(&c->lock);
-		if (r < 0 && kind != CONV_TRANSCRIPT)
-			return done ? (ssize_t)done : r;
-		if (n < 0)
-			break;
-		got = copy_runs(c, runs, (size_t)n, buf + done);
-		if (got <= 0)
-			return done ? (ssize_t)done : got;
-		done += (size_t)got;
-	}
-	return (ssize_t)done;
-}
-
-/* ---- page-NNNN.json ------------------------------------------------- */
-
-/* A message of a JSON view: which chunk body and which slot. */
-struct view_msg {
-	unsigned uid;
-	uint32_t slot;
-};
-
-struct view_plan {
-	struct view_msg *msgs; /* newest first, as the API lists them */
-	size_t n;
-	bool has_next;
-	int64_t oldest_ms;
-};
-
-static int plan_view(struct conv *c, unsigned page, struct view_plan *v)
-{
-	size_t lo = 0, hi = 0, ci;
-	int r;
-
-	memset(v, 0, sizeof(*v));
 	pthread_mutex_lock(&c->lock);
-	r = range_of(c, CONV_PAGE_JSON, page, &lo, &hi);
-	if (r == 0 && !(v->msgs = calloc(hi - lo, sizeof(*v->msgs))))
-		r = -ENOMEM;
-	ci = r == 0 ? chunk_of_pos(c, lo) : 0;
-	for (size_t p = lo; r == 0 && p < hi; p++) {
-		const struct chunk *k;
-
-		while (c->chunks[ci].first + c->chunks[ci].n <= p)
-			ci++; /* the older chunk that holds p */
-		k = &c->chunks[ci];
-		v->msgs[v->n].uid = k->uid;
-		v->msgs[v->n++].slot = (uint32_t)(k->first + k->n - 1 - p);
-	}
-	if (r == 0) {
-		v->has_next = hi < c->n_pos || !conv_complete(c);
-		v->oldest_ms = c->ts[hi - 1];
-	}
+	r = range_of(c, kind, page, &lo, &hi);
+	if (r == 0)
+		r = plan_runs(c, lo, hi, (size_t)off, size, &pl);
 	pthread_mutex_unlock(&c->lock);
-	return r;
-}
-
-/* The parsed data of the chunks a view draws on, one per chunk. */
-struct parsed {
-	unsigned uid;
-	struct lru_ref *ref;
-	cJSON *data;
-	cJSON *messages;
-};
-
-static struct parsed *parsed_get(struct conv *c, struct parsed *set,
-				 size_t *n, unsigned uid, int *err)
-{
-	const struct chunk_body *b;
-
-	for (size_t i = 0; i < *n; i++)
-		if (set[i].uid == uid)
-			return &set[i];
-	*err = conv_chunk_get(c, uid, &set[*n].ref);
-	if (*err < 0)
-		return NULL;
-	b = lru_value(set[*n].ref);
-	set[*n].uid = uid;
-	set[*n].data = cJSON_ParseWithLength(b->data_json, b->json_len);
-	if (b->whole) {
-		cJSON *answer = set[*n].data;
-
-		set[*n].data = cJSON_DetachItemFromObjectCaseSensitive(answer,
-								       "data");
-		cJSON_Delete(answer);
-	}
-	set[*n].messages = cJSON_GetObjectItemCaseSensitive(set[*n].data,
-							     "messages");
-	(*n)++;
-	if (!cJSON_IsArray(set[*n - 1].messages)) {
-		*err = -EIO; /* cannot happen: api/ checked it */
-		return NULL;
-	}
-	return &set[*n - 1];
-}
-
-static void set_pagination(cJSON *data, const struct view_plan *v)
-{
-	cJSON *pg = cJSON_GetObjectItemCaseSensitive(data, "pagination");
-	char cursor[32];
-
-	if (!cJSON_IsObject(pg)) {
-		cJSON_DeleteItemFromObjectCaseSensitive(data, "pagination");
-		pg = cJSON_AddObjectToObject(data, "pagination");
-	}
-	if (!pg)
-		return;
-	snprintf(cursor, sizeof(cursor), "%" PRId64, v->oldest_ms);
-	cJSON_DeleteItemFromObjectCaseSensitive(pg, "count");
-	cJSON_DeleteItemFromObjectCaseSensitive(pg, "has_next_page");
-	cJSON_DeleteItemFromObjectCaseSensitive(pg, "next_cursor");
-	cJSON_AddNumberToObject(pg, "count", (double)v->n);
-	cJSON_AddBoolToObject(pg, "has_next_page", v->has_next);
-	if (v->has_next)
-		cJSON_AddStringToObject(pg, "next_cursor", cursor);
-	else
-		cJSON_AddNullToObject(pg, "next_cursor");
-}
-
-/* The view's data object: the newest chunk's, with the view's messages. */
-static char *render_view(struct conv *c, const struct view_plan *v, int *err)
-{
-	struct parsed *set = calloc(v->n ? v->n : 1, sizeof(*set)), *ps;
-	cJSON *out = NULL, *msgs = cJSON_CreateArray();
-	size_t n_set = 0;
-	char *text = NULL, *withnl = NULL;
-
-	*err = -ENOMEM;
-	for (size_t i = 0; set && msgs && i < v->n; i++) {
-		const struct chunk_body *b;
-
-		ps = parsed_get(c, set, &n_set, v->msgs[i].uid, err);
-		if (!ps)
-			goto out;
-		b = lru_value(ps->ref);
-		cJSON_AddItemToArray(msgs, cJSON_Duplicate(
-			cJSON_GetArrayItem(ps->messages, b->orig[v->msgs[i].slot]),
-			1));
-		if (i == 0)
-			out = cJSON_Duplicate(ps->data, 1);
-	}
-	if (!out)
-		goto out;
-	cJSON_DeleteItemFromObjectCaseSensitive(out, "messages");
-	cJSON_AddItemToObject(out, "messages", msgs);
-	/* what the API would count for this page, whichever chunk it is from */
-	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(out, "total_results")))
-		cJSON_ReplaceItemInObjectCaseSensitive(
-			out, "total_results", cJSON_CreateNumber((double)v->n));
-	msgs = NULL;
-	set_pagination(out, v);
-	text = cJSON_Print(out);
-	if (text && asprintf(&withnl, "%s\n", text) >= 0)
-		*err = 0;
-out:
-	for (size_t i = 0; i < n_set; i++) {
-		cJSON_Delete(set[i].data);
-		lru_release(set[i].ref);
-	}
-	free(set);
-	cJSON_Delete(msgs);
-	cJSON_Delete(out);
-	free(text);
-	return *err ? NULL : withnl;
-}
-
-struct view_arg {
-	struct conv *c;
-	unsigned page;
-};
-
-static void view_free(void *value)
-{
-	free(value);
-}
-
-static int view_fill(void *arg, const char *key, void **value, size_t *cost,
-		     void (**destroy)(void *))
-{
-	struct view_arg *a = arg;
-	struct view_plan v;
-	char *json;
-	int r;
-
-	(void)key;
-	r = plan_view(a->c, a->page, &v);
-	if (r < 0)
-		return r;
-	json = render_view(a->c, &v, &r);
-	free(v.msgs);
-	if (!json)
-		return r;
-	*value = json;
-	*cost = strlen(json) + 1;
-	*destroy = view_free;
-	return 0;
-}
-
-/* The rendered JSON of a page (a NUL-terminated string in the cache). */
-static int view_get(struct conv *c, unsigned page, struct lru_ref **ref)
-{
-	struct view_arg arg = {c, page};
-	char key[64];
-
-	pthread_mutex_lock(&c->lock);
-	snprintf(key, sizeof(key), "c%u:v%u:p%u", c->index, c->gen, page);
-	pthread_mutex_unlock(&c->lock);
-	return lru_get(c->env.views, key, view_fill, &arg, ref);
+	got = r < 0 ? r : copy_runs(c, &pl, buf);
+	free(pl.runs);
+	return got;
 }
 
 /* ---- the file interface --------------------------------------------- */
@@ -439,10 +267,10 @@ static int view_get(struct conv *c, unsigned page, struct lru_ref **ref)
 int conv_file_attr(struct conv *c, enum conv_file kind, unsigned page,
 		   struct conv_attr *out)
 {
-	struct lru_ref *ref;
 	size_t lo = 0, hi = 0;
+	enum conv_track t = track_of(kind);
 	char *json;
-	int r = conv_walk(c, need_for(c, kind, page));
+	int r = conv_walk(c, need_for(kind));
 
 	if (r < 0)
 		return r;
@@ -456,19 +284,13 @@ int conv_file_attr(struct conv *c, enum conv_file kind, unsigned page,
 		r = json ? 0 : -ENOMEM;
 	} else {
 		r = range_of(c, kind, page, &lo, &hi);
-		out->size = r ? 0 : bytes_before(c, hi) - bytes_before(c, lo);
+		out->size = r ? 0
+			      : bytes_before(c, t, hi) - bytes_before(c, t, lo);
 		out->messages = hi - lo;
-		out->mtime = ms_to_time(hi > lo ? c->ts[lo] : 0);
+		out->mtime = ms_to_time(hi > lo ? c->ts[lo] : c->inbox_last_ms);
 	}
 	pthread_mutex_unlock(&c->lock);
-	if (r < 0 || kind != CONV_PAGE_JSON)
-		return r;
-	r = view_get(c, page, &ref);
-	if (r < 0)
-		return r;
-	out->size = strlen(lru_value(ref));
-	lru_release(ref);
-	return 0;
+	return r;
 }
 
 static size_t copy_slice(char *dst, size_t size, const char *src, size_t len,
@@ -486,32 +308,20 @@ static size_t copy_slice(char *dst, size_t size, const char *src, size_t len,
 ssize_t conv_file_read(struct conv *c, enum conv_file kind, unsigned page,
 		       char *buf, size_t size, off_t off)
 {
-	struct lru_ref *ref;
 	ssize_t n;
 	char *json;
-	int r = conv_walk(c, need_for(c, kind, page));
+	int r = conv_walk(c, need_for(kind));
 
 	if (r < 0)
 		return r;
-	switch (kind) {
-	case CONV_META_JSON:
-		pthread_mutex_lock(&c->lock);
-		json = meta_json(c);
-		pthread_mutex_unlock(&c->lock);
-		if (!json)
-			return -ENOMEM;
-		n = (ssize_t)copy_slice(buf, size, json, strlen(json), off);
-		free(json);
-		return n;
-	case CONV_PAGE_JSON:
-		r = view_get(c, page, &ref);
-		if (r < 0)
-			return r;
-		json = lru_value(ref);
-		n = (ssize_t)copy_slice(buf, size, json, strlen(json), off);
-		lru_release(ref);
-		return n;
-	default:
-		return text_read(c, kind, page, buf, size, off);
-	}
+	if (kind != CONV_META_JSON)
+		return track_read(c, kind, page, buf, size, off);
+	pthread_mutex_lock(&c->lock);
+	json = meta_json(c);
+	pthread_mutex_unlock(&c->lock);
+	if (!json)
+		return -ENOMEM;
+	n = (ssize_t)copy_slice(buf, size, json, strlen(json), off);
+	free(json);
+	return n;
 }

@@ -35,16 +35,18 @@ def messages(conv):
     return [conv.message(i) for i in range(len(conv))]
 
 
+def page_slices(n_messages, page_size):
+    """(start, end) of each page over messages oldest first: page 1 holds
+    the first page_size messages, the last page the newest (may be short)."""
+    return [(i, min(i + page_size, n_messages))
+            for i in range(0, n_messages, page_size)]
+
+
 def pages(conv, page_size):
-    """Expected page texts, page 1 = newest page_size messages."""
+    """Expected page texts, page 1 = the oldest page_size messages."""
     msgs = messages(conv)
-    out = []
-    end = len(msgs)
-    while end > 0:
-        start = max(0, end - page_size)
-        out.append("".join(render(m) for m in msgs[start:end]))
-        end = start
-    return out
+    return ["".join(render(m) for m in msgs[a:b])
+            for a, b in page_slices(len(msgs), page_size)]
 
 
 def page_count(n_messages, page_size):

@@ -129,11 +129,12 @@ def cache_bytes(m):
     return int(re.search(r"^cache_bytes: (\d+)$", text, re.M).group(1))
 
 
-def test_reading_page_json_never_pushes_out_a_chunk(mock, mount_factory):
-    """A rendered page-*.json is rebuilt for some CPU, an evicted chunk
-    costs a request: with a budget that holds a conversation's chunks but
-    not its chunks and views together, reading every page JSON and then
-    the transcript still fetches each page once."""
+def test_every_file_of_a_conversation_comes_from_one_fetch_of_each_chunk(
+        mock, mount_factory):
+    """The text and the JSON Lines of a message live in the same chunk
+    body: with a budget that just holds a conversation's chunks, reading
+    every page file of both kinds, messages.jsonl and the transcript
+    fetches each page of the chain once."""
     first = mount_factory(mock, "page_size=%d" % PAGE, env=UTC)
     read(os.path.join(first.path, sd.LONG_DIR, "transcript.txt"))
     chunks = cache_bytes(first)
@@ -142,12 +143,8 @@ def test_reading_page_json_never_pushes_out_a_chunk(mock, mount_factory):
                       "cache_size=%d" % (chunks * 5 // 4), env=UTC)
     before = len(mock.api_log("conversation"))
     d = os.path.join(m.path, sd.LONG_DIR)
-    names = sorted(n for n in os.listdir(d) if n.endswith(".json")
-                   and n.startswith("page-"))
-    assert len(names) == 13
-    views = 0
-    for n in names:
-        views += len(read(os.path.join(d, n)))
-    assert views > chunks // 2     # the views alone would crowd the chunks
-    read(os.path.join(d, "transcript.txt"))
+    names = sorted(n for n in os.listdir(d) if n.startswith("page-"))
+    assert len(names) == 2 * 13
+    for n in names + ["messages.jsonl", "transcript.txt"]:
+        read(os.path.join(d, n))
     assert len(mock.api_log("conversation")) - before == 13

@@ -304,7 +304,7 @@ static void test_time(void)
 static char *render_one(const char *sender, const char *type, const char *text)
 {
 	struct api_message m = {(char *)text, 1745270025000LL, (char *)sender,
-				(char *)type, (char *)""};
+				(char *)type, (char *)"", NULL, 0};
 	struct buf b = BUF_INIT;
 	size_t n;
 
@@ -352,11 +352,11 @@ static void test_messages_order(void)
 {
 	struct api_message m[3] = {
 		{(char *)"newest", 1745270027000LL, (char *)"A", (char *)"TEXT",
-		 (char *)"u3"},
+		 (char *)"u3", NULL, 0},
 		{(char *)"middle", 1745270026000LL, (char *)"B", (char *)"TEXT",
-		 (char *)"u2"},
+		 (char *)"u2", NULL, 0},
 		{(char *)"oldest", 1745270025000LL, (char *)"A", (char *)"TEXT",
-		 (char *)"u1"},
+		 (char *)"u1", NULL, 0},
 	};
 	struct buf b = BUF_INIT;
 	size_t n;
