@@ -79,9 +79,9 @@ static void test_index(void)
 static void test_body(void)
 {
 	struct api_message msgs[3] = {
-		{"newest", 3000, "Ann", "TEXT", "urn:3"},
-		{"middle\nline", 2000, "Bob", "TEXT", "urn:2"},
-		{"oldest", 1000, "Ann", "TEXT", "urn:1"},
+		{"newest", 6, 3000, "Ann", "TEXT", "urn:3", NULL, 0},
+		{"middle\nline", 11, 2000, "Bob", "TEXT", "urn:2", NULL, 0},
+		{"oldest", 6, 1000, "Ann", "TEXT", "urn:1", NULL, 0},
 	};
 	int orig[3] = {0, 1, 2};
 	char json[] = "{\"messages\":[]}\n";
