@@ -72,14 +72,19 @@ struct api_stats {
 };
 
 struct api_message {
-	char *text;         /* never NULL ("" when absent) */
+	char *text;         /* never NULL ("" when absent); NUL-terminated, but
+	                       may hold NUL bytes ("\u0000"): text_len counts
+	                       them; the bytes as sent (invalid UTF-8 kept) */
+	size_t text_len;
 	int64_t timestamp_ms;
 	char *sender;       /* "sender", else "first last" of sender_info; never NULL */
 	char *message_type; /* e.g. "TEXT", "SYSTEM"; never NULL ("TEXT" when absent) */
 	char *entity_urn;   /* never NULL ("" when absent) */
-	char *json;         /* the message object as one line of JSON, no
-	                       newline in it (never NULL once parsed) */
-	size_t json_len;
+	char *json;         /* never NULL: the message object as one line of
+	                       compact, valid JSON in valid UTF-8 (no newline,
+	                       raw or trailing; the text whole, NULs as \u0000;
+	                       DEL, C1 and bidi controls as \u escapes) */
+	size_t json_len;    /* strlen(json) */
 };
 
 /* One page of /v1/messages/conversation. */
@@ -97,7 +102,9 @@ struct api_page {
 	char *data_json;       /* valid JSON text whatever was sent, ending in
 	                          "\n": the "data" object re-serialised, or,
 	                          when data_json_whole, the answer's own bytes
-	                          (already valid: no need to print them anew) */
+	                          (already valid: no need to print them anew);
+	                          either way DEL, C1 and bidi controls appear
+	                          as \u escapes, never raw */
 	bool data_json_whole;  /* data_json is {"status":..., "data": {...}} */
 };
 

@@ -6,6 +6,7 @@
  * Pure functions: no I/O, no locks, no global state.
  */
 #include "api.h"
+#include "json.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -377,46 +378,47 @@ static void json_repair_utf8(struct parse_ctx *ctx, cJSON *item)
 	for (; item; item = item->next) {
 		if (!(item->type & cJSON_StringIsConst))
 			utf8_repair_field(ctx, &item->string);
-		if (cJSON_IsString(item))
+		if (cJSON_IsString(item) || cJSON_IsRaw(item))
 			utf8_repair_field(ctx, &item->valuestring);
 		json_repair_utf8(ctx, item->child);
 	}
 }
 
+/* item printed as one line of JSON fit for display (api_json_for_display),
+ * repaired first unless the body is clean; *n its length. */
+static char *json_line(struct parse_ctx *ctx, cJSON *item, bool newline,
+		       size_t *n)
+{
+	char *printed, *text = NULL;
+
+	if (!ctx->clean)
+		json_repair_utf8(ctx, item->child);
+	printed = cJSON_PrintUnformatted(item);
+	if (printed)
+		text = api_json_for_display(printed, strlen(printed), newline, n);
+	cJSON_free(printed);
+	if (!text)
+		ctx->oom = true;
+	return text;
+}
+
 /* data as JSON text ending in "\n" (for page-NNNN.json): the body itself
- * when it is clean (*whole), else data repaired and printed anew. */
+ * when it is clean (*whole), else data repaired and printed anew; either
+ * way with the characters api_json_for_display hides escaped. */
 static char *json_compact(struct parse_ctx *ctx, cJSON *data, const char *body,
 			  size_t len, bool *whole)
 {
-	char *printed, *text = NULL;
+	char *text;
 	size_t n;
 
 	*whole = ctx->clean;
-	if (ctx->clean) {
-		while (len && strchr(" \t\n\r", *body)) {
-			body++; /* the text starts with its object */
-			len--;
-		}
-		text = malloc(len + 2);
-		if (!text) {
-			ctx->oom = true;
-			return NULL;
-		}
-		memcpy(text, body, len);
-		memcpy(text + len, "\n", 2);
-		return text;
+	if (!ctx->clean)
+		return json_line(ctx, data, true, &n);
+	while (len && strchr(" \t\n\r", *body)) {
+		body++; /* the text starts with its object */
+		len--;
 	}
-	json_repair_utf8(ctx, data->child);
-	printed = cJSON_PrintUnformatted(data);
-	if (printed) {
-		n = strlen(printed);
-		text = malloc(n + 2);
-		if (text) {
-			memcpy(text, printed, n);
-			memcpy(text + n, "\n", 2);
-		}
-	}
-	cJSON_free(printed);
+	text = api_json_for_display(body, len, true, &n);
 	if (!text)
 		ctx->oom = true;
 	return text;
@@ -449,6 +451,13 @@ static bool looks_like_html(const char *body, size_t len)
 	while (i < len && isspace((unsigned char)body[i]))
 		i++;
 	return i < len && body[i] == '<';
+}
+
+/* Whether some string of body may hold a NUL: a raw one, or "\u0000" (or
+ * "\\u0000", which is not one: a cheap test, not an exact one). */
+static bool may_hold_nul(const char *body, size_t len)
+{
+	return memchr(body, '\0', len) || memmem(body, len, "\\u0000", 6);
 }
 
 /* The answer's root object and its "data" object; an error answer
@@ -509,13 +518,30 @@ static long count_objects(const cJSON *array)
 	return n;
 }
 
-static void parse_message(struct parse_ctx *ctx, const cJSON *item,
+/* The message's text, NUL bytes included (api_json_keep_nul made a text
+ * that holds one a raw item). */
+static void parse_text(struct parse_ctx *ctx, const cJSON *item,
+		       struct api_message *m)
+{
+	const cJSON *text = json_get(item, "text");
+	const char *s = json_str(item, "text");
+
+	if (cJSON_IsRaw(text)) {
+		if (api_json_raw_bytes(text, &m->text, &m->text_len) == -ENOMEM)
+			ctx->oom = true;
+		if (m->text)
+			return;
+	}
+	m->text = ctx_strdup(ctx, s ? s : "");
+	m->text_len = m->text ? strlen(m->text) : 0;
+}
+
+static void parse_message(struct parse_ctx *ctx, cJSON *item,
 			  struct api_message *m)
 {
 	const char *s;
 
-	s = json_str(item, "text");
-	m->text = ctx_strdup(ctx, s ? s : "");
+	parse_text(ctx, item, m);
 	m->timestamp_ms = json_time_ms(json_get(item, "timestamp"));
 	s = json_str(item, "sender");
 	m->sender = s ? ctx_strdup(ctx, s) :
@@ -526,16 +552,14 @@ static void parse_message(struct parse_ctx *ctx, const cJSON *item,
 	m->message_type = ctx_strdup(ctx, s ? s : "TEXT");
 	s = json_str(item, "entity_urn");
 	m->entity_urn = ctx_strdup(ctx, s ? s : "");
-	m->json = cJSON_PrintUnformatted(item);
-	if (!m->json)
-		ctx->oom = true;
-	m->json_len = m->json ? strlen(m->json) : 0;
+	/* last: the fields above are read as sent, before any repair */
+	m->json = json_line(ctx, item, false, &m->json_len);
 }
 
-static int parse_messages(struct parse_ctx *ctx, const cJSON *array,
+static int parse_messages(struct parse_ctx *ctx, cJSON *array,
 			  struct api_page *page, struct api_error *err)
 {
-	const cJSON *item;
+	cJSON *item;
 	long n = count_objects(array);
 
 	if (n < 0)
@@ -576,8 +600,8 @@ int api_parse_conversation(const char *body, size_t len,
 	struct parse_ctx ctx = { 0 };
 	struct api_error local;
 	struct api_page *page = NULL;
-	const cJSON *data, *messages, *pagination;
-	cJSON *root;
+	const cJSON *data, *pagination;
+	cJSON *root, *messages;
 	int rc;
 
 	if (!err)
@@ -588,7 +612,11 @@ int api_parse_conversation(const char *body, size_t len,
 	if (rc)
 		return rc;
 	ctx.clean = body_clean(body, len); /* len is checked: within the cap */
-	messages = json_get(data, "messages");
+	if (may_hold_nul(body, len) && api_json_keep_nul(root, body, len)) {
+		rc = oom_fail(err);
+		goto out;
+	}
+	messages = (cJSON *)json_get(data, "messages");
 	if (!cJSON_IsArray(messages)) {
 		rc = parse_fail(err, "response has no data.messages array");
 		goto out;

@@ -2,6 +2,7 @@
  * fs/names.c - directory names for conversations (see names.h).
  */
 #include "names.h"
+#include "render.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -47,13 +48,15 @@ static long percent_decode(const char *s, size_t n, char *out)
 
 /*
  * Length of the well-formed UTF-8 character at s[0..n) that is fit for a
- * file name (no C0, DEL or C1 control, no '/', no NUL), or 0. Strict
- * (Unicode Table 3-7): no overlong forms, surrogates or values > U+10FFFF.
+ * file name (no C0, DEL or C1 control, no '/', no NUL, no bidirectional
+ * control: a listing must show the name as it is), or 0. Strict (Unicode
+ * Table 3-7): no overlong forms, surrogates or values > U+10FFFF.
  */
 static size_t name_char_len(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
 	size_t need, i;
+	uint32_t cp;
 
 	if (c < 0x80)
 		return (c < 0x20 || c == 0x7f || c == '/') ? 0 : 1;
@@ -70,13 +73,15 @@ static size_t name_char_len(const unsigned char *s, size_t n)
 		lo = 0x90;
 	else if (c == 0xf4)
 		hi = 0x8f;
+	cp = c & (0x3f >> need);
 	for (i = 1; i <= need; i++) {
 		if (i >= n || s[i] < lo || s[i] > hi)
 			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
 		lo = 0x80;
 		hi = 0xbf;
 	}
-	return need + 1;
+	return render_is_bidi_control(cp) ? 0 : need + 1;
 }
 
 static bool name_is_usable(const char *s, size_t n)

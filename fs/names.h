@@ -7,7 +7,8 @@
  * derived from the conversation id ("conv-" and 12 hex digits of a hash).
  *
  * A slug is usable when, once decoded, it is valid UTF-8 with no control
- * characters, no '/', no NUL, does not start with '.', and is not empty; it
+ * characters (nor the bidirectional controls render.h shows as "<U+202E>"),
+ * no '/', no NUL, does not start with '.', and is not empty; it
  * is cut (at a character boundary) to NAME_MAX_BASE bytes so a "-NN" suffix
  * still fits in 255. Pure functions, thread-safe.
  */

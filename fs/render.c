@@ -80,6 +80,33 @@ static void put_hex_escape(struct buf *out, uint32_t cp)
 	buf_append(out, e, sizeof(e));
 }
 
+bool render_is_bidi_control(uint32_t cp)
+{
+	return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* "<U+202E>": the notation of the Unicode standard, upper-case hex. */
+static void put_code_point(struct buf *out, uint32_t cp)
+{
+	char e[16];
+	int n = snprintf(e, sizeof(e), "<U+%04X>", (unsigned)cp);
+
+	buf_append(out, e, (size_t)n);
+}
+
+/* Append the shown form of the character cp (k bytes at s) that cannot
+ * pass as it is. */
+static void put_shown(struct buf *out, const unsigned char *s, size_t len,
+		      uint32_t cp, bool keep_newlines)
+{
+	if (cp == UTF8_BAD)
+		buf_append(out, replacement, 3);
+	else if (render_is_bidi_control(cp))
+		put_code_point(out, cp);
+	else if (!(cp == '\r' && keep_newlines && len > 1 && s[1] == '\n'))
+		put_hex_escape(out, cp); /* "\r\n" is one newline */
+}
+
 /* Safe runs are copied in one append; only replaced characters break them. */
 void render_safe(struct buf *out, const char *s, size_t len,
 		 bool keep_newlines)
@@ -90,16 +117,13 @@ void render_safe(struct buf *out, const char *s, size_t len,
 
 	while (i < len) {
 		k = utf8_next(u + i, len - i, &cp);
-		if (cp != UTF8_BAD && !must_escape(cp, keep_newlines)) {
+		if (cp != UTF8_BAD && !must_escape(cp, keep_newlines) &&
+		    !render_is_bidi_control(cp)) {
 			i += k;
 			continue;
 		}
 		buf_append(out, s + run, i - run);
-		if (cp == UTF8_BAD)
-			buf_append(out, replacement, 3);
-		else if (!(cp == '\r' && keep_newlines && i + 1 < len &&
-			   u[i + 1] == '\n'))
-			put_hex_escape(out, cp); /* "\r\n" is one newline */
+		put_shown(out, u + i, len - i, cp, keep_newlines);
 		i += k;
 		run = i;
 	}
@@ -184,7 +208,7 @@ void render_message(struct buf *out, const struct api_message *m)
 	const char *type = m->message_type ? m->message_type : "";
 	const char *text = m->text ? m->text : "";
 	bool is_text = type[0] == '\0' || strcmp(type, "TEXT") == 0;
-	size_t len = trimmed_len(text, strlen(text));
+	size_t len = trimmed_len(text, m->text ? m->text_len : 0);
 	char when[32];
 
 	render_time(m->timestamp_ms, when);

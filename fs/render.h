@@ -12,10 +12,19 @@
  *
  * Text from the network is untrusted. render_safe() copies valid UTF-8
  * unchanged (emoji, accents, CJK, right-to-left), shows C0 controls other
- * than \t and \n, DEL and C1 controls (U+0080..U+009F) as "\xHH", and
- * replaces each maximal invalid UTF-8 subsequence (overlong forms, surrogates,
- * code points above U+10FFFF, truncated sequences, stray continuation bytes)
- * with U+FFFD. "\r\n" in message text counts as one newline.
+ * than \t and \n (NUL included: "\x00"), DEL and C1 controls
+ * (U+0080..U+009F) as "\xHH", and replaces each maximal invalid UTF-8
+ * subsequence (overlong forms, surrogates, code points above U+10FFFF,
+ * truncated sequences, stray continuation bytes) with U+FFFD. "\r\n" in
+ * message text counts as one newline.
+ *
+ * The bidirectional embedding, override and isolate controls (U+202A..U+202E
+ * LRE RLE PDF LRO RLO, U+2066..U+2069 LRI RLI FSI PDI) are shown as
+ * "<U+202E>": left raw, an unclosed override reorders what follows it on
+ * screen ("Trojan Source"), so the bytes a grep finds are not what a reader
+ * sees. The marks U+200E, U+200F and U+061C pass unchanged: they open no
+ * scope, only settle the direction of the neutral characters next to them,
+ * and right-to-left writers use them in ordinary text.
  *
  * All functions are pure and thread-safe (localtime_r).
  */
@@ -29,6 +38,9 @@
 #include "../api/api.h"
 #include "buf.h"
 
+/* Whether cp is one of the bidirectional controls shown as "<U+XXXX>". */
+bool render_is_bidi_control(uint32_t cp);
+
 /* Append s[0..len) made safe. With keep_newlines false, "\n" is shown as
  * "\x0a" too (for one-line fields such as the sender). */
 void render_safe(struct buf *out, const char *s, size_t len,
@@ -40,8 +52,10 @@ void render_safe(struct buf *out, const char *s, size_t len,
  * never fails. Uses the zone of the last tzset() (call it once at start). */
 void render_time(int64_t ms, char out[32]);
 
-/* Append one message in the format above. Trailing newlines of the text are
- * dropped; interior empty lines are kept, indented like the others. */
+/* Append one message in the format above: its text is m->text[0..text_len)
+ * (NUL bytes shown as "\x00"), its other fields end at their NUL. Trailing
+ * newlines of the text are dropped; interior empty lines are kept, indented
+ * like the others. */
 void render_message(struct buf *out, const struct api_message *m);
 
 /* Append the messages of a page as a page file shows them: oldest first,

@@ -1,10 +1,39 @@
 """A reference rendering of the text format (SPEC section 4), written
-independently of the C renderer, for messages with plain text: the tests
-compare the mounted files with it byte for byte. Times in UTC (the tests
-mount with TZ=UTC)."""
+independently of the C renderer: the tests compare the mounted files with it
+byte for byte. Untrusted text is shown as render.h says: C0 controls but tab
+and newline (NUL too), DEL and C1 as \\xHH, the bidirectional controls as
+<U+XXXX>, invalid UTF-8 as U+FFFD. Times in UTC (the tests mount with
+TZ=UTC)."""
 
 import math
 import time
+
+import sample_data as sd
+
+BIDI_CONTROLS = set(range(0x202a, 0x202f)) | set(range(0x2066, 0x206a))
+
+
+def safe(s, keep_newlines=False):
+    out = []
+    for ch in s:
+        o = ord(ch)
+        if ch == "\t" or (ch == "\n" and keep_newlines):
+            out.append(ch)
+        elif o < 0x20 or 0x7f <= o <= 0x9f:
+            out.append("\\x%02x" % o)
+        elif o in BIDI_CONTROLS:
+            out.append("<U+%04X>" % o)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def text_of(m):
+    """The text as linkupfs receives it (the mock sends the placeholder as
+    raw invalid bytes, which the renderer repairs one U+FFFD per maximal
+    subpart, as Python's "replace" does)."""
+    bad = sd.INVALID_UTF8_BYTES.decode("utf-8", "replace")
+    return m["text"].replace(sd.INVALID_UTF8_PLACEHOLDER, bad)
 
 
 def sender_of(m):
@@ -17,13 +46,13 @@ def sender_of(m):
 
 def render(m):
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(m["timestamp"] // 1000))
-    head = "[%s] %s" % (when, sender_of(m))
+    head = "[%s] %s" % (when, safe(sender_of(m)))
     if m.get("message_type", "TEXT") != "TEXT":
-        head += " (%s)" % m["message_type"]
-    text = m["text"].replace("\r\n", "\n").rstrip("\n")
+        head += " (%s)" % safe(m["message_type"])
+    text = text_of(m).replace("\r\n", "\n").rstrip("\n")
     if m.get("message_type", "TEXT") != "TEXT" and not text:
         return head + "\n"
-    lines = text.split("\n")
+    lines = [safe(line) for line in text.split("\n")]
     out = head + ":" + (" " + lines[0] if lines[0] else "") + "\n"
     for line in lines[1:]:
         out += "  " + line + "\n"

@@ -232,6 +232,11 @@ HOSTILE_DIR = "hostile-h4x0r"
 HOSTILE_ID = conversation_id("hostile-h4x0r")
 HOSTILE_BIG_LEN = 65536
 HOSTILE_EVIL_SENDER = "Evil\nName\x1b[31m"
+# cJSON strings end at a NUL: this text must still reach the file whole
+HOSTILE_NUL_TEXT = "\u0000nul at start"
+# "Trojan Source": an override and an isolate that would reorder the line
+HOSTILE_BIDI_TEXT = "access \u202eresu\u2066 granted\u2069 \u200fmark"
+HOSTILE_BIDI_SENDER = "Bidi \u202eesrever"
 
 DUP_A_KEY, DUP_B_KEY = "dup-a", "dup-b"
 DUP_A_URL = LI + "dup%2Dname/"     # newer: first in the inbox
@@ -361,6 +366,8 @@ def _hostile():
         ("title \x1b]0;pwned title\x07 after", 0, {}),
         ("C0: nul\x00 soh\x01 bel\x07 bs\x08 vt\x0b ff\x0c cr\ronly esc\x1b end", 0, {}),
         ("DEL:\x7f C1 CSI:\u009b31m NEL:\u0085 end", 0, {}),
+        (HOSTILE_NUL_TEXT, 0, {}),
+        (HOSTILE_BIDI_TEXT, 1, {"sender_name": HOSTILE_BIDI_SENDER}),
         ("tabs\tare\tfine", 1, {}),
         (big, 0, {}),
         ("evil sender name", 0, {"sender_name": HOSTILE_EVIL_SENDER,
@@ -411,7 +418,7 @@ def build_sample():
 SAMPLE_TABLE = [
     (ALES_KEY, ALES_ID, ALES_URL, ALES_DIR, ALES_COUNT),
     (LONG_KEY, LONG_ID, LONG_URL, LONG_DIR, LONG_COUNT),
-    (HOSTILE_KEY, HOSTILE_ID, HOSTILE_URL, HOSTILE_DIR, 9),
+    (HOSTILE_KEY, HOSTILE_ID, HOSTILE_URL, HOSTILE_DIR, 11),
     (DUP_A_KEY, DUP_A_ID, DUP_A_URL, DUP_A_DIR, 4),
     (DUP_B_KEY, DUP_B_ID, DUP_B_URL, DUP_B_DIR, 3),
     (NOPROFILE_KEY, NOPROFILE_ID, None, NOPROFILE_DIR, 5),

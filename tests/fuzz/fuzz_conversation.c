@@ -3,8 +3,9 @@
  * api_parse_conversation(): any body a server sends is parsed without a
  * crash, a leak or undefined behaviour, and a page that is accepted keeps
  * the promises of api.h (no NULL where none is allowed, sane numbers,
- * data_json one valid JSON object in valid UTF-8, nothing after it) and
- * renders to safe text.
+ * data_json one valid JSON object in valid UTF-8, nothing after it, each
+ * message's json one line of it, nothing raw to hide text) and renders to
+ * safe text.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -21,13 +22,6 @@
 static void check_count(long v)
 {
 	FUZZ_ASSERT(v == -1 || (v >= 0 && v <= MAX_COUNT));
-}
-
-static void check_message(const struct api_message *m)
-{
-	FUZZ_ASSERT(m->text && m->sender && m->message_type && m->entity_urn);
-	FUZZ_ASSERT(m->timestamp_ms >= 0 && m->timestamp_ms <= MAX_TIME_MS);
-	FUZZ_ASSERT(m->sender[0] && m->message_type[0]);
 }
 
 /* cJSON accepts what RFC 8259 forbids: a raw control character inside a
@@ -48,6 +42,32 @@ static bool raw_control_in_string(const char *json, size_t n)
 	return false;
 }
 
+/* One line of JSON: one object, valid UTF-8, nothing raw a terminal or
+ * a text viewer would act on, no newline at all. */
+static void check_message_json(const struct api_message *m)
+{
+	const char *end = NULL;
+	cJSON *back;
+
+	FUZZ_ASSERT(m->json && strlen(m->json) == m->json_len);
+	FUZZ_ASSERT(!memchr(m->json, '\n', m->json_len));
+	FUZZ_ASSERT(fuzz_json_display_safe(m->json, m->json_len));
+	FUZZ_ASSERT(!raw_control_in_string(m->json, m->json_len));
+	back = cJSON_ParseWithOpts(m->json, &end, true);
+	FUZZ_ASSERT(cJSON_IsObject(back) && end == m->json + m->json_len);
+	cJSON_Delete(back);
+}
+
+static void check_message(const struct api_message *m)
+{
+	FUZZ_ASSERT(m->text && m->sender && m->message_type && m->entity_urn);
+	FUZZ_ASSERT(m->text[m->text_len] == '\0');
+	FUZZ_ASSERT(strlen(m->text) <= m->text_len);
+	FUZZ_ASSERT(m->timestamp_ms >= 0 && m->timestamp_ms <= MAX_TIME_MS);
+	FUZZ_ASSERT(m->sender[0] && m->message_type[0]);
+	check_message_json(m);
+}
+
 static void check_data_json(const char *json)
 {
 	const char *end = NULL;
@@ -57,7 +77,7 @@ static void check_data_json(const char *json)
 	FUZZ_ASSERT(json);
 	n = strlen(json);
 	FUZZ_ASSERT(n >= 3 && json[0] == '{' && json[n - 1] == '\n');
-	FUZZ_ASSERT(fuzz_utf8_valid(json, n));
+	FUZZ_ASSERT(fuzz_json_display_safe(json, n));
 	FUZZ_ASSERT(!raw_control_in_string(json, n));
 	/* one object and nothing after it but white space */
 	back = cJSON_ParseWithOpts(json, &end, true);

@@ -4,10 +4,11 @@
  *
  * Input: 8 bytes of timestamp (ms, little-endian, any int64), one byte of
  * flags, then text. render_safe() gets the whole text, NUL bytes included;
- * render_message() gets a message whose sender, type and text are the first
- * three NUL-separated pieces of it. Properties checked:
+ * render_message() gets a message whose sender and type are the first two
+ * NUL-separated pieces of it and whose text is the rest (NULs included). Properties checked:
  *   - the output is valid UTF-8 with no C0 control but \t and \n (and no \n
- *     at all from render_safe with keep_newlines false), no DEL, no C1;
+ *     at all from render_safe with keep_newlines false), no DEL, no C1, no
+ *     bidirectional control;
  *   - text that is already safe comes out byte for byte;
  *   - a message is a "[YYYY-MM-DD HH:MM:SS] " header line followed only by
  *     lines indented by two spaces, each ending in \n: no text can forge the
@@ -122,8 +123,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	end = text + len;
 	m.sender = (char *)next_piece(&p, end, flags & FLAG_NULL_FIELDS);
 	m.message_type = (char *)next_piece(&p, end, flags & FLAG_NULL_FIELDS);
+	/* the text is the rest, NUL bytes and all */
+	m.text_len = p < end ? (size_t)(end - p) : 0;
 	m.text = (char *)next_piece(&p, end, flags & FLAG_NULL_FIELDS);
 	m.entity_urn = "";
+	m.json = NULL;
+	m.json_len = 0;
 	render_message(&b, &m);
 	FUZZ_ASSERT(!b.oom);
 	check_message_text(b.data, b.len);

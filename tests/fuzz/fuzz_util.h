@@ -77,9 +77,33 @@ static inline bool fuzz_utf8_valid(const char *s, size_t n)
 	return true;
 }
 
+/* The bidirectional embedding, override and isolate controls. */
+static inline bool fuzz_is_bidi_control(uint32_t cp)
+{
+	return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* api.h's promise for JSON text: valid UTF-8, no raw DEL, C1 or bidi
+ * control (they are \u escapes). */
+static inline bool fuzz_json_display_safe(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, k;
+	uint32_t cp = 0;
+
+	while (i < n) {
+		k = fuzz_utf8_len(u + i, n - i, &cp);
+		if (!k || (cp >= 0x7f && cp <= 0x9f) || fuzz_is_bidi_control(cp))
+			return false;
+		i += k;
+	}
+	return true;
+}
+
 /*
  * render_safe's promise (render.h): valid UTF-8 with no C0 control other
- * than \t (and \n when allowed), no DEL, no C1 control (U+0080..U+009F).
+ * than \t (and \n when allowed), no DEL, no C1 control (U+0080..U+009F),
+ * no bidirectional control.
  */
 static inline bool fuzz_text_safe(const char *s, size_t n, bool allow_newline)
 {
@@ -93,7 +117,7 @@ static inline bool fuzz_text_safe(const char *s, size_t n, bool allow_newline)
 			return false;
 		if (cp < 0x20 && cp != '\t' && !(cp == '\n' && allow_newline))
 			return false;
-		if (cp >= 0x7f && cp <= 0x9f)
+		if ((cp >= 0x7f && cp <= 0x9f) || fuzz_is_bidi_control(cp))
 			return false;
 		i += k;
 	}

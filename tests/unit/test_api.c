@@ -264,6 +264,105 @@ static void test_invalid_utf8(void)
 	api_page_free(p);
 }
 
+/* A text with NUL bytes (JSON "\u0000") reaches the caller whole. */
+static void test_nul_text(void)
+{
+	struct api_page *p = NULL;
+	struct api_error err;
+	cJSON *back;
+
+	CHECK(parse_conv("{\"data\":{\"messages\":["
+			 "{\"text\":\"\\u0000nul at start\",\"sender\":\"A\"},"
+			 "{\"t\\u0065xt\":\"a\\u0000b\\u0000\",\"timestamp\":7},"
+			 "{\"text\":\"\\uzzzz\"},{\"text\":\"plain\"}]}}",
+			 &p, &err) == 0);
+	if (!p || p->n_messages != 4)
+		goto out;
+	CHECK(p->messages[0].text_len == 13 &&
+	      memcmp(p->messages[0].text, "\0nul at start", 14) == 0);
+	CHECK(strstr(p->messages[0].json, "\"\\u0000nul at start\"") != NULL);
+	CHECK(p->messages[1].text_len == 4 &&
+	      memcmp(p->messages[1].text, "a\0b\0", 5) == 0);
+	CHECK(p->messages[2].text_len == strlen(p->messages[2].text));
+	CHECK(p->messages[3].text_len == 5);
+	CHECK_STR(p->messages[3].json, "{\"text\":\"plain\"}");
+	back = cJSON_Parse(p->messages[0].json);
+	CHECK(back && strcmp(cJSON_GetObjectItem(back, "sender")->valuestring,
+			     "A") == 0);
+	cJSON_Delete(back);
+	/* printed anew ("\\uzzzz" is not JSON): the page's JSON keeps the NULs */
+	CHECK(!p->data_json_whole && strstr(p->data_json, "a\\u0000b\\u0000"));
+	api_page_free(p);
+	p = NULL;
+	CHECK(parse_conv("{\"data\":{\"messages\":[{\"text\":\"\\u0000x\"}]}}",
+			 &p, &err) == 0);
+	CHECK(p && p->n_messages == 1 && p->messages[0].text_len == 2);
+	CHECK(p && p->data_json_whole && strstr(p->data_json, "\"\\u0000x\""));
+out:
+	api_page_free(p);
+	p = NULL;
+
+	/* raw NUL and invalid UTF-8: reprinted, NUL kept, bytes repaired */
+	static const char raw[] = "{\"data\":{\"messages\":[{\"text\":\"\xff\\u0000x\0y\"}]}}";
+	char *copy = exact(raw, sizeof(raw) - 1);
+
+	CHECK(api_parse_conversation(copy, sizeof(raw) - 1, &p, &err) == 0);
+	free(copy);
+	if (!p || p->n_messages != 1)
+		goto out2;
+	CHECK(p->messages[0].text_len == 5 &&
+	      memcmp(p->messages[0].text, "\xff\0x\0y", 6) == 0);
+	CHECK(strstr(p->messages[0].json, "\"\xef\xbf\xbd\\u0000x\\u0000y\""));
+	CHECK(!p->data_json_whole &&
+	      strstr(p->data_json, "\"\xef\xbf\xbd\\u0000x\\u0000y\""));
+	back = cJSON_Parse(p->data_json);
+	CHECK(back != NULL);
+	cJSON_Delete(back);
+out2:
+	api_page_free(p);
+}
+
+/* Each message's json: one line of valid JSON with the message's fields,
+ * nothing raw that a terminal or viewer acts on or that reorders text. */
+static void test_message_json(void)
+{
+	struct api_page *p = NULL;
+	struct api_error err;
+	const struct api_message *m;
+	cJSON *back;
+
+	CHECK(parse_conv("{\"data\":{\"messages\":[{\"text\":\"two\\nlines "
+			 "\xe2\x80\xae" "rlo \\u2066 del\x7f c1\xc2\x9b\","
+			 "\"timestamp\":1745269425000,\"sender\":\"Ann\","
+			 "\"entity_urn\":\"urn:li:msg:1\"}]}}", &p, &err) == 0);
+	if (!p || p->n_messages != 1)
+		goto out;
+	m = &p->messages[0];
+	CHECK(m->json_len == strlen(m->json));
+	CHECK(!strchr(m->json, '\n') && !strstr(m->json, "\xe2\x80\xae") &&
+	      !strchr(m->json, '\x7f') && !strstr(m->json, "\xc2\x9b"));
+	CHECK(strstr(m->json, "two\\nlines \\u202e" "rlo \\u2066 del\\u007f "
+		     "c1\\u009b\"") != NULL);
+	/* kept as it came (it is valid JSON), but with those escaped too */
+	CHECK(p->data_json_whole && !strstr(p->data_json, "\xe2\x80\xae") &&
+	      strstr(p->data_json, "\\u202e"));
+	/* the text itself is as sent: render.h shows what must be shown */
+	CHECK(strstr(m->text, "\xe2\x80\xae" "rlo \xe2\x81\xa6") != NULL);
+	back = cJSON_Parse(m->json);
+	CHECK(back != NULL);
+	if (back) {
+		CHECK_STR(cJSON_GetObjectItem(back, "text")->valuestring, m->text);
+		CHECK_STR(cJSON_GetObjectItem(back, "sender")->valuestring, "Ann");
+		CHECK(cJSON_GetObjectItem(back, "timestamp")->valuedouble ==
+		      1745269425000.0);
+		CHECK_STR(cJSON_GetObjectItem(back, "entity_urn")->valuestring,
+			  "urn:li:msg:1");
+	}
+	cJSON_Delete(back);
+out:
+	api_page_free(p);
+}
+
 static void check_parse_error(const char *body, size_t len,
 			      enum api_err_kind kind, const char *message,
 			      int line)
@@ -988,6 +1087,8 @@ int main(void)
 	test_conversation_variants();
 	test_invalid_utf8();
 	test_lenient_json_not_kept();
+	test_nul_text();
+	test_message_json();
 	test_wrong_shapes();
 	test_truncations();
 	test_limits();

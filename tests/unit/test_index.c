@@ -93,13 +93,13 @@ static void test_index(void)
 static void test_body(void)
 {
 	struct api_message msgs[3] = {
-		{.text = "newest", .timestamp_ms = 3000, .sender = "Ann",
+		{.text = "newest", .text_len = 6, .timestamp_ms = 3000, .sender = "Ann",
 		 .message_type = "TEXT", .entity_urn = "urn:3",
 		 .json = "{\"n\":3}", .json_len = 7},
-		{.text = "middle\nline", .timestamp_ms = 2000, .sender = "Bob",
+		{.text = "middle\nline", .text_len = 11, .timestamp_ms = 2000, .sender = "Bob",
 		 .message_type = "TEXT", .entity_urn = "urn:2",
 		 .json = "{\"n\":2}", .json_len = 7},
-		{.text = "oldest", .timestamp_ms = 1000, .sender = "Ann",
+		{.text = "oldest", .text_len = 6, .timestamp_ms = 1000, .sender = "Ann",
 		 .message_type = "TEXT", .entity_urn = "urn:1",
 		 .json = "{\"n\":1}", .json_len = 7},
 	};

@@ -58,6 +58,9 @@ static void test_slugs(void)
 	SLUG(IN "john-doe-42?trk=public_profile&x=%2F", "john-doe-42");
 	SLUG(IN "john-doe-42#about", "john-doe-42");
 	SLUG(IN "john-doe-42", "john-doe-42");
+	/* the neighbours of the bidi controls are ordinary characters */
+	SLUG(IN "a%E2%80%A9b%E2%80%AFc%E2%81%A5d%E2%81%AA", "a\xe2\x80\xa9" "b"
+	     "\xe2\x80\xaf" "c\xe2\x81\xa5" "d\xe2\x81\xaa");
 	SLUG(IN "john-doe-42/details/experience/", "john-doe-42");
 	SLUG("http://linkedin.com/in/%E5%BC%A0%E4%BC%9F", "\xe5\xbc\xa0\xe4\xbc\x9f");
 	SLUG(IN "x%C2%A0y", "x\xc2\xa0y"); /* NBSP is not a control */
@@ -82,6 +85,12 @@ static void test_hostile_slugs(void)
 	SLUG(IN "a%0Ab", NULL);               /* newline */
 	SLUG(IN "a%7Fb", NULL);               /* DEL */
 	SLUG(IN "a%C2%85b", NULL);            /* C1 NEL */
+	SLUG(IN "evil%E2%80%AEgnp.exe", NULL); /* RLO: "evilexe.png" on screen */
+	SLUG(IN "a%E2%80%AAb", NULL);         /* LRE */
+	SLUG(IN "a%E2%80%ACb", NULL);         /* PDF */
+	SLUG(IN "a%E2%81%A6b", NULL);         /* LRI */
+	SLUG(IN "a%E2%81%A9b", NULL);         /* PDI */
+	SLUG(IN "%E2%80%AE", NULL);
 	SLUG(IN "a%2", NULL);                 /* malformed % */
 	SLUG(IN "a%zzb", NULL);
 	SLUG(IN "a%", NULL);
@@ -150,6 +159,9 @@ static void test_conversation_names(void)
 	CHECK(strcmp(a, "conv-cda8acc1dade") == 0); /* pinned: names persist */
 
 	name_for_conversation(IN "..%2F..%2Fetc", id, b);
+	CHECK(strcmp(a, b) == 0);
+	/* a slug with a bidi control falls back to the id-derived name too */
+	name_for_conversation(IN "evil%E2%80%AEgnp.exe/", id, b);
 	CHECK(strcmp(a, b) == 0);
 	name_for_conversation(NULL, "2-other", b);
 	CHECK(strcmp(a, b) != 0 && strlen(b) == 17);

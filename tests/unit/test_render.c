@@ -52,7 +52,8 @@ static void check_safe(const char *in, size_t len, bool keep,
 
 #define SAFE(in, keep, want) check_safe((in), sizeof(in) - 1, (keep), (want), __LINE__)
 
-/* Our own strict UTF-8 check: well-formed, no C0 but \t \n, no DEL, no C1. */
+/* Our own strict UTF-8 check: well-formed, no C0 but \t \n, no DEL, no C1,
+ * no bidirectional embedding, override or isolate control. */
 static bool clean_utf8(const unsigned char *s, size_t n, bool allow_nl)
 {
 	size_t i = 0, need, k;
@@ -85,7 +86,8 @@ static bool clean_utf8(const unsigned char *s, size_t n, bool allow_nl)
 			cp = cp << 6 | (s[i + k] & 0x3f);
 		}
 		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
-		    (cp >= 0x80 && cp <= 0x9f))
+		    (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+		    (cp >= 0x2066 && cp <= 0x2069))
 			return false;
 		i += need + 1;
 	}
@@ -136,6 +138,26 @@ static void test_controls(void)
 	SAFE("a\r\nb", false, "a\\x0d\\x0ab");
 	SAFE("a\rb\r", true, "a\\x0db\\x0d");
 	SAFE("a\r\r\n", true, "a\\x0d\n");
+}
+
+/* "Trojan Source": the controls that reorder text on screen are shown. */
+static void test_bidi_controls(void)
+{
+	SAFE("\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xac\xe2\x80\xad\xe2\x80\xae", true,
+	     "<U+202A><U+202B><U+202C><U+202D><U+202E>");
+	SAFE("\xe2\x81\xa6\xe2\x81\xa7\xe2\x81\xa8\xe2\x81\xa9", false,
+	     "<U+2066><U+2067><U+2068><U+2069>");
+	SAFE("if admin \xe2\x80\xae" "} \xe2\x81\xa6 begin", false,
+	     "if admin <U+202E>} <U+2066> begin");
+	/* their neighbours, and the marks, pass: no scope, ordinary RTL text */
+	SAFE("\xe2\x80\xa9\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa", true,
+	     "\xe2\x80\xa9\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa");
+	SAFE("\xe2\x80\x8e\xe2\x80\x8f\xd8\x9c", true,
+	     "\xe2\x80\x8e\xe2\x80\x8f\xd8\x9c");
+	/* "<U+202E>" as text is text: shown as it is, so it stays readable */
+	SAFE("<U+202E>", true, "<U+202E>");
+	CHECK(render_is_bidi_control(0x202e) && render_is_bidi_control(0x2069));
+	CHECK(!render_is_bidi_control(0x200f) && !render_is_bidi_control(0x061c));
 }
 
 static void test_valid_unchanged(void)
@@ -241,7 +263,9 @@ static void test_property_valid(void)
 			uint32_t cp = (uint32_t)(rng() % 0x110000);
 
 			if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||
-			    (cp >= 0xd800 && cp <= 0xdfff))
+			    (cp >= 0xd800 && cp <= 0xdfff) ||
+			    (cp >= 0x202a && cp <= 0x202e) ||
+			    (cp >= 0x2066 && cp <= 0x2069))
 				cp = 'z';
 			if (cp < 0x80) {
 				in[len++] = (char)cp;
@@ -301,15 +325,24 @@ static void test_time(void)
 	tzset();
 }
 
-static char *render_one(const char *sender, const char *type, const char *text)
+/* The message rendered; text is text_len bytes, NULs included. */
+static char *render_n(const char *sender, const char *type, const char *text,
+		      size_t text_len, size_t *n)
 {
-	struct api_message m = {(char *)text, 1745270025000LL, (char *)sender,
-				(char *)type, (char *)"", NULL, 0};
+	struct api_message m = {(char *)text, text_len, 1745270025000LL,
+				(char *)sender, (char *)type, (char *)"",
+				NULL, 0};
 	struct buf b = BUF_INIT;
-	size_t n;
 
 	render_message(&b, &m);
-	return buf_steal(&b, &n);
+	return buf_steal(&b, n);
+}
+
+static char *render_one(const char *sender, const char *type, const char *text)
+{
+	size_t n;
+
+	return render_n(sender, type, text, text ? strlen(text) : 0, &n);
 }
 
 static void check_msg(const char *sender, const char *type, const char *text,
@@ -348,15 +381,41 @@ static void test_messages(void)
 	MSG("A", "TEXT", "lone\rcr", T "A: lone\\x0dcr\n");
 }
 
+/* The text is text_len bytes: a NUL shows as "\x00" and hides nothing
+ * after it; every field is made safe, the sender too. */
+static void test_message_nul_and_bidi(void)
+{
+	static const char nul_first[] = "\0nul at start";
+	static const char nul_lines[] = "a\0\nb\0";
+	size_t n;
+	char *s;
+
+	s = render_n("A", "TEXT", nul_first, sizeof(nul_first) - 1, &n);
+	CHECK_STR(s, T "A: \\x00nul at start\n");
+	CHECK(s && n == strlen(s));
+	free(s);
+	s = render_n("A", "TEXT", nul_lines, sizeof(nul_lines) - 1, &n);
+	CHECK_STR(s, T "A: a\\x00\n  b\\x00\n");
+	free(s);
+	s = render_n("A", "TEXT", "abc", 2, &n); /* text_len, not strlen */
+	CHECK_STR(s, T "A: ab\n");
+	free(s);
+	s = render_n("A", "TEXT", NULL, 5, &n);
+	CHECK_STR(s, T "A:\n");
+	free(s);
+	MSG("Eve\xe2\x80\xae" "lin", "SYS\xe2\x81\xa7", "x\xe2\x80\xae" "y\nz\xe2\x80\xac",
+	    T "Eve<U+202E>lin (SYS<U+2067>): x<U+202E>y\n  z<U+202C>\n");
+}
+
 static void test_messages_order(void)
 {
 	struct api_message m[3] = {
-		{(char *)"newest", 1745270027000LL, (char *)"A", (char *)"TEXT",
-		 (char *)"u3", NULL, 0},
-		{(char *)"middle", 1745270026000LL, (char *)"B", (char *)"TEXT",
-		 (char *)"u2", NULL, 0},
-		{(char *)"oldest", 1745270025000LL, (char *)"A", (char *)"TEXT",
-		 (char *)"u1", NULL, 0},
+		{(char *)"newest", 6, 1745270027000LL, (char *)"A",
+		 (char *)"TEXT", (char *)"u3", NULL, 0},
+		{(char *)"middle", 6, 1745270026000LL, (char *)"B",
+		 (char *)"TEXT", (char *)"u2", NULL, 0},
+		{(char *)"oldest", 6, 1745270025000LL, (char *)"A",
+		 (char *)"TEXT", (char *)"u1", NULL, 0},
 	};
 	struct buf b = BUF_INIT;
 	size_t n;
@@ -411,12 +470,14 @@ int main(void)
 	tzset();
 	test_buf();
 	test_controls();
+	test_bidi_controls();
 	test_valid_unchanged();
 	test_invalid_utf8();
 	test_property_random();
 	test_property_valid();
 	test_time();
 	test_messages();
+	test_message_nul_and_bidi();
 	test_messages_order();
 	test_big_message();
 	printf("%d passed, %d failed\n", passed, failed);
