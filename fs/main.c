@@ -374,13 +374,15 @@ int main(int argc, char *argv[])
 	}
 	if (options_load(&o, &args) < 0)
 		goto out_opts;
+	se = new_session(&args, &fs);
+	if (!se)
+		goto out_opts;
 	if (!co.mountpoint) {
 		fprintf(stderr, "linkupfs: no mount point given (see "
 			"linkupfs --help)\n");
 		goto out_opts;
 	}
-	se = new_session(&args, &fs);
-	if (!se || options_check_credentials(&o) < 0)
+	if (options_check_credentials(&o) < 0)
 		goto out_opts;
 	log_set_debug(co.debug);
 	tune_process();

@@ -556,12 +556,12 @@ void options_usage(FILE *out, const char *prog)
 		fputc('\n', out);
 	}
 	fprintf(out,
-		"    %-26s add one conversation to the root (repeatable):\n"
-		"    %-26s a profile slug, profile URL or conversation URN\n\n"
+		"    %-26s add a conversation: slug, profile URL or URN "
+		"(repeatable)\n\n"
 		"Credentials, never on the command line:\n"
 		"    LINKUP_API_KEY, LINKUP_LOGIN_TOKEN (environment), or\n"
 		"    api_key = ..., login_token = ... in the config file\n"
 		"    (mode 0600). Also read: LINKUP_API_URL, LINKUP_COUNTRY,\n"
 		"    LINKUPFS_CONFIG. Precedence: -o, environment, file.\n\n",
-		"-o conversation=REF", "");
+		"-o conversation=REF");
 }
