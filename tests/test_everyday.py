@@ -549,3 +549,13 @@ def test_error_lines_in_the_foreground_log_are_one_prefixed_line_each(
     assert "\x1b" not in log and "\r" not in log
     assert any("400" in ln or "Bad" in ln for ln in lines), log
     assert credit_lines(m), log
+
+
+def test_debug_logs_each_http_request_without_secrets(mock, mount_factory):
+    m = mount_factory(mock, "page_size=100", extra_args=["-d"], env=UTC)
+    read(os.path.join(m.path, sd.ALES_DIR, "page-0001.txt"))
+    lines = [ln for ln in m.log().splitlines() if ln.startswith("linkupfs: POST ")]
+    assert re.match(r"linkupfs: POST /v1/messages/inbox: HTTP 200, \d+ ms$",
+                    lines[0]), lines
+    assert any("/v1/messages/conversation: HTTP 200" in ln for ln in lines)
+    assert mock.api_key not in m.log() and mock.login_token not in m.log()
