@@ -310,6 +310,7 @@ struct api *api_new(const struct api_config *cfg)
 	api->url_conversation = join_url(cfg->base_url, "/v1/messages/conversation");
 	api->url_inbox = join_url(cfg->base_url, "/v1/messages/inbox");
 	api->where = url_where(cfg->base_url);
+	api->debug = cfg->debug;
 	api->api_key = strdup(cfg->api_key);
 	api->login_token = strdup(cfg->login_token);
 	api->country = cfg->country ? strdup(cfg->country) : NULL;

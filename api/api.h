@@ -61,6 +61,9 @@ struct api_config {
 	 * backoff: true makes the call fail with API_ERR_CANCELLED at once.
 	 * linkupfs passes "the kernel interrupted this request" (Ctrl-C). */
 	bool (*interrupted)(void);
+	/* Log each HTTP try on stderr (-d): method, endpoint path, HTTP
+	 * status, duration; never the key or the token. */
+	bool debug;
 };
 
 struct api_stats {

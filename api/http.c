@@ -150,10 +150,11 @@ static void pool_give(struct api *api, CURL *h)
 		curl_easy_cleanup(h);
 }
 
+/* t_ms: this try's time limit, what is left of the call's bound. */
 static void handle_setup(struct api *api, CURL *h, const char *url,
-			 const char *req, struct attempt *a)
+			 const char *req, long t_ms, struct attempt *a)
 {
-	long t = api->timeout_s;
+	long t = (t_ms + 999) / 1000;
 
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -163,9 +164,9 @@ static void handle_setup(struct api *api, CURL *h, const char *url,
 	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(req));
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "linkupfs/" LINKUPFS_VERSION);
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, t);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT,
-			 t < API_CONNECT_MAX_S ? t : API_CONNECT_MAX_S);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, t_ms);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+			 t < API_CONNECT_MAX_S ? t_ms : API_CONNECT_MAX_S * 1000);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, API_LOW_SPEED_BYTES);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
 			 t < API_LOW_SPEED_MAX_S ? t : API_LOW_SPEED_MAX_S);
@@ -179,8 +180,28 @@ static void handle_setup(struct api *api, CURL *h, const char *url,
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, a->errbuf);
 }
 
+/* -d: one line per try, with the endpoint's path only (no host, and the
+ * key and token travel in headers and body, never in the URL). */
+static void debug_try(const char *url, const struct attempt *a)
+{
+	CURLU *u = curl_url();
+	char *path = NULL;
+
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK)
+		curl_url_get(u, CURLUPART_PATH, &path, 0);
+	if (a->rc == CURLE_OK)
+		fprintf(stderr, "linkupfs: POST %s: HTTP %ld, %.0f ms\n",
+			path ? path : "?", a->status, a->elapsed * 1000);
+	else
+		fprintf(stderr, "linkupfs: POST %s: no answer (%s), %.0f ms\n",
+			path ? path : "?", curl_easy_strerror(a->rc),
+			a->elapsed * 1000);
+	curl_free(path);
+	curl_url_cleanup(u);
+}
+
 static void perform_once(struct api *api, const char *url, const char *req,
-			 struct attempt *a)
+			 long t_ms, struct attempt *a)
 {
 	CURL *h = pool_take(api);
 	long conns = 0;
@@ -191,7 +212,7 @@ static void perform_once(struct api *api, const char *url, const char *req,
 	a->rc = CURLE_OUT_OF_MEMORY;
 	if (!h)
 		return;
-	handle_setup(api, h, url, req, a);
+	handle_setup(api, h, url, req, t_ms, a);
 	atomic_fetch_add(&api->requests, 1);
 	a->rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
@@ -201,6 +222,8 @@ static void perform_once(struct api *api, const char *url, const char *req,
 	if (conns > 0)
 		atomic_fetch_add(&api->connections, (uint64_t)conns);
 	pool_give(api, h);
+	if (api->debug)
+		debug_try(url, a);
 }
 
 void api_set_error(struct api_error *err, enum api_err_kind kind,
@@ -231,7 +254,7 @@ static void timeout_error(struct api *api, const struct attempt *a,
 		api_set_error(err, k, "timed out connecting to %s after %.0f s",
 			      api->where, a->elapsed);
 	else
-		api_set_error(err, k, "timed out after %ld s", t);
+		api_set_error(err, k, "timed out after %.0f s", a->elapsed);
 }
 
 /* A failure below HTTP; true when another try may succeed. */
@@ -411,13 +434,19 @@ int api_request(struct api *api, const char *url, const char *req,
 	 * in bounded time even when every answer asks to wait. */
 	long deadline = mono_ms() + API_RETRY_BUDGET * api->timeout_s * 1000;
 	int tries = 0, rc;
-	long wait;
+	long wait, left;
 
 	for (;;) {
 		rc = may_send(api, err);
 		if (rc)
 			break;
-		perform_once(api, url, req, &a);
+		/* each try ends by the deadline too, not only starts before it */
+		left = deadline - mono_ms();
+		if (left > api->timeout_s * 1000)
+			left = api->timeout_s * 1000;
+		if (left < 1)
+			left = 1;
+		perform_once(api, url, req, left, &a);
 		tries++;
 		v = judge(api, &a, err);
 		if (v != TRY_AGAIN || tries > api->max_retries)

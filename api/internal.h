@@ -30,6 +30,7 @@ struct api {
 	int max_retries;
 	long credit_limit;
 	bool (*interrupted)(void); /* see api_config */
+	bool debug;                /* see api_config */
 	struct curl_slist *headers; /* read-only, shared by all handles; holds the key */
 
 	pthread_mutex_t pool_lock; /* guards pool[] and n_pool */

@@ -573,6 +573,11 @@ int conv_walk(struct conv *c, size_t need)
 	}
 }
 
+int conv_fetch_newest(struct conv *c)
+{
+	return conv_walk(c, 1);
+}
+
 /* ---- refresh -------------------------------------------------------- */
 
 /* Fetch what is newer than floor into s: the newest page, then on along

@@ -120,6 +120,11 @@ time_t conv_mtime(struct conv *c);
 int conv_refresh(struct conv *c, bool force, bool *changed,
 		 struct conv_growth *grown);
 
+/* Fetch the newest page unless it is known (cached, like any page).
+ * Blocks for the network. 0 or negative errno: -ENOENT when the API does
+ * not know the conversation, -EACCES when it refused the key or token. */
+int conv_fetch_newest(struct conv *c);
+
 /* Page files known so far, without walking. */
 unsigned conv_known_pages(struct conv *c);
 

@@ -127,7 +127,7 @@ static int node_of(struct lfs *fs, fuse_ino_t ino, struct node *n, bool fresh)
 		return -ENOENT;
 	n->conv = root_at(fs->root, (size_t)(ino >> 32) - 1, &end);
 	if (!n->conv)
-		return -ENOENT; /* taken away by rmdir */
+		return -ENOENT;
 	if (fresh)
 		refresh_conv(fs, n->conv, false);
 	n->kind = code ? NODE_FILE : NODE_CONV;
@@ -268,7 +268,6 @@ static int node_stat(struct lfs *fs, const struct node *n, struct stat *st)
 	switch (n->kind) {
 	case NODE_ROOT:
 		fill_stat(fs, st, true, 0, root_mtime(fs));
-		st->st_mode |= 0200; /* the owner may mkdir and rmdir here */
 		break;
 	case NODE_STATS:
 		r = stats_stat(fs, st);
@@ -289,7 +288,7 @@ static int node_stat(struct lfs *fs, const struct node *n, struct stat *st)
 	return 0;
 }
 
-/* Answer a lookup, mkdir or error with n's entry. */
+/* Answer a lookup with n's entry, or its error. */
 static void reply_entry(fuse_req_t req, struct lfs *fs, const struct node *n,
 			int r)
 {
@@ -322,13 +321,6 @@ static void reply_attr(fuse_req_t req, struct lfs *fs, const struct node *n,
 		fuse_reply_err(req, -r);
 	else
 		fuse_reply_attr(req, &st, (double)fs->ttl);
-}
-
-static void reply_err(fuse_req_t req, struct lfs *fs, const struct node *n,
-		      int r)
-{
-	done(fs, n);
-	fuse_reply_err(req, -r);
 }
 
 /* ---- callbacks ------------------------------------------------------- */
@@ -408,7 +400,7 @@ static int conv_entry(size_t k, unsigned pages, char *name, size_t size,
 }
 
 /* One entry of a listing: the k-th (from 0: ".", "..") of n. 0 with
- * *name set; 1 for one taken away (rmdir), to skip; -ENOENT past the end. */
+ * *name set; 1 for a gap, to skip; -ENOENT past the end. */
 static int dir_entry(struct lfs *fs, const struct node *n, unsigned pages,
 		     size_t k, char *name, size_t size, struct node *child)
 {
@@ -456,6 +448,10 @@ static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		r = conv_page_count(n.conv, &pages);
 	else if (r == 0)
 		r = -ENOTDIR;
+	/* glibc's readdir takes ENOENT for the end of the directory: a
+	 * conversation the API no longer knows (404) would list as empty */
+	if (r == -ENOENT)
+		r = -EIO;
 	if (r == 0 && !(buf = malloc(size)))
 		r = -ENOMEM;
 	for (size_t k = off > 0 ? (size_t)off : 0; r == 0; k++) {
@@ -556,77 +552,6 @@ static void ll_statfs(fuse_req_t req, fuse_ino_t ino)
 	sv.f_frsize = 4096;
 	sv.f_namemax = 255;
 	fuse_reply_statfs(req, &sv);
-}
-
-static char *profile_url_of(const char *slug)
-{
-	static const char unreserved[] = "-._~";
-	struct buf b = BUF_INIT;
-	size_t len;
-
-	buf_puts(&b, "https://www.linkedin.com/in/");
-	for (const unsigned char *p = (const unsigned char *)slug; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr(unreserved, *p))
-			buf_putc(&b, (char)*p);
-		else
-			buf_printf(&b, "%%%02X", *p);
-	}
-	buf_putc(&b, '/');
-	return buf_steal(&b, &len);
-}
-
-/* mkdir MOUNT/SLUG: add the conversation with that profile, once the API
- * confirms it exists (one request, which also fetches its newest page). */
-static int mkdir_at(struct lfs *fs, const char *slug, struct node *n)
-{
-	struct conv_attr a;
-	char *url;
-	int r;
-
-	if (strcmp(slug, ".stats") == 0)
-		return -EEXIST;
-	r = refresh_root(fs, false);
-	if (r < 0)
-		return r;
-	url = profile_url_of(slug);
-	if (!url)
-		return -ENOMEM;
-	r = root_add(fs->root, slug, url, &n->conv);
-	free(url);
-	if (r == -EINVAL)
-		log_error("mkdir %s: not a usable profile name", slug);
-	if (r < 0)
-		return r;
-	n->kind = NODE_CONV;
-	/* the kernel itself forgets the root's listing after mkdir, rmdir */
-	r = conv_file_attr(n->conv, CONV_META_JSON, 0, &a);
-	if (r < 0)
-		root_remove(fs->root, slug);
-	return r;
-}
-
-static void ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
-		     mode_t mode)
-{
-	struct lfs *fs = begin(req);
-	struct node n = {0};
-	int r = parent == FUSE_ROOT_ID ? mkdir_at(fs, name, &n) : -EPERM;
-
-	(void)mode;
-	if (r < 0) /* only conversations, only at the root */
-		reply_err(req, fs, &n, r);
-	else
-		reply_entry(req, fs, &n, r);
-}
-
-static void ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
-{
-	struct lfs *fs = begin(req);
-	struct node n = {0};
-	int r = parent == FUSE_ROOT_ID ? root_remove(fs->root, name) : -EPERM;
-
-	reply_err(req, fs, &n, r);
 }
 
 /* ---- extended attributes -------------------------------------------- */
@@ -762,6 +687,8 @@ char *fs_stats_text(struct lfs *fs)
 	buf_printf(&b, "cache_bytes: %zu\n", l.bytes);
 	buf_printf(&b, "cache_budget: %zu\n", l.budget);
 	buf_printf(&b, "conversations: %zu\n", root_count(fs->root));
+	buf_printf(&b, "conversations_not_found: %zu\n",
+		   root_not_found(fs->root));
 	return buf_steal(&b, &len);
 }
 
@@ -793,8 +720,6 @@ static const struct fuse_lowlevel_ops fs_ops = {
 	.lookup = ll_lookup,
 	.getattr = ll_getattr,
 	.setattr = ll_setattr,
-	.mkdir = ll_mkdir,
-	.rmdir = ll_rmdir,
 	.open = ll_open,
 	.read = ll_read,
 	.write = ll_write,

@@ -1,8 +1,10 @@
 #include "log.h"
 
+#include <fuse_log.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 #include <syslog.h>
 
 static atomic_bool use_syslog; /* set once at start-up, read by all threads */
@@ -29,6 +31,18 @@ static void log_line(int prio, const char *fmt, va_list ap)
 		syslog(prio, "%s", line);
 	else
 		fprintf(stderr, "linkupfs: %s\n", line); /* one write per line */
+}
+
+/* fuse_log_level numbers the levels as syslog does. */
+static void log_error_at(int prio, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void log_error_at(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_line(prio, fmt, ap);
+	va_end(ap);
 }
 
 void log_error(const char *fmt, ...)
@@ -58,4 +72,27 @@ void log_debug(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_line(LOG_DEBUG, fmt, ap);
 	va_end(ap);
+}
+
+/* libfuse may print one line in several calls: they gather here until
+ * the newline (per thread, as each thread prints its own lines). */
+static __thread char fuse_pending[1024];
+
+void log_fuse(enum fuse_log_level level, const char *fmt, va_list ap)
+{
+	size_t used = strlen(fuse_pending);
+	const char *text = fuse_pending;
+
+	vsnprintf(fuse_pending + used, sizeof(fuse_pending) - used, fmt, ap);
+	used = strlen(fuse_pending);
+	if (used && fuse_pending[used - 1] != '\n' &&
+	    used < sizeof(fuse_pending) - 1)
+		return; /* the rest of the line comes next */
+	while (used && fuse_pending[used - 1] == '\n')
+		fuse_pending[--used] = '\0';
+	if (strncmp(text, "fuse: ", 6) == 0)
+		text += 6;
+	if (*text)
+		log_error_at((int)level, "%s", text);
+	fuse_pending[0] = '\0';
 }

@@ -5,6 +5,8 @@
 #ifndef LINKUPFS_LOG_H
 #define LINKUPFS_LOG_H
 
+#include <fuse_log.h>
+#include <stdarg.h>
 #include <stdbool.h>
 
 /* Send later lines to syslog (true) or stderr (false, the default). */
@@ -15,5 +17,9 @@ void log_set_debug(bool on);
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* For fuse_set_log_func: libfuse's messages as ours ("linkupfs: ...",
+ * its "fuse: " prefix dropped), so every line a user sees names us. */
+void log_fuse(enum fuse_log_level level, const char *fmt, va_list ap);
 
 #endif

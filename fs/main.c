@@ -33,6 +33,12 @@ static int check_mountpoint(const char *mp)
 	DIR *d;
 	int r = 0;
 
+	if (stat(mp, &st) != 0 && errno == ENOTCONN) {
+		fprintf(stderr, "linkupfs: mount point %s: %s (the filesystem "
+			"mounted there died); free it with: fusermount3 -u %s\n",
+			mp, strerror(errno), mp);
+		return -1;
+	}
 	if (stat(mp, &st) != 0) {
 		fprintf(stderr, "linkupfs: mount point %s: %s\n", mp,
 			strerror(errno));
@@ -60,7 +66,7 @@ static int check_mountpoint(const char *mp)
 	return r;
 }
 
-static int setup(struct lfs *fs, struct options *o)
+static int setup(struct lfs *fs, struct options *o, bool debug)
 {
 	struct api_config cfg = {
 		.base_url = o->api_url,
@@ -70,6 +76,7 @@ static int setup(struct lfs *fs, struct options *o)
 		.timeout_s = o->timeout,
 		.max_retries = API_RETRIES,
 		.credit_limit = o->credit_limit,
+		.debug = debug,
 		/* a reader's Ctrl-C stops its network call at once */
 		.interrupted = fs_interrupted,
 	};
@@ -200,19 +207,14 @@ static void stop_watcher(struct watcher *w)
 }
 
 /* Mount, serve until unmounted or signalled, unmount. */
-static int serve(struct fuse_args *args, struct fuse_cmdline_opts *co,
+static int serve(struct fuse_session *se, struct fuse_cmdline_opts *co,
 		 struct lfs *fs)
 {
-	struct fuse_session *se;
 	struct watcher w = {0};
 	int r = 1;
 
-	se = fuse_session_new(args, fs_operations(), sizeof(struct fuse_lowlevel_ops),
-			      fs);
-	if (!se)
-		return 1; /* fuse_session_new said why */
 	if (fuse_session_mount(se, co->mountpoint) != 0)
-		goto out_new;
+		return 1;
 	if (fuse_daemonize(co->foreground) != 0)
 		goto out_mount;
 	log_use_syslog(!co->foreground);
@@ -229,8 +231,6 @@ static int serve(struct fuse_args *args, struct fuse_cmdline_opts *co,
 out_mount:
 	fs->se = NULL;
 	fuse_session_unmount(se);
-out_new:
-	fuse_session_destroy(se);
 	return r;
 }
 
@@ -258,44 +258,46 @@ static int drop_mount_source(int argc, char *argv[])
 	return argc - 1;
 }
 
-int main(int argc, char *argv[])
+/* Whether argv asks for help or the version (then no mount point). */
+static bool wants_help(int argc, char *argv[])
 {
-	struct fuse_args args;
-	struct fuse_cmdline_opts co = {0};
-	struct options o;
-	struct lfs fs = {0};
-	int r = 1;
+	static const char *const flags[] = {"-h", "--help", "-V", "--version"};
 
-	argc = drop_mount_source(argc, argv);
 	for (int i = 1; i < argc; i++)
-		max_threads_given |= strstr(argv[i], "max_threads=") != NULL;
-	args = (struct fuse_args)FUSE_ARGS_INIT(argc, argv);
-	if (fuse_parse_cmdline(&args, &co) != 0)
-		goto out_args;
-	if (co.show_help) {
-		options_usage(stdout, argv[0]);
+		for (size_t j = 0; j < sizeof(flags) / sizeof(*flags); j++)
+			if (strcmp(argv[i], flags[j]) == 0)
+				return true;
+	return false;
+}
+
+/* The mount point argument (the first not an option), or NULL. */
+static const char *mountpoint_arg(int argc, char *argv[])
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-o") == 0)
+			i++; /* its value */
+		else if (argv[i][0] != '-')
+			return argv[i];
+	}
+	return NULL;
+}
+
+/* Help or version on stdout. */
+static void print_help(const struct fuse_cmdline_opts *co, const char *prog)
+{
+	if (co->show_help) {
+		options_usage(stdout, prog);
 		printf("FUSE options:\n");
 		fuse_cmdline_help();
 		fuse_lowlevel_help();
-		r = 0;
-		goto out_args;
+		return;
 	}
-	if (co.show_version) {
-		printf("linkupfs %s\n", LINKUPFS_VERSION);
-		printf("FUSE library %s\n", fuse_pkgversion());
-		r = 0;
-		goto out_args;
-	}
-	if (options_load(&o, &args) < 0)
-		goto out_opts;
-	if (!co.mountpoint) {
-		fprintf(stderr, "linkupfs: no mount point given (see "
-			"linkupfs --help)\n");
-		goto out_opts;
-	}
-	if (check_mountpoint(co.mountpoint) < 0)
-		goto out_opts;
-	log_set_debug(co.debug);
+	printf("linkupfs %s\n", LINKUPFS_VERSION);
+	printf("FUSE library %s\n", fuse_pkgversion());
+}
+
+static void tune_process(void)
+{
 	/* one heap per thread would hold freed page bodies apart: with many
 	 * worker threads, peak memory would grow well past cache_size */
 	mallopt(M_ARENA_MAX, 2);
@@ -304,19 +306,90 @@ int main(int argc, char *argv[])
 	 * leaving a hole in the heap */
 	mallopt(M_MMAP_THRESHOLD, 32 * 1024);
 	tzset(); /* localtime_r needs TZ read once */
-	/* noatime: an atime update after each readdir would make the kernel
-	 * ask for the directory's attributes again on every walk */
-	fuse_opt_add_arg(&args, "-odefault_permissions,fsname=linkupfs,"
-				"subtype=linkupfs,noatime");
-	if (api_global_init() != 0 || setup(&fs, &o) < 0) {
+}
+
+/*
+ * The session, which checks FUSE's own options (libfuse says what is
+ * wrong, through log_fuse). ro: the kernel itself answers EROFS to every
+ * write, for root too. noatime: an atime update after each readdir would
+ * make the kernel ask for the directory's attributes again on every walk.
+ */
+static struct fuse_session *new_session(struct fuse_args *args,
+					struct lfs *fs)
+{
+	if (fuse_opt_add_arg(args, "-oro,default_permissions,fsname=linkupfs,"
+				   "subtype=linkupfs,noatime") != 0)
+		return NULL;
+	return fuse_session_new(args, fs_operations(),
+				sizeof(struct fuse_lowlevel_ops), fs);
+}
+
+/* Read what the mount shows first; a refused key or token fails it. */
+static int prime(struct lfs *fs)
+{
+	struct api_error err;
+
+	if (root_prime(fs->root, &err) == 0)
+		return 0;
+	fprintf(stderr, "linkupfs: the API refused the credentials: %s\n",
+		err.message);
+	return -1;
+}
+
+int main(int argc, char *argv[])
+{
+	struct fuse_args args;
+	struct fuse_cmdline_opts co = {0};
+	struct fuse_session *se = NULL;
+	struct options o = {0};
+	struct lfs fs = {0};
+	const char *mp;
+	int r = 1;
+
+	fuse_set_log_func(log_fuse);
+	argc = drop_mount_source(argc, argv);
+	for (int i = 1; i < argc; i++)
+		max_threads_given |= strstr(argv[i], "max_threads=") != NULL;
+	/* ours first: libfuse's check of a dead mount point says less */
+	mp = wants_help(argc, argv) ? NULL : mountpoint_arg(argc, argv);
+	if (mp && check_mountpoint(mp) < 0)
+		return 1;
+	args = (struct fuse_args)FUSE_ARGS_INIT(argc, argv);
+	if (fuse_parse_cmdline(&args, &co) != 0)
+		goto out_args;
+	if (co.show_help || co.show_version) {
+		print_help(&co, argv[0]);
+		r = 0;
+		goto out_args;
+	}
+	if (options_load(&o, &args) < 0)
+		goto out_opts;
+	se = new_session(&args, &fs);
+	if (!se)
+		goto out_opts;
+	if (!co.mountpoint) {
+		fprintf(stderr, "linkupfs: no mount point given (see "
+			"linkupfs --help)\n");
+		goto out_opts;
+	}
+	if (options_check_credentials(&o) < 0)
+		goto out_opts;
+	log_set_debug(co.debug);
+	tune_process();
+	if (api_global_init() != 0 || setup(&fs, &o, co.debug) < 0) {
 		fprintf(stderr, "linkupfs: cannot start: out of memory\n");
 		goto out_fs;
 	}
-	r = serve(&args, &co, &fs);
+	if (prime(&fs) == 0)
+		r = serve(se, &co, &fs);
+	fuse_session_destroy(se); /* before what its callbacks use */
+	se = NULL;
 out_fs:
 	teardown(&fs);
 	api_global_cleanup();
 out_opts:
+	if (se)
+		fuse_session_destroy(se);
 	options_free(&o);
 out_args:
 	free(co.mountpoint);

@@ -447,25 +447,34 @@ static int take_strings(struct options *o, struct source *const src[3])
 	return 0;
 }
 
-static int take_secrets(struct options *o, struct source *const src[3],
-			const char *path)
+/* The secrets as found, NULL when missing: options_check_credentials
+ * says so, once every option was checked. */
+static int take_secrets(struct options *o, struct source *const src[3])
 {
 	const char *key = pick(src, S_API_KEY), *tok = pick(src, S_LOGIN_TOKEN);
 
-	if (!key || !*key) {
+	if (key && *key && !(o->api_key = strdup(key)))
+		return -1;
+	if (tok && *tok && !(o->login_token = strdup(tok)))
+		return -1;
+	return 0;
+}
+
+int options_check_credentials(const struct options *o)
+{
+	const char *path = o->config_path ? o->config_path : "the config file";
+
+	if (!o->api_key) {
 		fail("no API key: set LINKUP_API_KEY or put 'api_key = ...' "
-		     "in %s", path ? path : "the config file");
+		     "in %s", path);
 		return -1;
 	}
-	if (!tok || !*tok) {
+	if (!o->login_token) {
 		fail("no LinkedIn login token: set LINKUP_LOGIN_TOKEN or put "
-		     "'login_token = ...' in %s",
-		     path ? path : "the config file");
+		     "'login_token = ...' in %s", path);
 		return -1;
 	}
-	o->api_key = strdup(key);
-	o->login_token = strdup(tok);
-	return o->api_key && o->login_token ? 0 : -1;
+	return 0;
 }
 
 static int take_conversations(struct options *o, struct source *const src[3])
@@ -502,7 +511,7 @@ int options_load(struct options *o, struct fuse_args *args)
 	if (o->config_path && read_config(&file, o->config_path, cfg != NULL) < 0)
 		goto out;
 	if (take_numbers(o, order) < 0 || take_strings(o, order) < 0 ||
-	    take_secrets(o, order, o->config_path) < 0 ||
+	    take_secrets(o, order) < 0 ||
 	    take_conversations(o, order) < 0)
 		goto out;
 	r = 0;
@@ -547,11 +556,12 @@ void options_usage(FILE *out, const char *prog)
 		fputc('\n', out);
 	}
 	fprintf(out,
-		"    %-26s add one conversation to the root (repeatable)\n\n"
+		"    %-26s add a conversation: slug, profile URL or URN "
+		"(repeatable)\n\n"
 		"Credentials, never on the command line:\n"
 		"    LINKUP_API_KEY, LINKUP_LOGIN_TOKEN (environment), or\n"
 		"    api_key = ..., login_token = ... in the config file\n"
 		"    (mode 0600). Also read: LINKUP_API_URL, LINKUP_COUNTRY,\n"
 		"    LINKUPFS_CONFIG. Precedence: -o, environment, file.\n\n",
-		"-o conversation=ID|URL");
+		"-o conversation=REF");
 }

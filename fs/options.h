@@ -24,7 +24,7 @@ struct options {
 	char *country;      /* NULL: the API's default */
 	int inbox_limit;
 	int parallel;       /* requests at once for a whole-conversation walk */
-	char **conversations; /* ids or profile URLs */
+	char **conversations; /* URNs, profile URLs or slugs, as given */
 	size_t n_conversations;
 	char *config_path;  /* the file read, or NULL */
 	char *api_key;      /* secret */
@@ -35,9 +35,15 @@ struct options {
  * Take our options out of args (FUSE's own stay), then the environment and
  * the config file, and check every value. Returns 0, or -1 after printing
  * one line saying what is wrong (the caller exits non-zero). Help and
- * version flags are left in args for the caller.
+ * version flags are left in args for the caller. A missing credential is
+ * not an error here (api_key, login_token stay NULL): the caller checks
+ * FUSE's options too, then calls options_check_credentials.
  */
 int options_load(struct options *o, struct fuse_args *args);
+
+/* 0 when both credentials are set, else -1 after printing one line saying
+ * which is missing and where to set it. */
+int options_check_credentials(const struct options *o);
 
 /* Free and zero everything. */
 void options_free(struct options *o);

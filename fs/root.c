@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "log.h"
 #include "names.h"
 
@@ -27,10 +28,13 @@ struct root {
 	bool loaded;
 	time_t loaded_at;          /* monotonic seconds */
 	struct conv **convs;
-	bool *added;               /* convs[i] came from mkdir */
-	bool *hidden;              /* convs[i] was removed by rmdir */
 	size_t n_convs;
 	size_t cap;
+	/* set before the FUSE loop starts, then read under load_lock: */
+	struct api_inbox_page *primed; /* the inbox's first page, from
+	                                  root_prime, for the first load */
+	bool extras_done;          /* the conversation= entries were added */
+	size_t not_found;          /* conversation= entries the API denies */
 };
 
 struct root *root_new(const struct conv_env *env, int inbox_limit,
@@ -56,8 +60,7 @@ void root_free(struct root *root)
 	for (size_t i = 0; i < root->n_convs; i++)
 		conv_free(root->convs[i]);
 	free(root->convs);
-	free(root->added);
-	free(root->hidden);
+	api_inbox_page_free(root->primed);
 	pthread_mutex_destroy(&root->lock);
 	pthread_mutex_destroy(&root->load_lock);
 	free(root);
@@ -70,7 +73,7 @@ static bool name_taken(const struct root *root, const char *name)
 		return true;
 	for (size_t i = 0; i < root->n_convs; i++)
 		if (strcmp(conv_name(root->convs[i]), name) == 0)
-			return true; /* hidden ones too: a name is never reused */
+			return true;
 	return false;
 }
 
@@ -98,19 +101,10 @@ static int grow(struct root *root)
 {
 	size_t cap = root->cap ? 2 * root->cap : 64;
 	struct conv **convs = realloc(root->convs, cap * sizeof(*convs));
-	bool *added, *hidden;
 
 	if (!convs)
 		return -ENOMEM;
 	root->convs = convs;
-	added = realloc(root->added, cap * sizeof(*added));
-	if (!added)
-		return -ENOMEM;
-	root->added = added;
-	hidden = realloc(root->hidden, cap * sizeof(*hidden));
-	if (!hidden)
-		return -ENOMEM;
-	root->hidden = hidden;
 	root->cap = cap;
 	return 0;
 }
@@ -137,17 +131,54 @@ static struct conv *add_conv(struct root *root, const char *id,
 	for (int n = 2; name_taken(root, name); n++)
 		name_with_suffix(base, n, name);
 	c = conv_new(&root->env, (unsigned)root->n_convs, name, id, url);
-	if (c) {
-		root->added[root->n_convs] = false;
-		root->hidden[root->n_convs] = false;
+	if (c)
 		root->convs[root->n_convs++] = c;
-	}
 	return c;
 }
 
-static bool looks_like_url(const char *s)
+static bool has_prefix(const char *s, const char *prefix)
 {
-	return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0;
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* The profile URL of a slug as ls shows it (percent-encoded), malloc'd. */
+static char *profile_url_of(const char *slug)
+{
+	static const char unreserved[] = "-._~";
+	struct buf b = BUF_INIT;
+	size_t len;
+
+	buf_puts(&b, "https://www.linkedin.com/in/");
+	for (const unsigned char *p = (const unsigned char *)slug; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr(unreserved, *p))
+			buf_putc(&b, (char)*p);
+		else
+			buf_printf(&b, "%%%02X", *p);
+	}
+	buf_putc(&b, '/');
+	return buf_steal(&b, &len);
+}
+
+/*
+ * A conversation= value, in one of three forms: a conversation URN
+ * ("urn:li:..."), a profile URL (http:// or https://), or a profile slug
+ * (the directory name ls shows, whose URL is built here). Sets exactly one
+ * of *id (borrowed from ref) and *url (malloc'd). 0 or -ENOMEM.
+ */
+static int parse_ref(const char *ref, const char **id, char **url)
+{
+	*id = NULL;
+	*url = NULL;
+	if (has_prefix(ref, "urn:")) {
+		*id = ref;
+		return 0;
+	}
+	if (has_prefix(ref, "http://") || has_prefix(ref, "https://"))
+		*url = strdup(ref);
+	else
+		*url = profile_url_of(ref);
+	return *url ? 0 : -ENOMEM;
 }
 
 /* Publish one inbox page. Returns how many entries were taken. */
@@ -188,6 +219,19 @@ static int inbox_fault(const struct api_inbox_page *pg, const char *sent)
 	return -EIO;
 }
 
+/* One inbox page: the one root_prime read for the first, else fetched. */
+static int inbox_page(struct root *root, int want, const char *cursor,
+		      struct api_inbox_page **pg, struct api_error *err)
+{
+	if (!cursor && root->primed) {
+		*pg = root->primed; /* read at mount: costs nothing more */
+		root->primed = NULL;
+		return 0;
+	}
+	return api_get_inbox(root->env.api, want, cursor, pg, err);
+}
+
+/* Caller holds load_lock. */
 static int load_inbox(struct root *root)
 {
 	struct api_error err = {0};
@@ -198,7 +242,7 @@ static int load_inbox(struct root *root)
 		struct api_inbox_page *pg = NULL;
 		int want = left < ROOT_INBOX_PAGE ? left : ROOT_INBOX_PAGE;
 
-		r = api_get_inbox(root->env.api, want, cursor, &pg, &err);
+		r = inbox_page(root, want, cursor, &pg, &err);
 		if (r < 0) {
 			log_error("inbox: %s", err.message);
 			break;
@@ -217,18 +261,97 @@ static int load_inbox(struct root *root)
 	return r;
 }
 
-static void add_extras(struct root *root)
+/* Drop the conversation root_prime just added at the end. Caller holds
+ * load_lock; nothing has seen it yet (the FUSE loop has not started). */
+static void drop_last(struct root *root, struct conv *c)
 {
 	pthread_mutex_lock(&root->lock);
-	for (size_t i = 0; i < root->n_extra; i++) {
-		const char *ref = root->extra[i];
-		const char *url = looks_like_url(ref) ? ref : NULL;
-		const char *id = url ? NULL : ref;
-
-		if (!find_known(root, id, url) && !add_conv(root, id, url))
-			log_error("conversation %s: out of memory", ref);
+	if (root->n_convs && root->convs[root->n_convs - 1] == c) {
+		root->n_convs--;
+		conv_free(c);
 	}
+	root->not_found++;
 	pthread_mutex_unlock(&root->lock);
+}
+
+/* List conversation= entry ref; with check, fetch its newest page first
+ * and leave out one the API does not know. 0, or -EACCES when the API
+ * refused the key or token. Caller holds load_lock. */
+static int add_extra(struct root *root, const char *ref, bool check)
+{
+	struct conv *c;
+	const char *id;
+	char *url;
+	bool known;
+	int r = parse_ref(ref, &id, &url);
+
+	if (r < 0)
+		return 0; /* out of memory: listed at the next load */
+	pthread_mutex_lock(&root->lock);
+	c = find_known(root, id, url);
+	known = c != NULL;
+	if (!c && !(c = add_conv(root, id, url)))
+		log_error("conversation %s: out of memory", ref);
+	pthread_mutex_unlock(&root->lock);
+	free(url);
+	if (!c || !check)
+		return 0;
+	r = conv_fetch_newest(c);
+	if (r == -ENOENT && !known) {
+		log_error("conversation %s: the API does not know it; it is "
+			  "not listed", ref);
+		drop_last(root, c);
+	}
+	return r == -EACCES ? r : 0;
+}
+
+/* The conversation= entries, once. Caller holds load_lock. */
+static int add_extras(struct root *root, bool check)
+{
+	int r = 0;
+
+	if (root->extras_done)
+		return 0;
+	for (size_t i = 0; i < root->n_extra && r == 0; i++)
+		r = add_extra(root, root->extra[i], check);
+	root->extras_done = true;
+	return r;
+}
+
+int root_prime(struct root *root, struct api_error *err)
+{
+	int want = root->inbox_limit < ROOT_INBOX_PAGE ? root->inbox_limit
+						       : ROOT_INBOX_PAGE;
+	int r = 0;
+
+	memset(err, 0, sizeof(*err));
+	pthread_mutex_lock(&root->load_lock);
+	if (want > 0)
+		r = api_get_inbox(root->env.api, want, NULL, &root->primed, err);
+	if (r < 0 && err->kind == API_ERR_AUTH)
+		goto out;
+	if (r < 0)
+		log_error("inbox: %s; mounting anyway: the listing comes once "
+			  "the API answers", err->message);
+	r = add_extras(root, true);
+	if (r < 0) {
+		err->kind = API_ERR_AUTH;
+		snprintf(err->message, sizeof(err->message), "the API refused "
+			 "the request for a conversation= entry (see above)");
+	}
+out:
+	pthread_mutex_unlock(&root->load_lock);
+	return r < 0 ? -EACCES : 0;
+}
+
+size_t root_not_found(struct root *root)
+{
+	size_t n;
+
+	pthread_mutex_lock(&root->lock);
+	n = root->not_found;
+	pthread_mutex_unlock(&root->lock);
+	return n;
 }
 
 /* Caller holds lock. */
@@ -255,7 +378,7 @@ int root_load(struct root *root, bool force)
 	if (due) {
 		r = root->inbox_limit > 0 ? load_inbox(root) : 0;
 		if (r == 0) {
-			add_extras(root);
+			add_extras(root, false);
 			pthread_mutex_lock(&root->lock);
 			root->loaded = true;
 			root->loaded_at = now_mono();
@@ -282,8 +405,7 @@ size_t root_count(struct root *root)
 	size_t n = 0;
 
 	pthread_mutex_lock(&root->lock);
-	for (size_t i = 0; i < root->n_convs; i++)
-		n += !root->hidden[i];
+	n = root->n_convs;
 	pthread_mutex_unlock(&root->lock);
 	return n;
 }
@@ -293,7 +415,7 @@ void root_foreach(struct root *root, int (*fn)(void *arg, struct conv *c),
 {
 	pthread_mutex_lock(&root->lock);
 	for (size_t i = 0; i < root->n_convs; i++)
-		if (!root->hidden[i] && fn(arg, root->convs[i]))
+		if (fn(arg, root->convs[i]))
 			break;
 	pthread_mutex_unlock(&root->lock);
 }
@@ -302,8 +424,7 @@ void root_foreach(struct root *root, int (*fn)(void *arg, struct conv *c),
 static long find_name(const struct root *root, const char *name)
 {
 	for (size_t i = 0; i < root->n_convs; i++)
-		if (!root->hidden[i] &&
-		    strcmp(conv_name(root->convs[i]), name) == 0)
+		if (strcmp(conv_name(root->convs[i]), name) == 0)
 			return (long)i;
 	return -1;
 }
@@ -314,7 +435,7 @@ struct conv *root_at(struct root *root, size_t i, bool *past_end)
 
 	pthread_mutex_lock(&root->lock);
 	*past_end = i >= root->n_convs;
-	if (!*past_end && !root->hidden[i])
+	if (!*past_end)
 		c = root->convs[i];
 	pthread_mutex_unlock(&root->lock);
 	return c;
@@ -331,59 +452,4 @@ struct conv *root_find(struct root *root, const char *name)
 		found = root->convs[i];
 	pthread_mutex_unlock(&root->lock);
 	return found;
-}
-
-int root_add(struct root *root, const char *name, const char *url,
-	     struct conv **out)
-{
-	struct conv *c;
-	int r = 0;
-
-	pthread_mutex_lock(&root->lock);
-	for (size_t i = 0; i < root->n_convs; i++) {
-		c = root->convs[i];
-		if (strcmp(conv_name(c), name) != 0 &&
-		    !same_str(conv_profile_url(c), url))
-			continue;
-		if (!root->hidden[i] || !root->added[i] ||
-		    strcmp(conv_name(c), name) != 0) {
-			r = -EEXIST;
-			goto out;
-		}
-		root->hidden[i] = false; /* back after an rmdir */
-		*out = c;
-		goto out;
-	}
-	c = add_conv(root, NULL, url);
-	if (!c) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if (strcmp(conv_name(c), name) != 0) {
-		r = -EINVAL; /* the slug does not name itself */
-		root->hidden[root->n_convs - 1] = true;
-		goto out;
-	}
-	root->added[root->n_convs - 1] = true;
-	*out = c;
-out:
-	pthread_mutex_unlock(&root->lock);
-	return r;
-}
-
-int root_remove(struct root *root, const char *name)
-{
-	long i;
-	int r = 0;
-
-	pthread_mutex_lock(&root->lock);
-	i = find_name(root, name);
-	if (i < 0)
-		r = -ENOENT;
-	else if (!root->added[i])
-		r = -EPERM;
-	else
-		root->hidden[i] = true;
-	pthread_mutex_unlock(&root->lock);
-	return r;
 }

@@ -4,17 +4,22 @@
  * The account's inbox (paged with its cursor up to inbox_limit entries),
  * then every conversation given with conversation=, each under a unique
  * directory name (fs/names.h, "-2", "-3" on a collision, in listing order so
- * names are stable for the same data). The inbox is read on first use, not
- * at mount time; a failed read is not remembered, the next use tries again.
+ * names are stable for the same data). root_prime reads the inbox's first
+ * page at mount, which the first listing uses instead of fetching it again;
+ * a failed read is not remembered, the next use tries again.
+ *
+ * A conversation= entry is a conversation URN (urn:li:...), a profile URL
+ * or a profile slug, all three the same way. Checked at mount, they follow
+ * the inbox's first page in the listing; one the API does not know (404)
+ * is left out.
  *
  * After the ttl, the next listing reads the inbox again: new conversations
- * appear, known ones keep their names. mkdir adds a conversation by profile
- * slug, rmdir takes such a one away again (nothing remote changes).
+ * appear, known ones keep their names.
  *
  * Locking: one mutex guards the table; it is not held while the inbox is
  * fetched (a second mutex serialises the fetches themselves, so concurrent
  * listings make one walk of the inbox). Conversations are never freed
- * before root_free: a removed one is only hidden, so pointers stay valid.
+ * before root_free once the FUSE loop runs, so pointers stay valid.
  */
 #ifndef LINKUPFS_ROOT_H
 #define LINKUPFS_ROOT_H
@@ -26,11 +31,24 @@
 
 struct root;
 
-/* extra: conversation ids or profile URLs (conversation= options),
- * borrowed for the life of the root. */
+/* extra: conversation= entries (URNs, profile URLs or slugs), borrowed
+ * for the life of the root. */
 struct root *root_new(const struct conv_env *env, int inbox_limit,
 		      char *const *extra, size_t n_extra);
 void root_free(struct root *root);
+
+/*
+ * At mount, before the FUSE loop: read the inbox's first page (kept for the
+ * first root_load) and the newest page of every conversation= entry,
+ * leaving out those the API answers 404 for (logged, root_not_found).
+ * Blocks for the network. -EACCES when the API refused the key or token
+ * (err says why: the mount should fail); any other failure is logged and
+ * gives 0 (the mount goes on, the listing comes when the API answers).
+ */
+int root_prime(struct root *root, struct api_error *err);
+
+/* conversation= entries left out because the API does not know them. */
+size_t root_not_found(struct root *root);
 
 /* Read the inbox if it was not read yet, or again when the ttl passed
  * since (now, with force). Blocks for the network. 1 when it was read,
@@ -49,17 +67,8 @@ size_t root_count(struct root *root);
 void root_foreach(struct root *root, int (*fn)(void *arg, struct conv *c),
 		  void *arg);
 
-/* mkdir: list the conversation with profile URL url under name. -EEXIST
- * when the name or the URL is listed already. *out is borrowed. */
-int root_add(struct root *root, const char *name, const char *url,
-	     struct conv **out);
-
-/* rmdir: stop listing a conversation root_add listed; -EPERM for one from
- * the inbox or the options, -ENOENT for an unknown name. */
-int root_remove(struct root *root, const char *name);
-
 /* The conversation at listing position i (its conv_index), or NULL when
- * rmdir took it away or *past_end says there is none. Never blocks. */
+ * *past_end says there is none. Never blocks. */
 struct conv *root_at(struct root *root, size_t i, bool *past_end);
 
 /* The conversation with this directory name, or NULL. Never blocks:

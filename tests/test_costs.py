@@ -77,6 +77,21 @@ def test_sixteen_readers_reuse_connections_and_fetch_each_page_once(
     assert per_conv == {r[1]: pages(r[4]) for r in rows}
 
 
+def test_the_mount_is_ready_within_one_request_which_the_first_ls_reuses(
+        mock, mount_factory):
+    m = mount_factory(mock, "page_size=%d" % PAGE, env=UTC)
+    # the inbox's first page, read before the mount appears: it checks
+    # the credentials, and the first listing takes it as it is
+    assert [e["path"] for e in mock.api_log()] == ["inbox"]
+    assert e_cursor_none(mock.api_log("inbox")[0])
+    assert len(os.listdir(m.path)) == sd.SAMPLE_CONVERSATION_COUNT + 1
+    assert [e["path"] for e in mock.api_log()] == ["inbox"]
+
+
+def e_cursor_none(entry):
+    return entry.get("cursor") is None
+
+
 def test_ls_l_and_stat_of_every_conversation_cost_one_inbox_request(
         mock, mount_factory):
     m = mount_factory(mock, "page_size=%d" % PAGE, env=UTC)

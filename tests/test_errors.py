@@ -8,7 +8,7 @@ import time
 import pytest
 
 import sample_data as sd
-from conftest import BROKEN_ANSWERS, run_linkupfs, wait_for
+from conftest import BROKEN_ANSWERS, is_mounted, run_linkupfs, wait_for
 
 UTC = {"TZ": "UTC"}
 
@@ -84,24 +84,64 @@ def test_a_cursor_that_does_not_move_ends_the_chain_with_an_error(mock, m):
     assert b"message 1234" in read(transcript(m, sd.LONG_DIR))
 
 
-def test_wrong_api_key_gives_eacces_and_names_the_credential(mock,
-                                                            mount_factory):
-    mm = mount_factory(mock, env={"LINKUP_API_KEY": "wrong-key", **UTC})
-    with pytest.raises(OSError) as e:
-        os.listdir(mm.path)
-    assert e.value.errno == errno.EACCES
+def refused_at_mount(mock, tmp_path, env, must_name):
+    """Run linkupfs as a user does (no -f) against mock with env; it must
+    fail: non-zero exit, the reason in one linkupfs: line on stderr,
+    nothing mounted, no process left."""
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    base = {"LINKUP_API_KEY": mock.api_key,
+            "LINKUP_LOGIN_TOKEN": mock.login_token}
+    base.update(env)
+    rc, out, err = run_linkupfs(["-o", "api_url=" + mock.url, mnt], env=base)
+    lines = err.strip().splitlines()
+    assert rc != 0
+    assert len(lines) == 1 and lines[0].startswith("linkupfs: "), lines
+    assert must_name in lines[0], lines[0]
+    assert not is_mounted(mnt) and os.listdir(mnt) == []
+    assert not [p for p in os.listdir("/proc") if p.isdigit() and
+                str(mnt).encode() in _cmdline(p)]
+    return lines[0]
+
+
+def _cmdline(pid):
+    try:
+        with open("/proc/%s/cmdline" % pid, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def test_wrong_api_key_fails_the_mount_and_names_the_credential(mock,
+                                                               tmp_path):
+    line = refused_at_mount(mock, tmp_path, {"LINKUP_API_KEY": "wrong-key"},
+                            "LINKUP_API_KEY")
+    assert "401" in line and "wrong-key" not in line
     assert len(mock.log()) == 1  # refused: no retry storm
-    log = mm.log()
-    assert "LINKUP_API_KEY" in log and "wrong-key" not in log
 
 
-def test_expired_login_token_gives_eacces_and_names_the_token(mock,
-                                                             mount_factory):
-    mm = mount_factory(mock, env={"LINKUP_LOGIN_TOKEN": "expired", **UTC})
+def test_expired_login_token_fails_the_mount_and_names_the_token(mock,
+                                                                tmp_path):
+    refused_at_mount(mock, tmp_path, {"LINKUP_LOGIN_TOKEN": "expired"},
+                     "LINKUP_LOGIN_TOKEN")
+
+
+def test_key_refused_after_the_mount_gives_eacces(mock, mount_factory):
+    mm = mount_factory(mock, "page_size=100", env=UTC)
+    mock.fault("status", count=-1, path="conversation", status=401)
     with pytest.raises(OSError) as e:
-        os.listdir(mm.path)
+        read(transcript(mm, sd.ALES_DIR))
     assert e.value.errno == errno.EACCES
-    assert "LINKUP_LOGIN_TOKEN" in mm.log()
+    mock.clear_faults()
+
+
+def test_no_network_at_mount_mounts_and_says_why(mock, mount_factory,
+                                                 tmp_path):
+    mock.fault("reset", count=-1, path="inbox")
+    mm = mount_factory(mock, "page_size=100", env=UTC)
+    assert "inbox" in mm.log()
+    mock.clear_faults()
+    assert sd.ALES_DIR in os.listdir(mm.path)  # once the API answers
 
 
 @pytest.mark.parametrize("missing", ["LINKUP_API_KEY", "LINKUP_LOGIN_TOKEN"])

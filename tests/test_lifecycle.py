@@ -1,6 +1,7 @@
 """Unmount and signals with requests in flight: linkupfs exits promptly and
 cleanly (no wait for the request timeout, nothing left mounted)."""
 
+import errno
 import os
 import signal
 import subprocess
@@ -9,7 +10,7 @@ import time
 import pytest
 
 import sample_data as sd
-from conftest import is_mounted, wait_for
+from conftest import LINKUPFS_BIN, _fusermount, is_mounted, wait_for
 
 # The request timeout is 30 s here: exiting well before it shows that the
 # request in flight was cancelled, not waited for.
@@ -67,3 +68,52 @@ def test_unmount_when_idle_is_immediate(mock, mount_factory):
     t0 = time.monotonic()
     assert mm.unmount() == 0
     assert time.monotonic() - t0 < 2
+
+
+def test_a_dead_mount_point_names_the_command_that_frees_it(mock,
+                                                            mount_factory):
+    mm = mount_factory(mock)
+    mm.allow_crash = True
+    os.kill(mm.pid, signal.SIGKILL)
+    mm.proc.wait(timeout=10)
+    try:
+        with pytest.raises(OSError) as e:
+            os.stat(mm.path)
+        assert e.value.errno == errno.ENOTCONN
+        # not run_linkupfs: it would unmount the dead mount afterwards
+        proc = subprocess.run([LINKUPFS_BIN, mm.path], capture_output=True,
+                              text=True, timeout=10, env=mm.env)
+        rc, lines = proc.returncode, proc.stderr.strip().splitlines()
+        assert rc != 0 and len(lines) == 1, lines
+        assert lines[0].startswith("linkupfs: ")
+        assert "fusermount3 -u " + mm.path in lines[0]
+        # and that command does free it
+        assert subprocess.run(["fusermount3", "-u", mm.path]).returncode == 0
+        assert not is_mounted(mm.path)
+    finally:
+        if is_mounted(mm.path):
+            _fusermount(mm.path, lazy=True)
+
+
+def test_lazy_unmount_detaches_a_mount_with_a_hung_reader_at_once(
+        mock, mount_factory):
+    # what README says while a reader is stuck in a request: fusermount3 -u
+    # answers busy; fusermount3 -uz detaches the mount at once, and the
+    # process exits as soon as the reader lets go
+    mm = mount_factory(mock, "timeout=30")
+    cat = start_hung_reader(mock, mm)
+    try:
+        busy = subprocess.run(["fusermount3", "-u", mm.path],
+                              capture_output=True, text=True)
+        assert busy.returncode != 0 and is_mounted(mm.path)
+        assert subprocess.run(["fusermount3", "-uz", mm.path]).returncode == 0
+        assert not is_mounted(mm.path)
+        cat.send_signal(signal.SIGINT)
+        cat.wait(timeout=PROMPT)
+        t0 = time.monotonic()
+        assert mm.proc.wait(timeout=PROMPT + 5) == 0
+        assert time.monotonic() - t0 < PROMPT
+    finally:
+        cat.kill()
+        cat.communicate()
+        mock.clear_faults()

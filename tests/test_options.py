@@ -81,6 +81,28 @@ def test_unknown_option_is_refused_in_one_line_naming_it(tmp_path, mnt):
     assert not is_mounted(mnt)
 
 
+@pytest.mark.parametrize("args", [["-o", "nosuchoption"], ["-x"],
+                                  ["-o", "page_size=0"]])
+def test_a_wrong_option_is_named_before_missing_credentials(tmp_path, mnt,
+                                                            args):
+    # no credentials at all: the option is what the user must fix first
+    line = refused(tmp_path, args + [mnt], args[-1].split("=")[0], env={})
+    assert line.startswith("linkupfs: ") and "API key" not in line
+
+
+@pytest.mark.parametrize("args,must_name", [
+    (["-o", "nosuchoption"], "nosuchoption"),
+    (["-o", "page_size=10"], "mount point"),
+    (["one", "two", "three"], "invalid argument"),
+])
+def test_every_start_up_message_is_ours(tmp_path, args, must_name):
+    if args[0] == "one":  # one argument more than SOURCE MOUNTPOINT
+        (tmp_path / "mnt").mkdir()
+        args = [str(tmp_path / "mnt")] * 2 + ["three"]
+    line = refused(tmp_path, args, must_name)
+    assert line.startswith("linkupfs: ") and not line.startswith("fuse")
+
+
 def test_no_mount_point_is_refused_in_one_line(tmp_path):
     refused(tmp_path, ["-o", "page_size=10"], "mount point")
 
