@@ -443,7 +443,7 @@ static int chunk_fill(void *arg, const char *key, void **value, size_t *cost,
 	r = api_get_conversation(c->env.api, &ref, c->env.page_size, in.cursor,
 				 &page, &err);
 	if (r < 0) {
-		log_error("conversation %s: page %zu: %s", c->name,
+		log_error("conversation %s: chain request %zu: %s", c->name,
 			  in.chunk_no + 1, err.message);
 		goto out;
 	}
@@ -454,7 +454,7 @@ static int chunk_fill(void *arg, const char *key, void **value, size_t *cost,
 	if (!fault && in.known && t.n != in.n)
 		fault = "a page changed on the server since it was first read";
 	if (fault) {
-		log_error("conversation %s: page %zu: %s; giving up on it",
+		log_error("conversation %s: chain request %zu: %s; giving up on it",
 			  c->name, in.chunk_no + 1, fault);
 		r = -EIO;
 		goto out;

@@ -82,15 +82,22 @@ static int parse_file_name(const char *name, struct node *n)
 /* Check a conversation or the inbox for news (after the ttl, or now with
  * force) and tell the kernel what changed. 0, or the check's error when
  * there is nothing to serve instead. */
-static int refresh_conv(struct lfs *fs, struct conv *c, bool force)
+static int refresh_conv_changed(struct lfs *fs, struct conv *c, bool force,
+				bool *changed)
 {
 	struct conv_growth grown;
-	bool changed;
-	int r = conv_refresh(c, force, &changed, &grown);
+	int r = conv_refresh(c, force, changed, &grown);
 
-	if (changed)
+	if (*changed)
 		inval_conv(fs->se, c, &grown);
 	return r;
+}
+
+static int refresh_conv(struct lfs *fs, struct conv *c, bool force)
+{
+	bool changed;
+
+	return refresh_conv_changed(fs, c, force, &changed);
 }
 
 static int refresh_root(struct lfs *fs, bool force)
@@ -345,29 +352,6 @@ static void ll_getattr(fuse_req_t req, fuse_ino_t ino,
 	reply_attr(req, fs, &n, r);
 }
 
-/* touch MOUNT re-reads the inbox; touch MOUNT/NAME (or a file in it)
- * checks the conversation's newest page now. Times are not stored. */
-static void ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
-		       int to_set, struct fuse_file_info *fi)
-{
-	struct lfs *fs = begin(req);
-	struct node n;
-	int r = node_of(fs, ino, &n, false);
-
-	(void)attr;
-	(void)fi;
-	if (r == 0 && (to_set & FUSE_SET_ATTR_SIZE))
-		r = -EROFS;
-	else if (r == 0 && (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID |
-				      FUSE_SET_ATTR_GID)))
-		r = -EPERM;
-	else if (r == 0 && n.kind == NODE_ROOT)
-		r = refresh_root(fs, true);
-	else if (r == 0 && n.conv)
-		r = refresh_conv(fs, n.conv, true);
-	reply_attr(req, fs, &n, r);
-}
-
 /* The k-th file of a conversation with pages page files, from 0. */
 static int conv_entry(size_t k, unsigned pages, char *name, size_t size,
 		      struct node *child)
@@ -618,6 +602,35 @@ static void reply_xattr(fuse_req_t req, struct lfs *fs, const struct node *n,
 		fuse_reply_buf(req, value, len);
 }
 
+/*
+ * The mount is read-only, so touch(1) cannot ask for a check: reading
+ * XATTR_CHECK does. On the root it re-reads the whole inbox; on a
+ * conversation or one of its files it checks the conversation's newest
+ * page now, whatever the ttl. The value says whether anything changed.
+ * Not listed by listxattr: getfattr -d costs no request.
+ */
+#define XATTR_CHECK "user.linkup.check"
+
+static int check_now(struct lfs *fs, const struct node *n, char *out,
+		     size_t size)
+{
+	size_t before = root_count(fs->root);
+	bool changed = false;
+	int r;
+
+	if (n->kind == NODE_ROOT) {
+		r = refresh_root(fs, true);
+		changed = root_count(fs->root) != before;
+	} else if (n->conv) {
+		r = refresh_conv_changed(fs, n->conv, true, &changed);
+	} else {
+		return -ENODATA;
+	}
+	if (r == 0)
+		snprintf(out, size, "%s", changed ? "changed" : "unchanged");
+	return r;
+}
+
 static void ll_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			size_t size)
 {
@@ -629,7 +642,9 @@ static void ll_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 
 	while (i < N_XATTRS && strcmp(name, xattr_names[i]) != 0)
 		i++;
-	if (r == 0)
+	if (r == 0 && strcmp(name, XATTR_CHECK) == 0)
+		r = check_now(fs, &n, text, sizeof(text));
+	else if (r == 0)
 		r = i < N_XATTRS ? xattr_value(&n, i, text, sizeof(text))
 				 : -ENODATA;
 	reply_xattr(req, fs, &n, r, size, text, strlen(text));
@@ -719,7 +734,6 @@ static const struct fuse_lowlevel_ops fs_ops = {
 	.destroy = ll_destroy,
 	.lookup = ll_lookup,
 	.getattr = ll_getattr,
-	.setattr = ll_setattr,
 	.open = ll_open,
 	.read = ll_read,
 	.write = ll_write,

@@ -1,5 +1,5 @@
 """linkupfs left mounted all day (issue 4): fresh data after the ttl and on
-touch, what a refresh costs, the credit budget, extended attributes, the
+a check asked for (the user.linkup.check attribute), what a refresh costs, the credit budget, extended attributes, the
 read-only mount, conversation= and the log format.  All on a real mount of the
 mock API, times in UTC."""
 
@@ -67,18 +67,10 @@ def cursors(entries):
     return [e["cursor"] for e in entries]
 
 
-# The mount is read-only (ro): the kernel answers EROFS to touch(1) before
-# linkupfs hears of it, so "touch checks now" (SPEC 5) no longer works.
-# Kept, failing as expected, until a way to ask for a check now is chosen.
-TOUCH_REFRESH = pytest.mark.xfail(
-    strict=True, raises=AssertionError,
-    reason="ro mount: touch fails with EROFS, no check-now trigger yet")
-
-
-def touch(path):
-    """touch(1), as a user refreshes: must succeed on the mount."""
-    r = subprocess.run(["touch", path], capture_output=True, text=True)
-    assert r.returncode == 0, "touch %s: %s" % (path, r.stderr.strip())
+def check_now(path):
+    """Ask for a check now, as a user does on the read-only mount (touch(1)
+    gets EROFS): read the user.linkup.check attribute."""
+    return os.getxattr(path, "user.linkup.check").decode()
 
 
 def stats(mm):
@@ -108,7 +100,7 @@ def conv_dir(mm, name=sd.ALES_DIR, *rest):
 
 # ------------------------------------------------------------------ 1. fresh data
 
-def test_new_message_appears_in_transcript_and_page_1_after_the_ttl(
+def test_new_message_appears_in_transcript_and_the_last_page_after_the_ttl(
         mock, mount_factory):
     m = mount_factory(mock, "page_size=100,ttl=1", env=UTC)
     d = os.path.join(m.path, sd.ALES_DIR)
@@ -145,8 +137,7 @@ def test_check_after_the_ttl_with_nothing_new_refetches_no_older_page(
     assert after == before
 
 
-@TOUCH_REFRESH
-def test_touch_on_a_conversation_checks_at_once_even_with_a_long_ttl(
+def test_check_attribute_on_a_conversation_checks_at_once_even_with_a_long_ttl(
         mock, mount_factory):
     m = mount_factory(mock, "page_size=100,ttl=3600", env=UTC)
     d = os.path.join(m.path, sd.ALES_DIR)
@@ -154,32 +145,30 @@ def test_touch_on_a_conversation_checks_at_once_even_with_a_long_ttl(
     old = read(t)
     msg = mock.add_message(sd.ALES_ID, HELLO)
     assert read(t) == old       # trusted for the ttl: no check yet
-    touch(d)
+    assert check_now(d) == "changed"
     assert read(t) == old + line_of(msg).encode()
     assert read(os.path.join(d, "page-0001.txt")).endswith(line_of(msg).encode())
 
 
-@TOUCH_REFRESH
-def test_touch_with_nothing_new_costs_exactly_one_request(mock, mount_factory):
+def test_check_with_nothing_new_costs_exactly_one_request(mock, mount_factory):
     m = mount_factory(mock, "page_size=100,ttl=3600", env=UTC)
     d = os.path.join(m.path, sd.LONG_DIR)
     before = text_files(d)
     seq = mark(mock)
-    touch(d)
+    assert check_now(os.path.join(d, "transcript.txt")) == "unchanged"
     after = text_files(d)
     reqs = since(mock, seq)
     assert [(e["path"], e["cursor"]) for e in reqs] == [("conversation", None)]
     assert after == before
 
 
-@TOUCH_REFRESH
-def test_touch_on_the_mount_rereads_the_inbox(mock, mount_factory):
+def test_check_on_the_mount_rereads_the_inbox(mock, mount_factory):
     m = mount_factory(mock, "page_size=100,ttl=3600", env=UTC)
     assert NEW_FACE["key"] not in os.listdir(m.path)
     mock.add_conversation(**NEW_FACE)
     assert NEW_FACE["key"] not in os.listdir(m.path)  # trusted for the ttl
     seq = mark(mock)
-    touch(m.path)
+    assert check_now(m.path) == "changed"
     assert since(mock, seq, "inbox")
     names = os.listdir(m.path)
     assert NEW_FACE["key"] in names and sd.ALES_DIR in names
@@ -196,20 +185,20 @@ def test_new_inbox_conversation_appears_after_the_ttl(mock, mount_factory):
 
 # ------------------------------------------------------------------ 2. refresh cost
 
-@TOUCH_REFRESH
 @pytest.mark.parametrize("k", [1, 100, 150])
 def test_refresh_fetches_only_the_new_messages_and_matches_a_fresh_mount(
         mock, mount_factory, k):
     m = mount_factory(mock, "page_size=100,ttl=3600", env=UTC)
     d = os.path.join(m.path, sd.LONG_DIR)
-    assert len(text_files(d)) == LONG_PAGES + 1
+    before = text_files(d)
+    assert len(before) == LONG_PAGES + 1
     old_cursors = {c for c in cursors(mock.api_log("conversation")) if c}
     seq = mark(mock)
     added = [mock.add_message(sd.LONG_ID, "new message %d of %d" % (i + 1, k))
              for i in range(k)]
-    touch(d)
+    check_now(d)
     files = text_files(d)   # transcript.txt and every page file
-    for n in page_names(d, ".json"):
+    for n in page_names(d, ".jsonl") + ["messages.jsonl"]:
         read(os.path.join(d, n))
     conv = since(mock, seq, "conversation")
     budget = math.ceil(k / 100) + 2
@@ -219,9 +208,15 @@ def test_refresh_fetches_only_the_new_messages_and_matches_a_fresh_mount(
     assert again == [], "pages fetched again after the refresh: %s" % again
     pages = math.ceil((sd.LONG_COUNT + k) / 100)
     assert page_names(d) == ["page-%04d.txt" % i for i in range(1, pages + 1)]
-    tail = "".join(line_of(x) for x in added[-min(k, 100):]).encode()
-    assert files["page-0001.txt"].endswith(tail)
+    # pages count from the oldest: the complete ones never change, the last
+    # one only grew, and the new messages are at the end of it all
+    last = "page-%04d.txt" % LONG_PAGES
+    for name in page_names(d)[:LONG_PAGES - 1]:
+        assert files[name] == before[name], "%s changed" % name
+    assert files[last].startswith(before[last])
+    assert files["transcript.txt"].startswith(before["transcript.txt"])
     assert files["transcript.txt"].endswith("".join(line_of(x) for x in added).encode())
+    assert b"".join(files[n] for n in page_names(d)) == files["transcript.txt"]
     fresh = mount_factory(mock, "page_size=100", env=UTC)
     fd = os.path.join(fresh.path, sd.LONG_DIR)
     assert sorted(os.listdir(d)) == sorted(os.listdir(fd))
@@ -230,26 +225,24 @@ def test_refresh_fetches_only_the_new_messages_and_matches_a_fresh_mount(
         assert files[name] == want[name], "%s differs from a fresh mount" % name
 
 
-@TOUCH_REFRESH
-def test_json_pages_after_a_refresh_hold_what_a_fresh_mount_shows(
+def test_json_lines_after_a_refresh_hold_what_a_fresh_mount_shows(
         mock, mount_factory):
     m = mount_factory(mock, "page_size=100,ttl=3600", env=UTC)
     d = os.path.join(m.path, sd.LONG_DIR)
     read(os.path.join(d, "transcript.txt"))
     for i in range(150):
         mock.add_message(sd.LONG_ID, "new message %d" % i)
-    touch(d)
+    check_now(d)
     fresh = mount_factory(mock, "page_size=100", env=UTC)
     fd = os.path.join(fresh.path, sd.LONG_DIR)
-    names = page_names(fd, ".json")
-    assert page_names(d, ".json") == names and len(names) == 14
-    for n in names:
-        got = json.loads(read(os.path.join(d, n)))["messages"]
-        want = json.loads(read(os.path.join(fd, n)))["messages"]
-        assert [x["entity_urn"] for x in got] == [x["entity_urn"] for x in want], n
+    names = page_names(fd, ".jsonl")
+    assert page_names(d, ".jsonl") == names and len(names) == 14
+    for n in names + ["messages.jsonl"]:
+        assert read(os.path.join(d, n)) == read(os.path.join(fd, n)), n
+        got = [json.loads(x) for x in read(os.path.join(d, n)).splitlines()]
+        assert got and all("entity_urn" in x for x in got), n
 
 
-@TOUCH_REFRESH
 def test_kernel_page_cache_never_serves_stale_bytes_after_a_refresh(
         mock, mount_factory):
     m = mount_factory(mock, "page_size=100,ttl=3600", env=UTC)
@@ -261,7 +254,7 @@ def test_kernel_page_cache_never_serves_stale_bytes_after_a_refresh(
             old[p] = f.read()
         assert os.stat(p).st_size == len(old[p])
     msg = mock.add_message(sd.ALES_ID, HELLO)
-    touch(d)
+    check_now(d)
     for p in paths:
         with open(p, "rb") as f:
             new = f.read()
@@ -269,7 +262,6 @@ def test_kernel_page_cache_never_serves_stale_bytes_after_a_refresh(
         assert os.stat(p).st_size == len(new), p
 
 
-@TOUCH_REFRESH
 def test_files_stay_whole_after_many_small_refreshes(mock, mount_factory):
     # a day of one-message refreshes: each adds a fetched chunk; a read
     # spanning them all must still return every byte (a short read is EOF)
@@ -279,7 +271,7 @@ def test_files_stay_whole_after_many_small_refreshes(mock, mount_factory):
     added = []
     for i in range(80):
         added.append(mock.add_message(sd.ALES_ID, "refresh %d" % i))
-        touch(d)
+        check_now(d)
     files = text_files(d)
     last = files["transcript.txt"].decode().splitlines()[-1]
     assert last + "\n" == line_of(added[-1]), "transcript ends early: %r" % last
@@ -297,21 +289,24 @@ def test_credit_limit_stops_requests_with_edquot_and_cached_pages_stay(
         mock, mount_factory):
     limit = 25
     m = mount_factory(mock, "page_size=100,inbox_limit=0,credit_limit=%d" % limit,
+                      "conversation=" + sd.ALES_URL,
                       "conversation=" + sd.LONG_URL, env=UTC)
+    # the mount fetched each one's newest page: 4 + 10 credits; Alés'
+    # 37 messages are all there
+    assert mock.stats()["credits"] == 14
+    a = os.path.join(m.path, sd.ALES_DIR, "transcript.txt")
+    ales = read(a)
     d = os.path.join(m.path, sd.LONG_DIR)
-    p1, p2 = read(os.path.join(d, "page-0001.txt")), read(os.path.join(d, "page-0002.txt"))
-    # page 3 may be refused before spending past the limit, or be the last
-    # request made once 20 < 25: both honour "once N credits are spent"
-    e3 = errno_of(read, os.path.join(d, "page-0003.txt"))
-    assert e3 in (0, errno.EDQUOT)
+    # the long one's pages need its whole chain: two more requests are
+    # made while less than 25 are spent (24, then 34), the next is refused
+    assert errno_of(read, os.path.join(d, "page-0001.txt")) == errno.EDQUOT
     spent = mock.stats()["credits"]
-    assert spent == (30 if e3 == 0 else 20)
+    assert spent == 34
     n = len(mock.log())
-    assert errno_of(read, os.path.join(d, "page-0004.txt")) == errno.EDQUOT
+    assert errno_of(read, os.path.join(d, "page-0002.txt")) == errno.EDQUOT
     assert errno_of(read, os.path.join(d, "transcript.txt")) == errno.EDQUOT
     assert len(mock.log()) == n         # nothing was sent
-    assert read(os.path.join(d, "page-0001.txt")) == p1
-    assert read(os.path.join(d, "page-0002.txt")) == p2
+    assert read(a) == ales
     lines = credit_lines(m)
     assert 1 <= len(lines) <= 3, m.log()
     assert all(ln.startswith("linkupfs: ") for ln in lines), lines
@@ -361,8 +356,8 @@ def test_xattrs_on_a_conversation_directory_and_its_files(mnt):
             "user.linkup.profile_url": sd.ALES_URL.encode(),
             "user.linkup.participant": sd.ALES_NAME.encode(),
             "user.linkup.unread": b"2"}
-    for name in ("", "conversation.json", "transcript.txt", "page-0001.txt",
-                 "page-0001.json"):
+    for name in ("", "conversation.json", "transcript.txt", "messages.jsonl",
+                 "page-0001.txt", "page-0001.jsonl"):
         p = os.path.join(d, name) if name else d
         assert set(XATTRS) <= set(os.listxattr(p)), p
         for k, v in want.items():
@@ -374,12 +369,14 @@ def test_xattrs_on_a_conversation_directory_and_its_files(mnt):
 
 def test_xattrs_give_page_number_and_message_count(mnt):
     d = conv_dir(mnt, sd.LONG_DIR)
-    for name in ("page-0003.txt", "page-0003.json"):
+    for name in ("page-0003.txt", "page-0003.jsonl"):
         p = os.path.join(d, name)
         assert os.getxattr(p, "user.linkup.page") == b"3"
         assert os.getxattr(p, "user.linkup.messages") == b"100"
         assert {"user.linkup.page", "user.linkup.messages"} <= set(os.listxattr(p))
+    # pages count from the oldest: the last one holds what is left
     assert os.getxattr(os.path.join(d, "page-0013.txt"), "user.linkup.messages") == b"34"
+    assert os.getxattr(os.path.join(d, "page-0013.jsonl"), "user.linkup.messages") == b"34"
     assert os.getxattr(os.path.join(d, "transcript.txt"),
                        "user.linkup.messages") == str(sd.LONG_COUNT).encode()
     assert int(os.getxattr(d, "user.linkup.unread")) == 0
@@ -419,8 +416,9 @@ def test_file_mtime_is_the_time_of_its_newest_message(mnt):
     d = conv_dir(mnt)
     for name in ("page-0001.txt", "transcript.txt"):
         assert int(os.stat(os.path.join(d, name)).st_mtime) == sd.ALES_LAST // 1000
-    # page 2 of the long one ends with message 1134 (1234 - 100)
-    newest2 = (sd.LONG_FIRST + (1134 - 1) * 60000) // 1000
+    # page 2 of the long one ends with message 200 (pages count from
+    # the oldest)
+    newest2 = (sd.LONG_FIRST + (200 - 1) * 60000) // 1000
     assert int(os.stat(conv_dir(mnt, sd.LONG_DIR, "page-0002.txt")).st_mtime) == newest2
 
 
@@ -475,9 +473,12 @@ def test_conversation_option_takes_a_slug_a_profile_url_or_an_id(
     assert len(names) == 1
     if form != "id":  # by id alone, a name derived from the id (SPEC 3)
         assert names == [sd.LONG_DIR]
+    # pages count from the oldest: the newest message is on the last one,
+    # and the walk to it reuses the page fetched at mount
     assert b"message 1234 " in read(os.path.join(m.path, names[0],
-                                                 "page-0001.txt"))
-    assert len(since(mock, 0)) == 1
+                                                 "page-%04d.txt" % LONG_PAGES))
+    got = cursors(since(mock, 0))
+    assert len(got) == LONG_PAGES and len(set(got)) == LONG_PAGES
 
 
 def test_conversation_slug_as_ls_shows_it_finds_an_accented_profile(
@@ -538,7 +539,7 @@ def test_error_lines_in_the_foreground_log_are_one_prefixed_line_each(
                       "conversation=" + sd.ALES_URL,
                       "conversation=" + sd.LONG_URL, env=UTC)
     assert errno_of(read, os.path.join(m.path, sd.ALES_DIR, "transcript.txt")) == errno.EIO
-    read(os.path.join(m.path, sd.LONG_DIR, "page-0002.txt"))  # 20 credits
+    # the long one's pages need its whole chain: the budget runs out
     assert errno_of(read, os.path.join(m.path, sd.LONG_DIR,
                                        "page-0003.txt")) == errno.EDQUOT
     log = m.log()

@@ -60,11 +60,11 @@ def test_names_are_stable_across_mounts(mock, mount_factory):
     assert sorted(os.listdir(b.path)) == first
 
 
-def test_mount_makes_no_request_and_listing_root_reads_only_the_inbox(mock, m):
-    assert mock.log() == []
+def test_mount_reads_the_inbox_once_and_listing_the_root_reuses_it(mock, m):
+    at_mount = mock.log()
+    assert [e["path"] for e in at_mount] == ["inbox"]
     os.listdir(m.path)
-    paths = {e["path"] for e in mock.log()}
-    assert paths == {"inbox"}
+    assert mock.log() == at_mount
 
 
 def test_ls_l_of_root_walks_no_conversation(mock, m):
@@ -90,8 +90,10 @@ def test_long_conversation_has_one_page_file_per_chain_request(mock, m):
     assert n == 13
     pages = sorted(x for x in names if x.endswith(".txt") and x.startswith("page-"))
     assert pages == ["page-%04d.txt" % i for i in range(1, n + 1)]
-    assert "page-%04d.json" % n in names and "transcript.txt" in names
-    assert "conversation.json" in names
+    jsonl = sorted(x for x in names if x.endswith(".jsonl") and x.startswith("page-"))
+    assert jsonl == ["page-%04d.jsonl" % i for i in range(1, n + 1)]
+    for x in ("conversation.json", "transcript.txt", "messages.jsonl"):
+        assert x in names
     assert len(conv_requests(mock)) == n  # the walk: one request per page
 
 
@@ -117,19 +119,24 @@ def test_accents_emoji_multiline_and_system_messages(m, data):
     assert "\r" not in got
 
 
-def test_page_files_hold_the_chain_pages_newest_first(m, data):
+def test_page_files_hold_page_size_messages_each_counted_from_the_oldest(m, data):
     conv = data.find(sd.LONG_ID)
     want = expected.pages(conv, 100)
     d = os.path.join(m.path, sd.LONG_DIR)
+    assert len(want) == 13
     for i, text in enumerate(want, 1):
         assert read(os.path.join(d, "page-%04d.txt" % i)).decode() == text
+    assert "message 0001 " in want[0].splitlines()[0]
+    assert want[12].count("\n") == 34     # the last page: what is left
 
 
-def test_transcript_equals_pages_concatenated_last_to_first(m):
+def test_transcript_and_messages_jsonl_equal_the_pages_in_shell_order(m):
     d = os.path.join(m.path, sd.LONG_DIR)
-    out = subprocess.run("cat $(ls -r page-*.txt)", shell=True, cwd=d,
-                         capture_output=True, check=True).stdout
-    assert out == read(os.path.join(d, "transcript.txt"))
+    for pages, whole in (("page-*.txt", "transcript.txt"),
+                         ("page-*.jsonl", "messages.jsonl")):
+        out = subprocess.run("cat " + pages, shell=True, cwd=d,
+                             capture_output=True, check=True).stdout
+        assert out == read(os.path.join(d, whole)), whole
 
 
 def test_stat_size_is_exact_for_every_file(m):
@@ -142,20 +149,29 @@ def test_stat_size_is_exact_for_every_file(m):
 
 def test_empty_conversation_has_no_pages_and_an_empty_transcript(m):
     d = os.path.join(m.path, sd.EMPTY_DIR)
-    assert sorted(os.listdir(d)) == ["conversation.json", "transcript.txt"]
+    assert sorted(os.listdir(d)) == ["conversation.json", "messages.jsonl",
+                                     "transcript.txt"]
     assert read(os.path.join(d, "transcript.txt")) == b""
+    assert read(os.path.join(d, "messages.jsonl")) == b""
 
 
-def test_json_pages_parse_and_match_the_text_pages(m):
+def test_json_lines_are_the_api_messages_oldest_first_matching_the_text(m, data):
     d = os.path.join(m.path, sd.LONG_DIR)
-    total = 0
+    conv = data.find(sd.LONG_ID)
+    urns = [conv.message(i)["entity_urn"] for i in range(len(conv))]
+    seen = []
     for i in range(1, 14):
-        page = json.loads(read(os.path.join(d, "page-%04d.json" % i)))
-        total += len(page["messages"])
-        assert page["pagination"]["has_next_page"] == (i < 13)
+        lines = read(os.path.join(d, "page-%04d.jsonl" % i)).split(b"\n")
+        assert lines[-1] == b""         # every line ends with a newline
+        msgs = [json.loads(x) for x in lines[:-1]]
+        assert all(set(x) >= {"text", "timestamp", "entity_urn"} for x in msgs)
+        seen += [x["entity_urn"] for x in msgs]
         txt = read(os.path.join(d, "page-%04d.txt" % i)).decode()
-        assert txt.count("\n[") + 1 == len(page["messages"])
-    assert total == sd.LONG_COUNT
+        assert txt.count("\n[") + 1 == len(msgs)
+    assert seen == urns
+    whole = [json.loads(x) for x in read(os.path.join(d, "messages.jsonl")).splitlines()]
+    assert [x["entity_urn"] for x in whole] == urns
+    assert whole[0] == conv.message(0)   # the message as the API gave it
 
 
 def test_conversation_json_has_the_metadata(m, data):
@@ -175,9 +191,10 @@ def test_grep_r_finds_messages_across_the_mount(m):
     assert out.returncode == 0
     files = {line.split(":", 1)[0] for line in out.stdout.splitlines()}
     d = os.path.join(m.path, sd.LONG_DIR)
-    # (1234 - 777) newer messages before it: page 5 of 100
+    # pages count from the oldest: 701..800 is page 8
     assert files == {os.path.join(d, f) for f in
-                     ("transcript.txt", "page-0005.txt", "page-0005.json")}
+                     ("transcript.txt", "messages.jsonl", "page-0008.txt",
+                      "page-0008.jsonl")}
 
 
 def test_tail_shows_the_newest_messages(m):
@@ -253,10 +270,11 @@ def test_tiny_cache_still_serves_every_read_and_refetches_one_page(
     want = "".join(expected.render(x) for x in expected.messages(conv))
     assert read(os.path.join(d, "transcript.txt")).decode() == want
     before = len(conv_requests(mock))
-    # page 7 was evicted: coming back costs exactly one request
+    # page 7 was evicted: coming back costs the chunks that hold it, and
+    # pages (from the oldest) straddle two chain requests (from the newest)
     assert read(os.path.join(d, "page-0007.txt")).decode() == \
         expected.pages(conv, 100)[6]
-    assert len(conv_requests(mock)) - before == 1
+    assert len(conv_requests(mock)) - before == 2
     stats = read(os.path.join(mm.path, ".stats")).decode()
     assert "cache_budget: 1024" in stats
 
@@ -301,15 +319,11 @@ def test_every_message_text_reaches_the_transcript_and_no_bidi_control_raw(m, da
     assert b"access <U+202E>resu<U+2066> granted<U+2069> \xe2\x80\x8fmark" in raw
     assert b"Bidi <U+202E>esrever: " in raw
     # "Trojan Source": no file or name of the mount carries a bidi control
-    # (page-NNNN.json, printed anew by fs/view.c, is left out: it gives way
-    # to .jsonl files made of api_message.json, where they are escaped)
     bidi = [chr(c).encode() for c in sorted(expected.BIDI_CONTROLS)]
     for top, dirs, files in os.walk(m.path):
         for name in dirs + files:
             assert not any(b in name.encode() for b in bidi), name
         for name in files:
-            if name.startswith("page-") and name.endswith(".json"):
-                continue
             body = read(os.path.join(top, name))
             assert not any(b in body for b in bidi), os.path.join(top, name)
 
