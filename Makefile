@@ -7,6 +7,8 @@
 #   make test SANITIZE=1       the same under AddressSanitizer + UBSan
 #   make test SANITIZE=thread  the same under ThreadSanitizer
 #   make valgrind     the functional tests under valgrind memcheck
+#   make soak         the randomized run of readers under faults for
+#                     SOAK_SECONDS (120) with SOAK_SEED (8); it prints counts
 #   make demo / make undemo    mount the bundled mock API at ./demo
 #   make fuzz / make fuzz-ci   libFuzzer harnesses for FUZZ_TIME s each (300 / 60)
 #   make bench        the benchmark suite (bench/run.py; BENCH_SCALE, REPEAT,
@@ -56,7 +58,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all check test unit functional demo undemo clean deps asan tsan install \
-	valgrind
+	valgrind soak
 
 all: $(BIN)
 
@@ -103,6 +105,16 @@ VALGRIND_TESTS ?= tests
 valgrind: $(BIN)
 	LINKUPFS_BIN=$(abspath $(BIN)) LINKUPFS_VALGRIND=1 $(PYTHON) -m pytest -q \
 		-m "not timing and not procfs" $(VALGRIND_TESTS) $(PYTEST_ARGS)
+
+# tests/test_soak.py, longer than in make test (20 s there): readers of
+# random files and offsets, faults armed and cleared, messages arriving;
+# every successful read compared with the files' final bytes.
+SOAK_SECONDS ?= 120
+SOAK_SEED ?= 8
+soak: $(BIN)
+	LINKUPFS_BIN=$(abspath $(BIN)) LINKUPFS_SOAK_SECONDS=$(SOAK_SECONDS) \
+		LINKUPFS_SOAK_SEED=$(SOAK_SEED) $(TEST_RUN) $(PYTHON) -m pytest -q -s \
+		tests/test_soak.py $(PYTEST_ARGS)
 
 deps:
 	@sh tests/deps.sh
