@@ -665,6 +665,16 @@ static void restart_chain(struct conv *c)
 	c->n_pos = 0;
 }
 
+/* Drop the cached bodies of a chain read anew: no uid names them any
+ * more, so they would only wait for the budget to push them out. */
+static void forget_chunks(struct conv *c)
+{
+	char prefix[32];
+
+	snprintf(prefix, sizeof(prefix), "c%u:k", c->index);
+	lru_remove_prefix(c->env.cache, prefix);
+}
+
 /* A fill that hands over a value made elsewhere. */
 static int handover_fill(void *arg, const char *key, void **value,
 			 size_t *cost, void (**destroy)(void *))
@@ -749,6 +759,8 @@ static int apply_fresh(struct conv *c, struct stretch *f, int r,
 	pthread_mutex_unlock(&c->lock);
 	if (prepended)
 		publish_fresh(c, f, uids);
+	if (grown->anew)
+		forget_chunks(c);
 	return r;
 }
 

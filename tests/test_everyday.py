@@ -217,6 +217,8 @@ def test_refresh_fetches_only_the_new_messages_and_matches_a_fresh_mount(
     assert files["transcript.txt"].startswith(before["transcript.txt"])
     assert files["transcript.txt"].endswith("".join(line_of(x) for x in added).encode())
     assert b"".join(files[n] for n in page_names(d)) == files["transcript.txt"]
+    # nothing was pushed out of a 64M cache: a refresh replaces nothing
+    assert stats(m)["cache_evictions"] == "0"
     fresh = mount_factory(mock, "page_size=100", env=UTC)
     fd = os.path.join(fresh.path, sd.LONG_DIR)
     assert sorted(os.listdir(d)) == sorted(os.listdir(fd))
