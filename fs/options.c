@@ -35,7 +35,7 @@ static const struct setting settings[S_COUNT] = {
 	[S_PAGE_SIZE] = {"page_size", NULL, "100", false,
 			 "messages per page (total_results)"},
 	[S_CACHE_SIZE] = {"cache_size", NULL, "64M", false,
-			  "byte budget of the page cache (K, M, G)"},
+			  "byte budget of the cache of answers (K, M, G)"},
 	[S_TTL] = {"ttl", NULL, "60", false,
 		   "seconds a listing or newest page is trusted"},
 	[S_TIMEOUT] = {"timeout", NULL, "30", false,

@@ -49,7 +49,7 @@ Try:
   grep -r "café" $mnt                          search every message
   tail $mnt/long-talker-42/transcript.txt      the newest messages
   vim $mnt/alés-préw-aa0262324/transcript.txt
-  jq '.messages[0]' $mnt/long-talker-42/page-0001.json
+  jq -c '{sender, text}' $mnt/long-talker-42/page-0001.jsonl
   cat $mnt/.stats                              requests, credits, cache
 Stop it with: make undemo
 EOT
