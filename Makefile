@@ -50,7 +50,7 @@ CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all \
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-SRC := $(wildcard api/*.c cache/*.c fs/*.c)
+SRC := $(wildcard api/*.c cache/*.c fs/*.c fs/*/*.c)
 LIB_SRC := $(filter-out fs/main.c,$(SRC))
 OBJ := $(SRC:%.c=$(BUILD)/%.o)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -155,7 +155,8 @@ FUZZ_NAMES := conversation inbox error render names
 FUZZ_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -Wshadow -D_GNU_SOURCE \
 	-fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -MMD -MP
-FUZZ_LIB := api/parse.c api/json.c api/error.c fs/render.c fs/buf.c fs/names.c
+FUZZ_LIB := api/parse.c api/json.c api/error.c fs/text/render.c fs/text/buf.c \
+	fs/text/names.c
 FUZZ_LIB_OBJ := $(FUZZ_LIB:%.c=$(FUZZ_DIR)/%.o)
 FUZZ_BIN := $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
 

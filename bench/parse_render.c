@@ -23,8 +23,8 @@
 #include <time.h>
 
 #include "../api/api.h"
-#include "../fs/buf.h"
-#include "../fs/render.h"
+#include "../fs/text/buf.h"
+#include "../fs/text/render.h"
 
 enum mode { MODE_FULL, MODE_CJSON };
 

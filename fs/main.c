@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fs.h"
+#include "fuse/fs.h"
 #include "log.h"
 #include "options.h"
 

@@ -11,8 +11,8 @@
 #include <errno.h>
 
 #include "../../api/api.h"
-#include "../../fs/buf.h"
-#include "../../fs/render.h"
+#include "../../fs/text/buf.h"
+#include "../../fs/text/render.h"
 #include "fuzz_util.h"
 
 /* Mirrors of parse.c's limits, as api.h documents them. */

@@ -10,7 +10,7 @@
  */
 #include <stdlib.h>
 
-#include "../../fs/names.h"
+#include "../../fs/text/names.h"
 #include "fuzz_util.h"
 
 static void check_name(const char *out)

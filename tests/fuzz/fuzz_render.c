@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "../../fs/buf.h"
-#include "../../fs/render.h"
+#include "../../fs/text/buf.h"
+#include "../../fs/text/render.h"
 #include "fuzz_util.h"
 
 enum {

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../fs/buf.h"
-#include "../../fs/conv_impl.h"
-#include "../../fs/render.h"
+#include "../../fs/text/buf.h"
+#include "../../fs/model/internal.h"
+#include "../../fs/text/render.h"
 
 #include "check.h"
 

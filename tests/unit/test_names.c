@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../fs/names.h"
+#include "../../fs/text/names.h"
 
 #include "check.h"
 

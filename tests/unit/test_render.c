@@ -8,8 +8,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../fs/buf.h"
-#include "../../fs/render.h"
+#include "../../fs/text/buf.h"
+#include "../../fs/text/render.h"
 
 #include "check.h"
 

@@ -7,7 +7,7 @@
  * them, each in one track (text or JSON Lines), oldest first;
  * conversation.json is the metadata.
  */
-#include "conv_impl.h"
+#include "internal.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

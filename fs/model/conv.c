@@ -2,7 +2,7 @@
  * fs/conv.c - the conversation model: the cursor chain, chunk fills,
  * refresh. The files seen through it are in fs/view.c.
  */
-#include "conv_impl.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "log.h"
-#include "render.h"
+#include "../text/buf.h"
+#include "../log.h"
+#include "../text/render.h"
 
 /* Chunks of new messages one refresh takes in; past that (a conversation
  * that grew by more than 64 pages) it starts over with a fresh walk. */

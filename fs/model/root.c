@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "log.h"
-#include "names.h"
+#include "../text/buf.h"
+#include "../log.h"
+#include "../text/names.h"
 
 /* Inbox entries asked for per request: few round trips, no waste. */
 #define ROOT_INBOX_PAGE 100

@@ -2,7 +2,7 @@
  * fs/chunk.c - from one API answer to one chunk: which messages it keeps,
  * whether the chain may go on after it, and its rendered body.
  */
-#include "conv_impl.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "log.h"
-#include "render.h"
+#include "../text/buf.h"
+#include "../log.h"
+#include "../text/render.h"
 
 /* A hostile server could hand out ever-older cursors forever: stop there. */
 #define CONV_MAX_CHUNKS 100000u

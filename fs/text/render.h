@@ -35,7 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../api/api.h"
+#include "../../api/api.h"
 #include "buf.h"
 
 /* Whether cp is one of the bidirectional controls shown as "<U+XXXX>". */

@@ -14,8 +14,8 @@
 
 #include <fuse_lowlevel.h>
 
-#include "conv.h"
-#include "root.h"
+#include "../model/conv.h"
+#include "../model/root.h"
 
 /* One inode: its attributes, its bytes or listing. */
 void inval_ino(struct fuse_session *se, fuse_ino_t ino);

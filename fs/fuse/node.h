@@ -14,7 +14,7 @@
 
 #include <fuse_lowlevel.h>
 
-#include "conv.h"
+#include "../model/conv.h"
 
 #define INO_STATS 2
 #define NODE_MAX_PAGE 999999u

@@ -13,8 +13,8 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "conv.h"
-#include "root.h"
+#include "../model/conv.h"
+#include "../model/root.h"
 
 struct lfs {
 	struct fuse_session *se; /* set by main: told what changed (inval.h) */

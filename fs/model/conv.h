@@ -30,8 +30,8 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "../api/api.h"
-#include "../cache/lru.h"
+#include "../../api/api.h"
+#include "../../cache/lru.h"
 
 /* Mount-wide things a conversation uses; borrowed, outlive every conv. */
 struct conv_env {

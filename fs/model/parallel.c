@@ -12,7 +12,7 @@
  * are exactly what the one-after-the-other walk gives; the price is the
  * probes and one partly used request per stretch.
  */
-#include "conv_impl.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "../log.h"
 
 /* Rounds of probes at most: 16 x 16 doublings reach any real history. */
 #define PROBE_ROUNDS 4

@@ -8,7 +8,7 @@
 #include <pthread.h>
 
 #include "conv.h"
-#include "names.h"
+#include "../text/names.h"
 
 /* One request of the chain. Its content never changes once fetched. */
 struct chunk {

@@ -13,10 +13,10 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
-#include "buf.h"
+#include "../text/buf.h"
 #include "inval.h"
-#include "log.h"
-#include "names.h"
+#include "../log.h"
+#include "../text/names.h"
 #include "node.h"
 
 /* Seconds the kernel keeps a name that does not exist. */
