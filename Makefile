@@ -1,8 +1,11 @@
 # linkupfs - mount LinkedIn conversations as folders.
 #
 #   make              build ./linkupfs
-#   make check        install what is missing, run all tests, then again
-#                     under ASan+UBSan (what CI runs)
+#   make check        install what is missing, check the layers and the
+#                     format, run all tests, then again under ASan+UBSan,
+#                     TSan, valgrind, and the fuzzers (what CI runs)
+#   make check-layers fail when an include runs back up the house (STYLE.md)
+#   make format-check fail when a source file differs from clang-format's
 #   make test         unit tests, then the mounted functional tests
 #   make test SANITIZE=1       the same under AddressSanitizer + UBSan
 #   make test SANITIZE=thread  the same under ThreadSanitizer
@@ -58,7 +61,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all check test unit functional demo undemo clean deps asan tsan install \
-	valgrind soak
+	valgrind soak check-layers format-check format
 
 all: $(BIN)
 
@@ -85,6 +88,8 @@ test: unit functional
 # under ASan+UBSan, under ThreadSanitizer and under valgrind memcheck;
 # each fuzzer for 60 s. About 20 minutes on 2 cores.
 check: deps
+	$(MAKE) check-layers
+	$(MAKE) format-check
 	$(MAKE) test
 	$(MAKE) test SANITIZE=1
 	$(MAKE) test SANITIZE=thread
@@ -115,6 +120,18 @@ soak: $(BIN)
 	LINKUPFS_BIN=$(abspath $(BIN)) LINKUPFS_SOAK_SECONDS=$(SOAK_SECONDS) \
 		LINKUPFS_SOAK_SEED=$(SOAK_SEED) $(TEST_RUN) $(PYTHON) -m pytest -q -s \
 		tests/test_soak.py $(PYTEST_ARGS)
+
+check-layers:
+	@sh tests/check_layers.sh
+
+# clang-format (14, Debian's) with the repository's .clang-format, as curl
+# runs checksrc in its build; `make format` rewrites the files in place.
+FORMAT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+format-check:
+	@clang-format --dry-run --Werror $(FORMAT_SRC)
+
+format:
+	clang-format -i $(FORMAT_SRC)
 
 deps:
 	@sh tests/deps.sh

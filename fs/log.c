@@ -1,6 +1,5 @@
 #include "log.h"
 
-#include <fuse_log.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -33,10 +32,7 @@ static void log_line(int prio, const char *fmt, va_list ap)
 		fprintf(stderr, "linkupfs: %s\n", line); /* one write per line */
 }
 
-/* fuse_log_level numbers the levels as syslog does. */
-static void log_error_at(int prio, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void log_error_at(int prio, const char *fmt, ...)
+void log_at(int prio, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -72,27 +68,4 @@ void log_debug(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_line(LOG_DEBUG, fmt, ap);
 	va_end(ap);
-}
-
-/* libfuse may print one line in several calls: they gather here until
- * the newline (per thread, as each thread prints its own lines). */
-static __thread char fuse_pending[1024];
-
-void log_fuse(enum fuse_log_level level, const char *fmt, va_list ap)
-{
-	size_t used = strlen(fuse_pending);
-	const char *text = fuse_pending;
-
-	vsnprintf(fuse_pending + used, sizeof(fuse_pending) - used, fmt, ap);
-	used = strlen(fuse_pending);
-	if (used && fuse_pending[used - 1] != '\n' &&
-	    used < sizeof(fuse_pending) - 1)
-		return; /* the rest of the line comes next */
-	while (used && fuse_pending[used - 1] == '\n')
-		fuse_pending[--used] = '\0';
-	if (strncmp(text, "fuse: ", 6) == 0)
-		text += 6;
-	if (*text)
-		log_error_at((int)level, "%s", text);
-	fuse_pending[0] = '\0';
 }

@@ -5,7 +5,6 @@
 #ifndef LINKUPFS_LOG_H
 #define LINKUPFS_LOG_H
 
-#include <fuse_log.h>
 #include <stdarg.h>
 #include <stdbool.h>
 
@@ -18,8 +17,7 @@ void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* For fuse_set_log_func: libfuse's messages as ours ("linkupfs: ...",
- * its "fuse: " prefix dropped), so every line a user sees names us. */
-void log_fuse(enum fuse_log_level level, const char *fmt, va_list ap);
+/* A line at a syslog priority (LOG_ERR, LOG_INFO, ...). */
+void log_at(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

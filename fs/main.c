@@ -99,6 +99,33 @@ static int setup(struct lfs *fs, struct options *o, bool debug)
 	return 0;
 }
 
+/* libfuse may print one line in several calls: they gather here until
+ * the newline (per thread, as each thread prints its own lines). */
+static __thread char fuse_pending[1024];
+
+/* For fuse_set_log_func: libfuse's messages as ours ("linkupfs: ...", its
+ * "fuse: " prefix dropped), so every line a user sees names us.
+ * fuse_log_level numbers the levels as syslog does. */
+static void log_from_fuse(enum fuse_log_level level, const char *fmt,
+			  va_list ap)
+{
+	size_t used = strlen(fuse_pending);
+	const char *text = fuse_pending;
+
+	vsnprintf(fuse_pending + used, sizeof(fuse_pending) - used, fmt, ap);
+	used = strlen(fuse_pending);
+	if (used && fuse_pending[used - 1] != '\n' &&
+	    used < sizeof(fuse_pending) - 1)
+		return; /* the rest of the line comes next */
+	while (used && fuse_pending[used - 1] == '\n')
+		fuse_pending[--used] = '\0';
+	if (strncmp(text, "fuse: ", 6) == 0)
+		text += 6;
+	if (*text)
+		log_at((int)level, "%s", text);
+	fuse_pending[0] = '\0';
+}
+
 static void teardown(struct lfs *fs)
 {
 	root_free(fs->root);
@@ -310,7 +337,7 @@ static void tune_process(void)
 
 /*
  * The session, which checks FUSE's own options (libfuse says what is
- * wrong, through log_fuse). ro: the kernel itself answers EROFS to every
+ * wrong, through log_from_fuse). ro: the kernel itself answers EROFS to every
  * write, for root too. noatime: an atime update after each readdir would
  * make the kernel ask for the directory's attributes again on every walk.
  */
@@ -346,7 +373,7 @@ int main(int argc, char *argv[])
 	const char *mp;
 	int r = 1;
 
-	fuse_set_log_func(log_fuse);
+	fuse_set_log_func(log_from_fuse);
 	argc = drop_mount_source(argc, argv);
 	for (int i = 1; i < argc; i++)
 		max_threads_given |= strstr(argv[i], "max_threads=") != NULL;
