@@ -35,7 +35,7 @@ static bool seen_in(const struct taken *t, const char *urn)
 	return false;
 }
 
-int take_messages(const struct api_page *page, char *const *prev,
+int chunk_take(const struct api_page *page, char *const *prev,
 			 size_t n_prev, int64_t floor, struct taken *t)
 {
 	size_t cap = page->n_messages ? page->n_messages : 1;
@@ -59,7 +59,7 @@ int take_messages(const struct api_page *page, char *const *prev,
 	return 0;
 }
 
-void taken_free(struct taken *t)
+void chunk_taken_free(struct taken *t)
 {
 	free(t->kept);
 }
@@ -107,7 +107,7 @@ static void show_message(struct buf *out, enum conv_track t,
 /* Render the kept messages, oldest first, with their offsets: one block
  * (the arrays first, then each track's bytes), so that what the cache
  * counts is what it holds and an eviction frees it in one piece. */
-struct chunk_body *build_body(const struct taken *t)
+struct chunk_body *chunk_body_build(const struct taken *t)
 {
 	size_t head = sizeof(struct chunk_body) +
 		      CONV_TRACKS * (t->n + 1) * sizeof(size_t) +
@@ -150,23 +150,34 @@ out:
 	return whole;
 }
 
-static bool parse_ms(const char *s, long long *out)
+bool chunk_time_of(const char *cursor, int64_t *ms)
 {
 	char *end;
+	long long v;
 
-	if (!s || !*s)
+	if (!cursor || !*cursor)
 		return false;
 	errno = 0;
-	*out = strtoll(s, &end, 10);
+	v = strtoll(cursor, &end, 10);
+	*ms = v;
 	return errno == 0 && *end == '\0';
 }
 
+char *chunk_cursor_of(int64_t ms)
+{
+	char *s = NULL;
+
+	if (asprintf(&s, "%" PRId64, ms) < 0)
+		return NULL;
+	return s;
+}
+
 /* Why the chain cannot go on after this answer, or NULL when it can. */
-const char *chain_fault(const struct api_page *page,
+const char *chunk_chain_fault(const struct api_page *page,
 			       const struct taken *t, const char *cursor,
 			       size_t chunk_no)
 {
-	long long now, next;
+	int64_t now, next;
 
 	if (!page->has_next_page || t->hit_floor)
 		return NULL;
@@ -176,21 +187,21 @@ const char *chain_fault(const struct api_page *page,
 		return "the API sent an empty page that announces older messages";
 	if (cursor && strcmp(cursor, page->next_cursor) == 0)
 		return "the cursor did not move";
-	if (parse_ms(cursor, &now) && parse_ms(page->next_cursor, &next) &&
-	    next >= now)
+	if (chunk_time_of(cursor, &now) &&
+	    chunk_time_of(page->next_cursor, &next) && next >= now)
 		return "the cursor went forward in time";
 	if (chunk_no >= CONV_MAX_CHUNKS)
 		return "the conversation has too many pages";
 	return NULL;
 }
 
-bool more_after(const struct api_page *page, const struct taken *t)
+bool chunk_more_after(const struct api_page *page, const struct taken *t)
 {
 	return page->has_next_page && !t->hit_floor;
 }
 
 /* The urns of the kept messages at the oldest time (malloc'd array). */
-char **edge_urns(const struct taken *t, size_t *n_edge)
+char **chunk_edge_urns(const struct taken *t, size_t *n_edge)
 {
 	int64_t oldest = INT64_MAX;
 	char **urns;
@@ -215,17 +226,9 @@ char **edge_urns(const struct taken *t, size_t *n_edge)
 	return urns;
 }
 
-char *cursor_after(int64_t newest_ms)
-{
-	char *s = NULL;
-
-	if (asprintf(&s, "%" PRId64, newest_ms + 1) < 0)
-		return NULL;
-	return s;
-}
 
 
-void free_strv(char **v, size_t n)
+void chunk_strv_free(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(v[i]);
@@ -236,7 +239,7 @@ void chunk_clear(struct chunk *k)
 {
 	free(k->cursor);
 	free(k->next_cursor);
-	free_strv(k->edge_urns, k->n_edge);
+	chunk_strv_free(k->edge_urns, k->n_edge);
 	memset(k, 0, sizeof(*k));
 }
 
@@ -270,79 +273,112 @@ static int stretch_push(struct stretch *s, struct chunk *k,
 static int refetch_cursor(const char *sent, const struct chunk_body *b,
 			  char **out)
 {
-	*out = sent ? strdup(sent) : b->n ? cursor_after(b->ts[b->n - 1]) : NULL;
+	*out = NULL;
+	if (sent)
+		*out = strdup(sent);
+	else if (b->n)
+		*out = chunk_cursor_of(b->ts[b->n - 1] + 1);
 	return *out || (!sent && !b->n) ? 0 : -ENOMEM;
 }
 
-/* One answer of the walk: keep it, say whether to go on. */
-static int stretch_take(struct stretch *s, const struct api_page *page,
-			const char *cursor, bool *more)
+/* Why an answer cannot be kept, or NULL: the guards of a first fetch, and
+ * for a chunk fetched before, that it still holds what it held. */
+static const char *answer_fault(const struct chunk_ask *a,
+				const struct api_page *page,
+				const struct taken *t)
 {
-	const struct chunk *pk = s->n ? &s->chunks[s->n - 1] : NULL;
-	struct chunk k = {.floor_ms = s->floor, .known = true};
-	struct chunk_body *b = NULL;
+	if (a->known_n == SIZE_MAX)
+		return chunk_chain_fault(page, t, a->cursor, a->chunk_no);
+	if (t->n != a->known_n)
+		return "a page changed on the server since it was first read";
+	return NULL;
+}
+
+/* What an answer teaches of its chunk, into k (owned strings). */
+static int describe(const struct chunk_ask *a, const struct api_page *page,
+		    const struct taken *t, const struct chunk_body *b,
+		    struct chunk *k)
+{
+	*k = (struct chunk){.floor_ms = a->floor, .known = true, .n = t->n};
+	k->has_next = chunk_more_after(page, t);
+	k->edge_urns = chunk_edge_urns(t, &k->n_edge);
+	if (k->has_next && !(k->next_cursor = strdup(page->next_cursor)))
+		return -ENOMEM;
+	return refetch_cursor(a->cursor, b, &k->cursor);
+}
+
+int chunk_fetch(struct conv *c, const struct chunk_ask *a, struct chunk *k,
+		struct chunk_body **body, struct api_page **page)
+{
+	struct api_conv_ref ref = conv_ref(c);
+	struct api_error err = {0};
+	struct taken t = {0};
 	const char *fault;
-	struct taken t;
 	int r;
 
-	r = take_messages(page, pk ? pk->edge_urns : s->prev,
-			  pk ? pk->n_edge : s->n_prev, s->floor, &t);
-	fault = r ? NULL : chain_fault(page, &t, cursor, s->n);
+	memset(k, 0, sizeof(*k));
+	*body = NULL;
+	r = api_get_conversation(c->env.api, &ref, c->env.page_size, a->cursor,
+				 page, &err);
+	if (r < 0) {
+		log_error("conversation %s: %schain request %zu: %s", c->name,
+			  a->what, a->chunk_no + 1, err.message);
+		return r;
+	}
+	r = chunk_take(*page, a->prev, a->n_prev, a->floor, &t);
+	fault = r ? NULL : answer_fault(a, *page, &t);
 	if (fault) {
-		log_error("conversation %s: %s%s; the chain ends here",
-			  s->c->name, s->what, fault);
+		log_error("conversation %s: %schain request %zu: %s; giving up "
+			  "on it", c->name, a->what, a->chunk_no + 1, fault);
 		r = -EIO;
 	}
-	if (r == 0 && !(b = build_body(&t)))
+	if (r == 0 && !(*body = chunk_body_build(&t)))
 		r = -ENOMEM;
 	if (r == 0)
-		r = refetch_cursor(cursor, b, &k.cursor);
-	if (r == 0) {
-		k.n = t.n;
-		k.has_next = more_after(page, &t);
-		k.edge_urns = edge_urns(&t, &k.n_edge);
-		if (k.has_next && !(k.next_cursor = strdup(page->next_cursor)))
-			r = -ENOMEM;
-		*more = k.has_next;
-	}
+		r = describe(a, *page, &t, *body, k);
+	chunk_taken_free(&t);
 	if (r == 0)
-		r = stretch_push(s, &k, b);
-	if (r < 0) {
-		chunk_clear(&k);
-		if (b)
-			chunk_body_free(b);
-	}
-	taken_free(&t);
+		return 0;
+	chunk_clear(k);
+	if (*body)
+		chunk_body_free(*body);
+	*body = NULL;
+	api_page_free(*page);
+	*page = NULL;
 	return r;
 }
 
 void stretch_walk(struct stretch *s)
 {
-	struct api_conv_ref ref = {s->c->id, s->c->id ? NULL : s->c->profile_url};
 	char *cursor = s->cursor ? strdup(s->cursor) : NULL;
 	bool more = true;
 
 	s->err = s->cursor && !cursor ? -ENOMEM : 0;
 	while (more && s->err == 0) {
-		struct api_error err = {0};
+		const struct chunk *pk = s->n ? &s->chunks[s->n - 1] : NULL;
+		struct chunk_ask ask = {
+			.cursor = cursor, .floor = s->floor,
+			.prev = pk ? pk->edge_urns : s->prev,
+			.n_prev = pk ? pk->n_edge : s->n_prev,
+			.chunk_no = s->n, .known_n = SIZE_MAX, .what = s->what,
+		};
 		struct api_page *page = NULL;
+		struct chunk_body *b;
+		struct chunk k;
 
 		if (s->max && s->n >= s->max) {
 			s->more_left = true;
 			break;
 		}
-		s->err = api_get_conversation(s->c->env.api, &ref,
-					      s->c->env.page_size, cursor,
-					      &page, &err);
-		if (s->err < 0)
-			log_error("conversation %s: %s%s", s->c->name, s->what,
-				  err.message);
-		else
-			s->err = stretch_take(s, page, cursor, &more);
+		s->err = chunk_fetch(s->c, &ask, &k, &b, &page);
+		if (s->err == 0 && (s->err = stretch_push(s, &k, b)) < 0) {
+			chunk_clear(&k);
+			chunk_body_free(b);
+		}
+		more = s->err == 0 && k.has_next;
 		free(cursor);
 		cursor = NULL;
-		if (more && s->err == 0 &&
-		    !(cursor = strdup(s->chunks[s->n - 1].next_cursor)))
+		if (more && !(cursor = strdup(s->chunks[s->n - 1].next_cursor)))
 			s->err = -ENOMEM;
 		if (!s->first)
 			s->first = page;

@@ -12,6 +12,7 @@
 
 #include "../text/buf.h"
 #include "../log.h"
+#include "clock.h"
 #include "../text/render.h"
 
 /* Chunks of new messages one refresh takes in; past that (a conversation
@@ -31,14 +32,6 @@ static void replace_str(char **dst, const char *src)
 		return; /* keep the old value rather than lose it */
 	free(*dst);
 	*dst = copy;
-}
-
-static time_t now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
 }
 
 struct conv *conv_new(const struct conv_env *env, unsigned index,
@@ -183,7 +176,7 @@ static void record_meta(struct conv *c, const struct api_page *page)
 	c->have_meta = true;
 }
 
-size_t chunk_of_pos(const struct conv *c, size_t p)
+size_t index_chunk_of(const struct conv *c, size_t p)
 {
 	size_t lo = 0, hi = c->n_chunks; /* chunks[lo].first <= p always */
 
@@ -210,14 +203,14 @@ static size_t bytes_within(const struct conv *c, enum conv_track t,
 	return bytes;
 }
 
-size_t bytes_before(const struct conv *c, enum conv_track t, size_t p)
+size_t index_bytes_before(const struct conv *c, enum conv_track t, size_t p)
 {
 	if (!p)
 		return 0;
-	return bytes_within(c, t, &c->chunks[chunk_of_pos(c, p - 1)], p);
+	return bytes_within(c, t, &c->chunks[index_chunk_of(c, p - 1)], p);
 }
 
-size_t pos_of_byte(const struct conv *c, enum conv_track t, size_t y,
+size_t index_pos_of_byte(const struct conv *c, enum conv_track t, size_t y,
 		   size_t *at)
 {
 	size_t lo = 0, hi = c->n_chunks, p, end;
@@ -328,9 +321,10 @@ static int append_chunk(struct conv *c, const char *cursor, int64_t floor)
 	return 0;
 }
 
-/* The first fetch of a chunk of the walk: what it teaches the index. */
+/* The first fetch of a chunk of the walk: what it teaches the index (the
+ * chunk's description got is taken over, or cleared). */
 static int record_first(struct conv *c, unsigned uid,
-			const struct api_page *page, const struct taken *t,
+			const struct api_page *page, struct chunk *got,
 			const struct chunk_body *b)
 {
 	struct chunk *k;
@@ -346,23 +340,22 @@ static int record_first(struct conv *c, unsigned uid,
 	if (reserve_pos(c, b->n) < 0)
 		goto out;
 	k = &c->chunks[i];
-	if (!k->cursor && b->n && !(k->cursor = cursor_after(b->ts[b->n - 1])))
-		goto out;
-	k->edge_urns = edge_urns(t, &k->n_edge);
-	k->n = b->n;
-	k->has_next = more_after(page, t);
-	if (k->has_next && !(k->next_cursor = strdup(page->next_cursor)))
-		goto out;
-	k->known = true;
+	got->uid = k->uid;
+	got->first = k->first;
+	memcpy(got->before, k->before, sizeof(got->before));
+	chunk_clear(k);
+	*k = *got; /* the cursor that fetches it again included */
+	memset(got, 0, sizeof(*got));
 	if (i == 0) {
 		record_meta(c, page);
-		c->last_check = now_mono();
+		c->last_check = clock_now();
 	}
 	append_positions(c, (size_t)i, b);
-	r = k->has_next ? append_chunk(c, page->next_cursor, k->floor_ms) : 0;
+	r = k->has_next ? append_chunk(c, k->next_cursor, k->floor_ms) : 0;
 	fit_positions(c);
 out:
 	pthread_mutex_unlock(&c->lock);
+	chunk_clear(got);
 	return r;
 }
 
@@ -414,7 +407,7 @@ out:
 static void fill_in_free(struct fill_in *in)
 {
 	free(in->cursor);
-	free_strv(in->prev, in->n_prev);
+	chunk_strv_free(in->prev, in->n_prev);
 }
 
 struct fill_arg {
@@ -427,43 +420,29 @@ static int chunk_fill(void *arg, const char *key, void **value, size_t *cost,
 {
 	struct fill_arg *a = arg;
 	struct conv *c = a->c;
-	struct api_conv_ref ref = {c->id, c->id ? NULL : c->profile_url};
-	struct api_error err = {0};
 	struct api_page *page = NULL;
 	struct chunk_body *b = NULL;
-	struct taken t = {0};
+	struct chunk_ask ask;
 	struct fill_in in;
-	const char *fault;
+	struct chunk k;
 	int r;
 
 	(void)key;
 	r = fill_inputs(c, a->uid, &in);
 	if (r < 0)
 		goto out;
-	r = api_get_conversation(c->env.api, &ref, c->env.page_size, in.cursor,
-				 &page, &err);
-	if (r < 0) {
-		log_error("conversation %s: chain request %zu: %s", c->name,
-			  in.chunk_no + 1, err.message);
-		goto out;
-	}
-	r = take_messages(page, in.prev, in.n_prev, in.floor, &t);
+	ask = (struct chunk_ask){
+		.cursor = in.cursor, .floor = in.floor, .prev = in.prev,
+		.n_prev = in.n_prev, .chunk_no = in.chunk_no,
+		.known_n = in.known ? in.n : SIZE_MAX, .what = "",
+	};
+	r = chunk_fetch(c, &ask, &k, &b, &page);
 	if (r < 0)
 		goto out;
-	fault = in.known ? NULL : chain_fault(page, &t, in.cursor, in.chunk_no);
-	if (!fault && in.known && t.n != in.n)
-		fault = "a page changed on the server since it was first read";
-	if (fault) {
-		log_error("conversation %s: chain request %zu: %s; giving up on it",
-			  c->name, in.chunk_no + 1, fault);
-		r = -EIO;
-		goto out;
-	}
-	r = -ENOMEM;
-	b = build_body(&t);
-	if (!b)
-		goto out;
-	r = in.known ? 0 : record_first(c, a->uid, page, &t, b);
+	if (in.known)
+		chunk_clear(&k);
+	else
+		r = record_first(c, a->uid, page, &k, b);
 	if (r < 0)
 		goto out;
 	*value = b;
@@ -473,7 +452,6 @@ static int chunk_fill(void *arg, const char *key, void **value, size_t *cost,
 out:
 	if (b)
 		chunk_body_free(b);
-	taken_free(&t);
 	api_page_free(page);
 	fill_in_free(&in);
 	return r;
@@ -719,9 +697,9 @@ static void measure(const struct conv *c, struct conv_growth *g)
 
 	g->pages = (unsigned)pages;
 	for (int t = 0; t < CONV_TRACKS; t++) {
-		g->all[t] = bytes_before(c, t, c->n_pos);
+		g->all[t] = index_bytes_before(c, t, c->n_pos);
 		/* the last page: the newest positions, from 0 */
-		g->last[t] = pages ? bytes_before(c, t, c->n_pos -
+		g->last[t] = pages ? index_bytes_before(c, t, c->n_pos -
 							  (pages - 1) * per)
 				   : 0;
 	}
@@ -738,7 +716,7 @@ static int apply_fresh(struct conv *c, struct stretch *f, int r,
 	pthread_mutex_lock(&c->lock);
 	old_gen = c->gen;
 	measure(c, grown);
-	c->last_check = now_mono(); /* a failure is retried after the ttl */
+	c->last_check = clock_now(); /* a failure is retried after the ttl */
 	if (r == -E2BIG) {
 		log_info("conversation %s: more than %d new pages; reading it "
 			 "anew", c->name, CONV_MAX_FRESH);
@@ -771,7 +749,7 @@ static bool refresh_due(struct conv *c, bool force, int64_t *floor)
 
 	pthread_mutex_lock(&c->lock);
 	due = c->chunks[0].known &&
-	      (force || now_mono() - c->last_check >= c->env.ttl);
+	      (force || clock_now() - c->last_check >= c->env.ttl);
 	*floor = c->n_pos ? c->ts[0] : INT64_MIN;
 	pthread_mutex_unlock(&c->lock);
 	return due;

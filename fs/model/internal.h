@@ -77,26 +77,60 @@ struct taken {
 };
 
 /* fs/chunk.c: from an answer to a chunk. */
-int take_messages(const struct api_page *page, char *const *prev,
+int chunk_take(const struct api_page *page, char *const *prev,
 		  size_t n_prev, int64_t floor, struct taken *t);
-void taken_free(struct taken *t);
+void chunk_taken_free(struct taken *t);
 /* The body of the kept messages (oldest first), or NULL (no memory). */
-struct chunk_body *build_body(const struct taken *t);
+struct chunk_body *chunk_body_build(const struct taken *t);
 void chunk_body_free(void *value);
 /* The bytes it holds: its block's real size. */
 size_t chunk_body_cost(const struct chunk_body *b);
 /* Why the chain cannot go on after this answer, or NULL when it can. */
-const char *chain_fault(const struct api_page *page, const struct taken *t,
+const char *chunk_chain_fault(const struct api_page *page, const struct taken *t,
 			const char *cursor, size_t chunk_no);
 /* Whether an older chunk follows this answer in the chain. */
-bool more_after(const struct api_page *page, const struct taken *t);
+bool chunk_more_after(const struct api_page *page, const struct taken *t);
 /* The urns of the kept messages at the oldest time (malloc'd array). */
-char **edge_urns(const struct taken *t, size_t *n_edge);
-/* The cursor that fetches what is not newer than newest_ms, malloc'd. */
-char *cursor_after(int64_t newest_ms);
+char **chunk_edge_urns(const struct taken *t, size_t *n_edge);
+/* A cursor is a time in ms as a decimal string ("the messages older than
+ * it"): the cursor of ms (malloc'd), and the time of a cursor (false when
+ * it is not one). */
+char *chunk_cursor_of(int64_t ms);
+bool chunk_time_of(const char *cursor, int64_t *ms);
+
+/* Which conversation the API is asked for: its id when known, else its
+ * profile URL (borrowed from c, constant). */
+static inline struct api_conv_ref conv_ref(const struct conv *c)
+{
+	return (struct api_conv_ref){c->id, c->id ? NULL : c->profile_url};
+}
+
+/* One request of the chain, as chunk_fetch asks it (all borrowed). */
+struct chunk_ask {
+	const char *cursor;  /* NULL: the newest page */
+	int64_t floor;       /* keeps only messages newer than this */
+	char *const *prev;   /* urns the answer may repeat of the newer chunk */
+	size_t n_prev;
+	size_t chunk_no;     /* its place in the walk (log, guard), from 0 */
+	size_t known_n;      /* SIZE_MAX on a first fetch, else the count of
+	                        messages it held then */
+	const char *what;    /* log prefix: "" or "refresh: " */
+};
+
+/*
+ * The one path that fetches a chunk: ask the API, keep the messages that
+ * are new (chunk_take), check the answer (the chain guards on a first
+ * fetch; the same count on a fetch again), render the body. On success *k
+ * describes the chunk (known, its count, the cursor that fetches it again,
+ * next_cursor and edge urns: owned, chunk_clear frees them), *body is its
+ * body and *page the answer (both the caller's). Logs a failure once.
+ * Blocks for the network. 0 or negative errno.
+ */
+int chunk_fetch(struct conv *c, const struct chunk_ask *a, struct chunk *k,
+		struct chunk_body **body, struct api_page **page);
 
 /* Free an array of n strings, and a chunk's strings (zeroing it). */
-void free_strv(char **v, size_t n);
+void chunk_strv_free(char **v, size_t n);
 void chunk_clear(struct chunk *k);
 
 /*
@@ -133,11 +167,11 @@ bool conv_complete(const struct conv *c);
 
 /* The index, by position (newest first). Caller holds lock. The chunk
  * holding position p < n_pos; bytes of track t of positions [0, p); the
- * largest position p with bytes_before(t, p) < y, for
- * 0 < y <= bytes_before(t, n_pos), and *at = bytes_before(t, p). */
-size_t chunk_of_pos(const struct conv *c, size_t p);
-size_t bytes_before(const struct conv *c, enum conv_track t, size_t p);
-size_t pos_of_byte(const struct conv *c, enum conv_track t, size_t y,
+ * largest position p with index_bytes_before(t, p) < y, for
+ * 0 < y <= index_bytes_before(t, n_pos), and *at = index_bytes_before(t, p). */
+size_t index_chunk_of(const struct conv *c, size_t p);
+size_t index_bytes_before(const struct conv *c, enum conv_track t, size_t p);
+size_t index_pos_of_byte(const struct conv *c, enum conv_track t, size_t y,
 		   size_t *at);
 
 /* A reference to the body of chunks[i] (by uid), fetching on a miss. */

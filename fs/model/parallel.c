@@ -26,11 +26,6 @@
 /* Rounds of probes at most: 16 x 16 doublings reach any real history. */
 #define PROBE_ROUNDS 4
 
-static struct api_conv_ref ref_of(const struct conv *c)
-{
-	return (struct api_conv_ref){c->id, c->id ? NULL : c->profile_url};
-}
-
 static void *stretch_thread(void *arg)
 {
 	stretch_walk(arg);
@@ -50,14 +45,16 @@ struct probe {
 static void *probe_run(void *arg)
 {
 	struct probe *p = arg;
-	struct api_conv_ref ref = ref_of(p->c);
+	struct api_conv_ref ref = conv_ref(p->c);
 	struct api_error err = {0};
 	struct api_page *page = NULL;
-	char cursor[32];
+	char *cursor = chunk_cursor_of(p->at);
 
-	snprintf(cursor, sizeof(cursor), "%" PRId64, p->at);
-	p->err = api_get_conversation(p->c->env.api, &ref, p->c->env.page_size,
-				      cursor, &page, &err);
+	p->err = cursor ? api_get_conversation(p->c->env.api, &ref,
+					       p->c->env.page_size, cursor,
+					       &page, &err)
+			: -ENOMEM;
+	free(cursor);
 	if (p->err < 0) {
 		log_error("conversation %s: %s", p->c->name, err.message);
 		return NULL;
@@ -193,9 +190,8 @@ static int walk_stretches(struct conv *c, const struct start *st, int k,
 			s[j].cursor = strdup(st->cursor);
 			s[j].prev = st->prev;
 			s[j].n_prev = st->n_prev;
-		} else if (asprintf(&s[j].cursor, "%" PRId64,
-				    st->top - j * width) < 0) {
-			s[j].cursor = NULL;
+		} else {
+			s[j].cursor = chunk_cursor_of(st->top - j * width);
 		}
 		if (j + 1 < k)
 			s[j].floor = st->top - (j + 1) * width - 1;

@@ -12,6 +12,7 @@
 
 #include "../text/buf.h"
 #include "../log.h"
+#include "clock.h"
 #include "../text/names.h"
 
 /* Inbox entries asked for per request: few round trips, no waste. */
@@ -107,14 +108,6 @@ static int grow(struct root *root)
 	root->convs = convs;
 	root->cap = cap;
 	return 0;
-}
-
-static time_t now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
 }
 
 /* Add a conversation under a unique name. Caller holds lock. */
@@ -358,7 +351,7 @@ size_t root_not_found(struct root *root)
 static bool load_due(const struct root *root, bool force)
 {
 	return !root->loaded || force ||
-	       now_mono() - root->loaded_at >= root->env.ttl;
+	       clock_now() - root->loaded_at >= root->env.ttl;
 }
 
 int root_load(struct root *root, bool force)
@@ -381,7 +374,7 @@ int root_load(struct root *root, bool force)
 			add_extras(root, false);
 			pthread_mutex_lock(&root->lock);
 			root->loaded = true;
-			root->loaded_at = now_mono();
+			root->loaded_at = clock_now();
 			pthread_mutex_unlock(&root->lock);
 			r = 1;
 		}

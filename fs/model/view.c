@@ -184,12 +184,12 @@ static int plan_runs(const struct conv *c, size_t lo, size_t hi, size_t off,
 		     size_t size, struct plan *pl)
 {
 	enum conv_track t = pl->track;
-	size_t end = bytes_before(c, t, hi), p, ci, at, inner;
+	size_t end = index_bytes_before(c, t, hi), p, ci, at, inner;
 
-	if (lo >= hi || off >= end - bytes_before(c, t, lo))
+	if (lo >= hi || off >= end - index_bytes_before(c, t, lo))
 		return 0;
-	p = pos_of_byte(c, t, end - off, &at); /* oldest first: from the end */
-	ci = chunk_of_pos(c, p);
+	p = index_pos_of_byte(c, t, end - off, &at); /* oldest first: from the end */
+	ci = index_chunk_of(c, p);
 	inner = off - (end - at - c->len[t][p]);
 	for (; size; inner = 0, p--) {
 		const struct chunk *k;
@@ -285,7 +285,7 @@ int conv_file_attr(struct conv *c, enum conv_file kind, unsigned page,
 	} else {
 		r = range_of(c, kind, page, &lo, &hi);
 		out->size = r ? 0
-			      : bytes_before(c, t, hi) - bytes_before(c, t, lo);
+			      : index_bytes_before(c, t, hi) - index_bytes_before(c, t, lo);
 		out->messages = hi - lo;
 		out->mtime = ms_to_time(hi > lo ? c->ts[lo] : c->inbox_last_ms);
 	}

@@ -73,18 +73,18 @@ static void test_index(void)
 		for (size_t q = 0; q < N_POS; q++)
 			total += len_of(t, q);
 		for (size_t p = 0; p <= N_POS; p++) {
-			CHECK(bytes_before(&c, t, p) == cum);
+			CHECK(index_bytes_before(&c, t, p) == cum);
 			if (p == N_POS)
 				break;
-			CHECK(chunk_of_pos(&c, p) == want_chunk[p]);
+			CHECK(index_chunk_of(&c, p) == want_chunk[p]);
 			cum += len_of(t, p);
 		}
 		/* byte y - 1 lies in the p with before(p) < y <= before(p + 1) */
 		for (size_t y = 1; y <= total; y++) {
-			size_t at = SIZE_MAX, p = pos_of_byte(&c, t, y, &at);
+			size_t at = SIZE_MAX, p = index_pos_of_byte(&c, t, y, &at);
 
 			CHECK(p < N_POS);
-			CHECK(at == bytes_before(&c, t, p));
+			CHECK(at == index_bytes_before(&c, t, p));
 			CHECK(at < y && y <= at + len_of(t, p));
 		}
 	}
@@ -106,7 +106,7 @@ static void test_body(void)
 	const char *lines = "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n";
 	struct taken t = {.kept = msgs, .n = 3};
 	struct buf want = BUF_INIT;
-	struct chunk_body *b = build_body(&t);
+	struct chunk_body *b = chunk_body_build(&t);
 
 	CHECK(b != NULL);
 	if (!b)

@@ -1,0 +1,18 @@
+/*
+ * fs/model/clock.h - the model's clock: monotonic seconds, for ttls (a
+ * change of the wall clock neither expires nor prolongs what is cached).
+ */
+#ifndef LINKUPFS_MODEL_CLOCK_H
+#define LINKUPFS_MODEL_CLOCK_H
+
+#include <time.h>
+
+static inline time_t clock_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+#endif
