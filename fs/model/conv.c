@@ -76,6 +76,7 @@ void conv_free(struct conv *c)
 	free(c->len[CONV_JSONL]);
 	free(c->id);
 	free(c->profile_url);
+	free(c->api_profile_url);
 	free(c->participant);
 	free(c->headline);
 	free(c->api_id);
@@ -120,7 +121,7 @@ void conv_get_info(struct conv *c, struct conv_info *out)
 {
 	pthread_mutex_lock(&c->lock);
 	out->conversation_id = dup_or_null(c->api_id ? c->api_id : c->id);
-	out->profile_url = dup_or_null(c->profile_url);
+	out->profile_url = dup_or_null(conv_url_known(c));
 	out->participant = dup_or_null(c->participant);
 	out->unread = c->unread_count >= 0 ? c->unread_count : c->inbox_unread;
 	pthread_mutex_unlock(&c->lock);
@@ -168,7 +169,7 @@ static void record_meta(struct conv *c, const struct api_page *page)
 {
 	replace_str(&c->api_id, page->conversation_id);
 	if (page->profile_url && !c->profile_url)
-		c->profile_url = strdup(page->profile_url);
+		replace_str(&c->api_profile_url, page->profile_url);
 	c->unread_count = page->unread_count;
 	c->other_count = page->total_other_member_message_count;
 	replace_str(&c->last_seen_message, page->last_seen_message);

@@ -99,7 +99,7 @@ void conv_set_inbox_info(struct conv *c, const struct api_inbox_entry *e);
 
 const char *conv_name(const struct conv *c);       /* borrowed, constant */
 unsigned conv_index(const struct conv *c);          /* its place at the root */
-const char *conv_profile_url(const struct conv *c); /* borrowed, may be NULL */
+const char *conv_profile_url(const struct conv *c); /* as given: constant */
 const char *conv_id(const struct conv *c);          /* as given, may be NULL */
 
 /* A copy of what is known; free with conv_info_clear. Never blocks. */

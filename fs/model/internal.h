@@ -43,15 +43,24 @@ struct conv {
 	unsigned index;
 	char name[NAME_SIZE];
 	char *id;          /* as given (inbox or option); may be NULL */
-	char *profile_url; /* may be NULL */
+	char *profile_url; /* as given, may be NULL; never changes (root.c
+	                      reads it under its own lock, not this one's) */
 
-	pthread_mutex_t refresh_lock; /* one refresh at a time; outside lock */
+	/* One refresh (or parallel walk) at a time, held across its requests:
+	 * the deliberate exception to "no lock across the network"
+	 * (STYLE.md). It is the check's single flight: a second caller due
+	 * for the same check waits for the first's answer instead of asking
+	 * again. Whether a check is due is read under lock first
+	 * (refresh_due), so an access with nothing due never waits for it.
+	 * Taken before lock, never inside it. */
+	pthread_mutex_t refresh_lock;
 	pthread_mutex_t lock;         /* guards everything below */
 	char *participant;
 	char *headline;
 	long inbox_unread;
 	int64_t inbox_last_ms;
 	bool have_meta; /* the newest chunk was fetched: the fields below hold */
+	char *api_profile_url; /* the API's, when none was given */
 	char *api_id;
 	long unread_count;
 	long other_count;
@@ -103,6 +112,13 @@ bool chunk_time_of(const char *cursor, int64_t *ms);
 static inline struct api_conv_ref conv_ref(const struct conv *c)
 {
 	return (struct api_conv_ref){c->id, c->id ? NULL : c->profile_url};
+}
+
+/* The profile URL given, else the API's (NULL if neither). Caller holds
+ * lock. */
+static inline const char *conv_url_known(const struct conv *c)
+{
+	return c->profile_url ? c->profile_url : c->api_profile_url;
 }
 
 /* One request of the chain, as chunk_fetch asks it (all borrowed). */

@@ -24,7 +24,13 @@ struct root {
 	char *const *extra;
 	size_t n_extra;
 
-	pthread_mutex_t load_lock; /* serialises inbox walks */
+	/* Serialises inbox walks, and is held across their requests: the
+	 * deliberate exception to "no lock across the network" (STYLE.md).
+	 * It is the walk's single flight: a second caller due for the same
+	 * re-read waits for the first's result instead of asking the API
+	 * again; the listing itself is read under lock, never this one, so
+	 * nothing that is cached waits for it. Taken before lock. */
+	pthread_mutex_t load_lock;
 	pthread_mutex_t lock;      /* guards the fields below */
 	bool loaded;
 	time_t loaded_at;          /* monotonic seconds */

@@ -112,7 +112,7 @@ static char *meta_json(const struct conv *c)
 	if (c->n_pos && c->ts[0] > last)
 		last = c->ts[0];
 	add_str(o, "conversation_id", c->api_id ? c->api_id : c->id);
-	add_str(o, "profile_url", c->profile_url);
+	add_str(o, "profile_url", conv_url_known(c));
 	add_str(o, "directory", c->name);
 	who = cJSON_AddObjectToObject(o, "participant");
 	if (who) {
