@@ -5,6 +5,22 @@
 
 #include "node.h"
 
+static fuse_ino_t ino_of_conv(unsigned conv)
+{
+	struct node_id id = {.kind = NODE_CONV, .conv = conv};
+
+	return node_ino(&id);
+}
+
+static fuse_ino_t ino_of_file(unsigned conv, enum conv_file file,
+			      unsigned page)
+{
+	struct node_id id = {.kind = NODE_FILE, .conv = conv, .file = file,
+			     .page = page};
+
+	return node_ino(&id);
+}
+
 void inval_ino(struct fuse_session *se, fuse_ino_t ino)
 {
 	/* -ENOENT: the kernel never looked it up, so it caches nothing */

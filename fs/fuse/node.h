@@ -1,13 +1,17 @@
 /*
- * fs/node.h - what an inode number names.
+ * fs/fuse/node.h - what an inode number names, and the names of a
+ * conversation's files: the one codec of both.
  *
  * The number says it all, so no table of inodes is kept and the kernel's
  * forget has nothing to undo: 1 is the root, 2 .stats; a conversation's
  * directory is its place at the root + 1 in the high 32 bits, and its files
- * add a code in the low ones: 1 conversation.json, 2 transcript.txt,
- * 3 messages.jsonl, 2p + 2 page-p.txt, 2p + 3 page-p.jsonl. Numbers stay
- * the same for the life of the mount (conversations keep their place, see
- * root.h), and so does what they name: pages count from the oldest.
+ * add a code in the low ones, one row each of the table in node.c
+ * (1 conversation.json, 2 transcript.txt, 3 messages.jsonl), then 2p + 2
+ * for page-p.txt and 2p + 3 for page-p.jsonl. Numbers stay the same for the
+ * life of the mount (conversations keep their place, see root.h), and so
+ * does what they name: pages count from the oldest.
+ *
+ * Pure: no state, no lock, nothing of the model but its enum conv_file.
  */
 #ifndef LINKUPFS_NODE_H
 #define LINKUPFS_NODE_H
@@ -21,44 +25,28 @@
 
 enum node_kind { NODE_ROOT, NODE_STATS, NODE_CONV, NODE_FILE };
 
-/* conv is borrowed from the root table. */
-struct node {
+/* What an inode names, by numbers only. */
+struct node_id {
 	enum node_kind kind;
-	struct conv *conv;
-	enum conv_file file;
-	unsigned page; /* pages only: 1 is the oldest */
+	unsigned conv;       /* NODE_CONV, NODE_FILE: its place at the root */
+	enum conv_file file; /* NODE_FILE */
+	unsigned page;       /* page files: 1 is the oldest; else 0 */
 };
 
-static inline fuse_ino_t ino_of_file(unsigned index, enum conv_file file,
-				     unsigned page)
-{
-	fuse_ino_t code = 2 * (fuse_ino_t)page + 2; /* page-p.txt */
+/* The inode number of id. */
+fuse_ino_t node_ino(const struct node_id *id);
 
-	if (file == CONV_META_JSON)
-		code = 1;
-	else if (file == CONV_TRANSCRIPT)
-		code = 2;
-	else if (file == CONV_MESSAGES)
-		code = 3;
-	else if (file == CONV_PAGE_JSONL)
-		code++;
-	return (((fuse_ino_t)index + 1) << 32) | code;
-}
+/* What ino names, or -ENOENT when it names nothing. */
+int node_from_ino(fuse_ino_t ino, struct node_id *id);
 
-static inline fuse_ino_t ino_of_conv(unsigned index)
-{
-	return ((fuse_ino_t)index + 1) << 32;
-}
+/* The name of a conversation's file id into buf (at least 32 bytes). */
+void node_file_name(const struct node_id *id, char *buf, size_t size);
 
-static inline fuse_ino_t ino_of(const struct node *n)
-{
-	if (n->kind == NODE_ROOT)
-		return FUSE_ROOT_ID;
-	if (n->kind == NODE_STATS)
-		return INO_STATS;
-	if (n->kind == NODE_CONV)
-		return ino_of_conv(conv_index(n->conv));
-	return ino_of_file(conv_index(n->conv), n->file, n->page);
-}
+/* The file of conversation conv that name names (-ENOENT for none). */
+int node_file_from_name(unsigned conv, const char *name, struct node_id *id);
+
+/* The k-th file (from 0) of conversation conv with pages page files, in
+ * listing order; -ENOENT past the last. */
+int node_file_at(unsigned conv, unsigned pages, size_t k, struct node_id *id);
 
 #endif

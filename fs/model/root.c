@@ -360,11 +360,12 @@ static bool load_due(const struct root *root, bool force)
 	       clock_now() - root->loaded_at >= root->env.ttl;
 }
 
-int root_load(struct root *root, bool force)
+int root_load(struct root *root, bool force, bool *read)
 {
 	bool due;
 	int r = 0;
 
+	*read = false;
 	pthread_mutex_lock(&root->lock);
 	due = load_due(root, force);
 	pthread_mutex_unlock(&root->lock);
@@ -382,7 +383,7 @@ int root_load(struct root *root, bool force)
 			root->loaded = true;
 			root->loaded_at = clock_now();
 			pthread_mutex_unlock(&root->lock);
-			r = 1;
+			*read = true;
 		}
 	}
 	pthread_mutex_unlock(&root->load_lock);

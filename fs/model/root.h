@@ -51,9 +51,10 @@ int root_prime(struct root *root, struct api_error *err);
 size_t root_not_found(struct root *root);
 
 /* Read the inbox if it was not read yet, or again when the ttl passed
- * since (now, with force). Blocks for the network. 1 when it was read,
- * 0 when it was not due, a negative errno when reading it failed. */
-int root_load(struct root *root, bool force);
+ * since (now, with force). Blocks for the network. 0 (*read says whether
+ * it was read: not when it was not due) or a negative errno when reading
+ * it failed. */
+int root_load(struct root *root, bool force, bool *read);
 
 /* The inbox was read once. Never blocks. */
 bool root_loaded(struct root *root);
