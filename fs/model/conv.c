@@ -518,7 +518,7 @@ int conv_walk(struct conv *c, size_t need)
 {
 	if (need == SIZE_MAX && c->env.parallel > 1) {
 		int r = conv_walk(c, 1); /* the newest chunk: where to start */
-		bool done;
+		bool done, walked;
 
 		if (r < 0)
 			return r;
@@ -528,9 +528,9 @@ int conv_walk(struct conv *c, size_t need)
 		if (done) /* the usual case: no need to wait for refresh_lock */
 			return 0;
 		pthread_mutex_lock(&c->refresh_lock);
-		r = conv_walk_parallel(c);
+		r = conv_walk_parallel(c, &walked);
 		pthread_mutex_unlock(&c->refresh_lock);
-		if (r <= 0)
+		if (r < 0 || walked)
 			return r;
 	}
 	for (;;) {

@@ -196,10 +196,11 @@ int conv_chunk_get(struct conv *c, unsigned uid, struct lru_ref **ref);
 /* Walk until at least need messages are known or the chain ends. */
 int conv_walk(struct conv *c, size_t need);
 
-/* fs/parallel.c: walk the rest of the chain in env.parallel stretches at
- * once. 0, a negative errno, or 1 when it does not apply (the caller then
- * walks one request after the other). Caller holds refresh_lock. */
-int conv_walk_parallel(struct conv *c);
+/* parallel.c: walk the rest of the chain in env.parallel stretches at
+ * once. 0 or a negative errno; *walked false when it does not apply (the
+ * caller then walks one request after the other). Caller holds
+ * refresh_lock. */
+int conv_walk_parallel(struct conv *c, bool *walked);
 
 /* Put n fetched chunks (and their bodies) in place of the last chunk if its
  * uid is still expect_uid and it is still unknown. Takes what it is given

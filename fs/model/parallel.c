@@ -140,15 +140,15 @@ struct start {
 static int start_of(struct conv *c, struct start *st)
 {
 	const struct chunk *last, *before;
-	long long top;
-	int r = 1;
+	int64_t top;
+	int r = -EAGAIN;
 
 	memset(st, 0, sizeof(*st));
 	pthread_mutex_lock(&c->lock);
 	last = &c->chunks[c->n_chunks - 1];
 	before = c->n_chunks > 1 ? &c->chunks[c->n_chunks - 2] : NULL;
 	if (last->known || !last->cursor || !c->n_pos ||
-	    sscanf(last->cursor, "%lld", &top) != 1 || top <= 0)
+	    !chunk_time_of(last->cursor, &top) || top <= 0)
 		goto out; /* done, or a cursor that is not a time */
 	st->uid = last->uid;
 	st->top = top;
@@ -230,7 +230,7 @@ static int splice_all(struct conv *c, unsigned uid, struct stretch *s, int k)
 	return r;
 }
 
-int conv_walk_parallel(struct conv *c)
+int conv_walk_parallel(struct conv *c, bool *walked)
 {
 	struct stretch s[16];
 	struct start st;
@@ -238,14 +238,15 @@ int conv_walk_parallel(struct conv *c)
 	bool found;
 	int k = c->env.parallel > 16 ? 16 : c->env.parallel, r;
 
+	*walked = false;
 	r = start_of(c, &st);
-	if (r != 0)
-		return r;
+	if (r < 0)
+		return r == -EAGAIN ? 0 : r;
 	r = find_start(c, k, st.top, st.span, &start, &found);
 	if (r == 0 && (st.top - start) / st.span < k)
 		k = (int)((st.top - start) / st.span); /* short: fewer stretches */
 	if (r == 0 && k < 2)
-		r = 1;
+		r = -EAGAIN; /* too short to cut */
 	memset(s, 0, sizeof(s));
 	if (r == 0)
 		r = walk_stretches(c, &st, k, start, s);
@@ -258,5 +259,7 @@ int conv_walk_parallel(struct conv *c)
 		stretch_free(&s[j]);
 	start_free(&st);
 	(void)found;
-	return r == -EAGAIN ? 1 : r;
+	*walked = r == 0;
+	/* -EAGAIN: too short, or the chain moved meanwhile */
+	return r == -EAGAIN ? 0 : r;
 }
