@@ -15,9 +15,6 @@
 #include "clock.h"
 #include "../text/render.h"
 
-/* Chunks of new messages one refresh takes in; past that (a conversation
- * that grew by more than 64 pages) it starts over with a fresh walk. */
-#define CONV_MAX_FRESH 64
 
 static char *dup_or_null(const char *s)
 {
@@ -154,18 +151,7 @@ bool conv_complete(const struct conv *c)
 	return last->known && !last->has_next;
 }
 
-/* ---- the index ------------------------------------------------------ */
-
-/* Caller holds lock. Index of the chunk with uid, or -1. */
-static long find_chunk(const struct conv *c, unsigned uid)
-{
-	for (size_t i = c->n_chunks; i-- > 0;)
-		if (c->chunks[i].uid == uid)
-			return (long)i;
-	return -1;
-}
-
-static void record_meta(struct conv *c, const struct api_page *page)
+void conv_record_meta(struct conv *c, const struct api_page *page)
 {
 	replace_str(&c->api_id, page->conversation_id);
 	if (page->profile_url && !c->profile_url)
@@ -175,151 +161,6 @@ static void record_meta(struct conv *c, const struct api_page *page)
 	replace_str(&c->last_seen_message, page->last_seen_message);
 	c->last_seen_at = page->last_seen_at;
 	c->have_meta = true;
-}
-
-size_t index_chunk_of(const struct conv *c, size_t p)
-{
-	size_t lo = 0, hi = c->n_chunks; /* chunks[lo].first <= p always */
-
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (c->chunks[mid].first <= p)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* Bytes of track t of the positions before p, p inside chunk k or just
- * past it. */
-static size_t bytes_within(const struct conv *c, enum conv_track t,
-			   const struct chunk *k, size_t p)
-{
-	size_t bytes = k->before[t];
-
-	for (size_t q = k->first; q < p; q++)
-		bytes += c->len[t][q];
-	return bytes;
-}
-
-size_t index_bytes_before(const struct conv *c, enum conv_track t, size_t p)
-{
-	if (!p)
-		return 0;
-	return bytes_within(c, t, &c->chunks[index_chunk_of(c, p - 1)], p);
-}
-
-size_t index_pos_of_byte(const struct conv *c, enum conv_track t, size_t y,
-		   size_t *at)
-{
-	size_t lo = 0, hi = c->n_chunks, p, end;
-
-	while (hi - lo > 1) { /* the last chunk that starts below y */
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (c->chunks[mid].before[t] < y)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	p = c->chunks[lo].first;
-	end = p + c->chunks[lo].n;
-	for (*at = c->chunks[lo].before[t];
-	     p + 1 < end && *at + c->len[t][p] < y;)
-		*at += c->len[t][p++];
-	return p;
-}
-
-/* Bytes of the chunks before ci (all known), per track. Caller holds
- * lock. */
-static void bytes_to_chunk(const struct conv *c, size_t ci,
-			   size_t out[CONV_TRACKS])
-{
-	const struct chunk *k = ci ? &c->chunks[ci - 1] : NULL;
-
-	for (int t = 0; t < CONV_TRACKS; t++)
-		out[t] = k ? bytes_within(c, t, k, k->first + k->n) : 0;
-}
-
-/* Room for more positions: doubling while the walk goes on, exact once
- * the chain is complete (fit_positions). Caller holds lock. */
-static int reserve_pos(struct conv *c, size_t more)
-{
-	size_t want = c->n_pos + more, cap = c->cap_pos ? c->cap_pos : 256;
-	int64_t *ts;
-
-	if (want <= c->cap_pos)
-		return 0;
-	while (cap < want)
-		cap *= 2;
-	ts = realloc(c->ts, cap * sizeof(*ts));
-	if (!ts)
-		return -ENOMEM;
-	c->ts = ts;
-	for (int t = 0; t < CONV_TRACKS; t++) {
-		uint32_t *len = realloc(c->len[t], cap * sizeof(*len));
-
-		if (!len)
-			return -ENOMEM;
-		c->len[t] = len;
-	}
-	c->cap_pos = cap;
-	return 0;
-}
-
-/* Give back the room a complete chain no longer needs. Caller holds lock. */
-static void fit_positions(struct conv *c)
-{
-	int64_t *ts;
-
-	if (!conv_complete(c) || c->n_pos == 0 || c->n_pos == c->cap_pos)
-		return;
-	ts = realloc(c->ts, c->n_pos * sizeof(*ts));
-	c->ts = ts ? ts : c->ts; /* a failed shrink keeps the old block */
-	for (int t = 0; t < CONV_TRACKS; t++) {
-		uint32_t *len = realloc(c->len[t], c->n_pos * sizeof(*len));
-
-		c->len[t] = len ? len : c->len[t];
-	}
-	c->cap_pos = c->n_pos;
-}
-
-/* Add the messages of body, as chunk index ci, after the known ones.
- * Caller holds lock and reserved room. */
-static void append_positions(struct conv *c, size_t ci,
-			     const struct chunk_body *b)
-{
-	c->chunks[ci].first = c->n_pos;
-	bytes_to_chunk(c, ci, c->chunks[ci].before);
-	for (size_t s = b->n; s-- > 0; c->n_pos++) { /* newest first */
-		c->ts[c->n_pos] = b->ts[s];
-		for (int t = 0; t < CONV_TRACKS; t++)
-			c->len[t][c->n_pos] =
-				(uint32_t)(b->off[t][s + 1] - b->off[t][s]);
-	}
-}
-
-/* Caller holds lock. Add the chunk the chain continues with. */
-static int append_chunk(struct conv *c, const char *cursor, int64_t floor)
-{
-	struct chunk *grown = realloc(c->chunks,
-				      (c->n_chunks + 1) * sizeof(*grown));
-
-	if (!grown)
-		return -ENOMEM;
-	c->chunks = grown;
-	memset(&grown[c->n_chunks], 0, sizeof(*grown));
-	grown[c->n_chunks].uid = c->next_uid++;
-	grown[c->n_chunks].floor_ms = floor;
-	grown[c->n_chunks].first = c->n_pos;
-	bytes_to_chunk(c, c->n_chunks, grown[c->n_chunks].before);
-	grown[c->n_chunks].cursor = strdup(cursor);
-	if (!grown[c->n_chunks].cursor)
-		return -ENOMEM;
-	c->n_chunks++;
-	return 0;
 }
 
 /* The first fetch of a chunk of the walk: what it teaches the index (the
@@ -333,12 +174,12 @@ static int record_first(struct conv *c, unsigned uid,
 	int r = -ENOMEM;
 
 	pthread_mutex_lock(&c->lock);
-	i = find_chunk(c, uid);
+	i = index_find_chunk(c, uid);
 	if (i < 0 || c->chunks[i].known || (size_t)i != c->n_chunks - 1) {
 		r = 0; /* someone else recorded it */
 		goto out;
 	}
-	if (reserve_pos(c, b->n) < 0)
+	if (index_reserve(c, b->n) < 0)
 		goto out;
 	k = &c->chunks[i];
 	got->uid = k->uid;
@@ -348,12 +189,12 @@ static int record_first(struct conv *c, unsigned uid,
 	*k = *got; /* the cursor that fetches it again included */
 	memset(got, 0, sizeof(*got));
 	if (i == 0) {
-		record_meta(c, page);
+		conv_record_meta(c, page);
 		c->last_check = clock_now();
 	}
-	append_positions(c, (size_t)i, b);
-	r = k->has_next ? append_chunk(c, k->next_cursor, k->floor_ms) : 0;
-	fit_positions(c);
+	index_append(c, (size_t)i, b);
+	r = k->has_next ? index_append_chunk(c, k->next_cursor, k->floor_ms) : 0;
+	index_fit(c);
 out:
 	pthread_mutex_unlock(&c->lock);
 	chunk_clear(got);
@@ -379,7 +220,7 @@ static int fill_inputs(struct conv *c, unsigned uid, struct fill_in *in)
 
 	memset(in, 0, sizeof(*in));
 	pthread_mutex_lock(&c->lock);
-	i = find_chunk(c, uid);
+	i = index_find_chunk(c, uid);
 	if (i < 0) {
 		r = -ENOENT; /* the chain changed under us */
 		goto out;
@@ -472,6 +313,32 @@ int conv_chunk_get(struct conv *c, unsigned uid, struct lru_ref **ref)
 	return lru_get(c->env.cache, key, chunk_fill, &arg, ref);
 }
 
+/* A fill that hands over a value made elsewhere. */
+static int handover_fill(void *arg, const char *key, void **value,
+			 size_t *cost, void (**destroy)(void *))
+{
+	struct chunk_body **b = arg;
+
+	(void)key;
+	*value = *b;
+	*cost = chunk_body_cost(*b);
+	*destroy = chunk_body_free;
+	*b = NULL;
+	return 0;
+}
+
+void conv_publish(struct conv *c, unsigned uid, struct chunk_body *body)
+{
+	struct lru_ref *ref = NULL;
+	char key[64];
+
+	chunk_key(c, uid, key, sizeof(key));
+	if (lru_get(c->env.cache, key, handover_fill, &body, &ref) == 0)
+		lru_release(ref);
+	if (body)
+		chunk_body_free(body); /* not handed over: cached already */
+}
+
 int conv_splice(struct conv *c, unsigned expect_uid, struct chunk *chunks,
 		struct chunk_body **bodies, size_t n)
 {
@@ -488,7 +355,7 @@ int conv_splice(struct conv *c, unsigned expect_uid, struct chunk *chunks,
 		goto out;
 	r = -ENOMEM;
 	grown = realloc(c->chunks, (last + n) * sizeof(*grown));
-	if (!grown || reserve_pos(c, msgs) < 0) {
+	if (!grown || index_reserve(c, msgs) < 0) {
 		if (grown)
 			c->chunks = grown;
 		goto out;
@@ -499,10 +366,10 @@ int conv_splice(struct conv *c, unsigned expect_uid, struct chunk *chunks,
 		c->chunks[last + i] = chunks[i];
 		c->chunks[last + i].uid = uids[i] = c->next_uid++;
 		memset(&chunks[i], 0, sizeof(chunks[i]));
-		append_positions(c, last + i, bodies[i]);
+		index_append(c, last + i, bodies[i]);
 	}
 	c->n_chunks = last + n;
-	fit_positions(c);
+	index_fit(c);
 	r = 0;
 out:
 	pthread_mutex_unlock(&c->lock);
@@ -555,227 +422,4 @@ int conv_walk(struct conv *c, size_t need)
 int conv_fetch_newest(struct conv *c)
 {
 	return conv_walk(c, 1);
-}
-
-/* ---- refresh -------------------------------------------------------- */
-
-/* Fetch what is newer than floor into s: the newest page, then on along
- * the chain while every message of an answer was new. -E2BIG when there is
- * more than CONV_MAX_FRESH chunks of it. */
-static int fetch_fresh(struct conv *c, int64_t floor, struct stretch *s)
-{
-	*s = (struct stretch){.c = c, .floor = floor, .max = CONV_MAX_FRESH,
-			      .what = "refresh: "};
-	stretch_walk(s);
-	return s->err == 0 && s->more_left ? -E2BIG : s->err;
-}
-
-/* Room for np positions in new arrays, the old ones' np - at last
- * positions copied behind the first at. Caller holds lock. */
-static int shift_positions(struct conv *c, size_t np, size_t at)
-{
-	int64_t *ts = malloc((np ? np : 1) * sizeof(*ts));
-	uint32_t *len[CONV_TRACKS];
-	int t;
-
-	for (t = 0; t < CONV_TRACKS; t++)
-		len[t] = malloc((np ? np : 1) * sizeof(*len[t]));
-	if (!ts || !len[CONV_TEXT] || !len[CONV_JSONL]) {
-		free(ts);
-		for (t = 0; t < CONV_TRACKS; t++)
-			free(len[t]);
-		return -ENOMEM;
-	}
-	if (c->n_pos)
-		memcpy(ts + at, c->ts, c->n_pos * sizeof(*ts));
-	free(c->ts);
-	c->ts = ts;
-	for (t = 0; t < CONV_TRACKS; t++) {
-		if (c->n_pos)
-			memcpy(len[t] + at, c->len[t],
-			       c->n_pos * sizeof(*len[t]));
-		free(c->len[t]);
-		c->len[t] = len[t];
-	}
-	c->cap_pos = np;
-	return 0;
-}
-
-/* Put the fresh chunks in front. Caller holds lock. */
-static int prepend_fresh(struct conv *c, struct stretch *f, unsigned *uids)
-{
-	size_t nc = f->n + c->n_chunks, n_old = c->n_chunks, n_old_pos = c->n_pos;
-	struct chunk *chunks = calloc(nc, sizeof(*chunks)), *old = c->chunks;
-	size_t bytes[CONV_TRACKS];
-
-	if (!chunks || shift_positions(c, f->n_msgs + n_old_pos, f->n_msgs) < 0) {
-		free(chunks);
-		return -ENOMEM;
-	}
-	c->chunks = chunks;
-	c->n_pos = 0;
-	for (size_t i = 0; i < f->n; i++) {
-		chunks[i] = f->chunks[i];
-		chunks[i].uid = uids[i] = c->next_uid++;
-		memset(&f->chunks[i], 0, sizeof(f->chunks[i]));
-		append_positions(c, i, f->bodies[i]);
-	}
-	bytes_to_chunk(c, f->n, bytes);
-	for (size_t i = 0; i < n_old; i++) {
-		chunks[f->n + i] = old[i];
-		chunks[f->n + i].first += f->n_msgs;
-		for (int t = 0; t < CONV_TRACKS; t++)
-			chunks[f->n + i].before[t] += bytes[t];
-	}
-	c->n_chunks = nc;
-	c->n_pos = f->n_msgs + n_old_pos;
-	free(old);
-	return 0;
-}
-
-/* Forget every chunk: the next access walks the chain anew. */
-static void restart_chain(struct conv *c)
-{
-	for (size_t i = 0; i < c->n_chunks; i++)
-		chunk_clear(&c->chunks[i]);
-	c->n_chunks = 1;
-	c->chunks[0].uid = c->next_uid++;
-	c->chunks[0].floor_ms = INT64_MIN;
-	c->n_pos = 0;
-}
-
-/* Drop the cached bodies of a chain read anew: no uid names them any
- * more, so they would only wait for the budget to push them out. */
-static void forget_chunks(struct conv *c)
-{
-	char prefix[32];
-
-	snprintf(prefix, sizeof(prefix), "c%u:k", c->index);
-	lru_remove_prefix(c->env.cache, prefix);
-}
-
-/* A fill that hands over a value made elsewhere. */
-static int handover_fill(void *arg, const char *key, void **value,
-			 size_t *cost, void (**destroy)(void *))
-{
-	struct chunk_body **b = arg;
-
-	(void)key;
-	*value = *b;
-	*cost = chunk_body_cost(*b);
-	*destroy = chunk_body_free;
-	*b = NULL;
-	return 0;
-}
-
-void conv_publish(struct conv *c, unsigned uid, struct chunk_body *body)
-{
-	struct lru_ref *ref = NULL;
-	char key[64];
-
-	chunk_key(c, uid, key, sizeof(key));
-	if (lru_get(c->env.cache, key, handover_fill, &body, &ref) == 0)
-		lru_release(ref);
-	if (body)
-		chunk_body_free(body); /* not handed over: cached already */
-}
-
-/* Cache the fresh bodies under their new uids. */
-static void publish_fresh(struct conv *c, struct stretch *f,
-			  const unsigned *uids)
-{
-	for (size_t i = 0; i < f->n; i++) {
-		conv_publish(c, uids[i], f->bodies[i]);
-		f->bodies[i] = NULL;
-	}
-}
-
-/* The page count and the sizes a refresh may grow. Caller holds lock. */
-static void measure(const struct conv *c, struct conv_growth *g)
-{
-	size_t per = (size_t)c->env.page_size;
-	size_t pages = (c->n_pos + per - 1) / per;
-
-	g->pages = (unsigned)pages;
-	for (int t = 0; t < CONV_TRACKS; t++) {
-		g->all[t] = index_bytes_before(c, t, c->n_pos);
-		/* the last page: the newest positions, from 0 */
-		g->last[t] = pages ? index_bytes_before(c, t, c->n_pos -
-							  (pages - 1) * per)
-				   : 0;
-	}
-}
-
-/* Take in what fetch_fresh found (r its result). */
-static int apply_fresh(struct conv *c, struct stretch *f, int r,
-		       bool *changed, struct conv_growth *grown)
-{
-	unsigned uids[CONV_MAX_FRESH], old_gen;
-	bool prepended = false;
-	struct conv_growth after;
-
-	pthread_mutex_lock(&c->lock);
-	old_gen = c->gen;
-	measure(c, grown);
-	c->last_check = clock_now(); /* a failure is retried after the ttl */
-	if (r == -E2BIG) {
-		log_info("conversation %s: more than %d new pages; reading it "
-			 "anew", c->name, CONV_MAX_FRESH);
-		restart_chain(c);
-		grown->anew = true;
-		c->gen++;
-		r = 0;
-	} else if (r == 0 && f->n_msgs) {
-		r = prepend_fresh(c, f, uids);
-		prepended = r == 0;
-		c->gen += prepended;
-	}
-	if (r == 0 && f->first)
-		record_meta(c, f->first);
-	*changed = c->gen != old_gen;
-	measure(c, &after);
-	grown->now = after.pages;
-	pthread_mutex_unlock(&c->lock);
-	if (prepended)
-		publish_fresh(c, f, uids);
-	if (grown->anew)
-		forget_chunks(c);
-	return r;
-}
-
-/* Whether a check is due, and from which time on. */
-static bool refresh_due(struct conv *c, bool force, int64_t *floor)
-{
-	bool due;
-
-	pthread_mutex_lock(&c->lock);
-	due = c->chunks[0].known &&
-	      (force || clock_now() - c->last_check >= c->env.ttl);
-	*floor = c->n_pos ? c->ts[0] : INT64_MIN;
-	pthread_mutex_unlock(&c->lock);
-	return due;
-}
-
-int conv_refresh(struct conv *c, bool force, bool *changed,
-		 struct conv_growth *grown)
-{
-	struct stretch f;
-	int64_t floor;
-	int r = 0;
-
-	*changed = false;
-	memset(grown, 0, sizeof(*grown));
-	/* every access asks: answer "not due" without waiting for a refresh
-	 * or a parallel walk that holds refresh_lock over the network */
-	if (!refresh_due(c, force, &floor))
-		return 0;
-	memset(&f, 0, sizeof(f));
-	pthread_mutex_lock(&c->refresh_lock);
-	if (refresh_due(c, force, &floor)) { /* still: no one did it meanwhile */
-		r = fetch_fresh(c, floor, &f);
-		r = apply_fresh(c, &f, r, changed, grown);
-	}
-	stretch_free(&f);
-	pthread_mutex_unlock(&c->refresh_lock);
-	return r;
 }

@@ -1,0 +1,182 @@
+/*
+ * fs/model/refresh.c - news of a conversation: after the ttl (or when asked)
+ * its newest page is checked; new messages become chunks of their own in
+ * front of the old ones, so files only grow at their end and no old chunk
+ * is fetched again.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../log.h"
+#include "clock.h"
+
+/* Chunks of new messages one refresh takes in; past that (a conversation
+ * that grew by more than 64 pages) it starts over with a fresh walk. */
+#define CONV_MAX_FRESH 64
+/* Fetch what is newer than floor into s: the newest page, then on along
+ * the chain while every message of an answer was new. -E2BIG when there is
+ * more than CONV_MAX_FRESH chunks of it. */
+static int fetch_fresh(struct conv *c, int64_t floor, struct stretch *s)
+{
+	*s = (struct stretch){.c = c, .floor = floor, .max = CONV_MAX_FRESH,
+			      .what = "refresh: "};
+	stretch_walk(s);
+	return s->err == 0 && s->more_left ? -E2BIG : s->err;
+}
+
+/* Put the fresh chunks in front. Caller holds lock. */
+static int prepend_fresh(struct conv *c, struct stretch *f, unsigned *uids)
+{
+	size_t nc = f->n + c->n_chunks, n_old = c->n_chunks, n_old_pos = c->n_pos;
+	struct chunk *chunks = calloc(nc, sizeof(*chunks)), *old = c->chunks;
+	size_t bytes[CONV_TRACKS];
+
+	if (!chunks || index_shift(c, f->n_msgs + n_old_pos, f->n_msgs) < 0) {
+		free(chunks);
+		return -ENOMEM;
+	}
+	c->chunks = chunks;
+	c->n_pos = 0;
+	for (size_t i = 0; i < f->n; i++) {
+		chunks[i] = f->chunks[i];
+		chunks[i].uid = uids[i] = c->next_uid++;
+		memset(&f->chunks[i], 0, sizeof(f->chunks[i]));
+		index_append(c, i, f->bodies[i]);
+	}
+	index_bytes_to_chunk(c, f->n, bytes);
+	for (size_t i = 0; i < n_old; i++) {
+		chunks[f->n + i] = old[i];
+		chunks[f->n + i].first += f->n_msgs;
+		for (int t = 0; t < CONV_TRACKS; t++)
+			chunks[f->n + i].before[t] += bytes[t];
+	}
+	c->n_chunks = nc;
+	c->n_pos = f->n_msgs + n_old_pos;
+	free(old);
+	return 0;
+}
+
+/* Forget every chunk: the next access walks the chain anew. */
+static void restart_chain(struct conv *c)
+{
+	for (size_t i = 0; i < c->n_chunks; i++)
+		chunk_clear(&c->chunks[i]);
+	c->n_chunks = 1;
+	c->chunks[0].uid = c->next_uid++;
+	c->chunks[0].floor_ms = INT64_MIN;
+	c->n_pos = 0;
+}
+
+/* Drop the cached bodies of a chain read anew: no uid names them any
+ * more, so they would only wait for the budget to push them out. */
+static void forget_chunks(struct conv *c)
+{
+	char prefix[32];
+
+	snprintf(prefix, sizeof(prefix), "c%u:k", c->index);
+	lru_remove_prefix(c->env.cache, prefix);
+}
+
+/* Cache the fresh bodies under their new uids. */
+static void publish_fresh(struct conv *c, struct stretch *f,
+			  const unsigned *uids)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		conv_publish(c, uids[i], f->bodies[i]);
+		f->bodies[i] = NULL;
+	}
+}
+
+/* The page count and the sizes a refresh may grow. Caller holds lock. */
+static void measure(const struct conv *c, struct conv_growth *g)
+{
+	size_t per = (size_t)c->env.page_size;
+	size_t pages = (c->n_pos + per - 1) / per;
+
+	g->pages = (unsigned)pages;
+	for (int t = 0; t < CONV_TRACKS; t++) {
+		g->all[t] = index_bytes_before(c, t, c->n_pos);
+		/* the last page: the newest positions, from 0 */
+		g->last[t] = pages ? index_bytes_before(c, t, c->n_pos -
+							  (pages - 1) * per)
+				   : 0;
+	}
+}
+
+/* Take in what fetch_fresh found (r its result). */
+static int apply_fresh(struct conv *c, struct stretch *f, int r,
+		       bool *changed, struct conv_growth *grown)
+{
+	unsigned uids[CONV_MAX_FRESH], old_gen;
+	bool prepended = false;
+	struct conv_growth after;
+
+	pthread_mutex_lock(&c->lock);
+	old_gen = c->gen;
+	measure(c, grown);
+	c->last_check = clock_now(); /* a failure is retried after the ttl */
+	if (r == -E2BIG) {
+		log_info("conversation %s: more than %d new pages; reading it "
+			 "anew", c->name, CONV_MAX_FRESH);
+		restart_chain(c);
+		grown->anew = true;
+		c->gen++;
+		r = 0;
+	} else if (r == 0 && f->n_msgs) {
+		r = prepend_fresh(c, f, uids);
+		prepended = r == 0;
+		c->gen += prepended;
+	}
+	if (r == 0 && f->first)
+		conv_record_meta(c, f->first);
+	*changed = c->gen != old_gen;
+	measure(c, &after);
+	grown->now = after.pages;
+	pthread_mutex_unlock(&c->lock);
+	if (prepended)
+		publish_fresh(c, f, uids);
+	if (grown->anew)
+		forget_chunks(c);
+	return r;
+}
+
+/* Whether a check is due, and from which time on. */
+static bool refresh_due(struct conv *c, bool force, int64_t *floor)
+{
+	bool due;
+
+	pthread_mutex_lock(&c->lock);
+	due = c->chunks[0].known &&
+	      (force || clock_now() - c->last_check >= c->env.ttl);
+	*floor = c->n_pos ? c->ts[0] : INT64_MIN;
+	pthread_mutex_unlock(&c->lock);
+	return due;
+}
+
+int conv_refresh(struct conv *c, bool force, bool *changed,
+		 struct conv_growth *grown)
+{
+	struct stretch f;
+	int64_t floor;
+	int r = 0;
+
+	*changed = false;
+	memset(grown, 0, sizeof(*grown));
+	/* every access asks: answer "not due" without waiting for a refresh
+	 * or a parallel walk that holds refresh_lock over the network */
+	if (!refresh_due(c, force, &floor))
+		return 0;
+	memset(&f, 0, sizeof(f));
+	pthread_mutex_lock(&c->refresh_lock);
+	if (refresh_due(c, force, &floor)) { /* still: no one did it meanwhile */
+		r = fetch_fresh(c, floor, &f);
+		r = apply_fresh(c, &f, r, changed, grown);
+	}
+	stretch_free(&f);
+	pthread_mutex_unlock(&c->refresh_lock);
+	return r;
+}
