@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -391,32 +392,42 @@ static const char *pick(struct source *const src[3], int id)
 	return settings[id].def;
 }
 
-/* Number settings: name, range, where to store. */
+/* A number setting: its range, and where in struct options it goes (an
+ * int or a long field). */
+#define NUM_INT(field) offsetof(struct options, field), sizeof(int)
+#define NUM_LONG(field) offsetof(struct options, field), sizeof(long)
+
+static const struct {
+	int id;
+	long min, max;
+	size_t off, width;
+} numbers[] = {
+	{S_PAGE_SIZE, 1, 1000, NUM_INT(page_size)},
+	{S_TTL, 0, 31536000, NUM_LONG(ttl)},
+	{S_TIMEOUT, 1, 3600, NUM_LONG(timeout)},
+	{S_CREDIT_LIMIT, 0, LONG_MAX, NUM_LONG(credit_limit)},
+	{S_INBOX_LIMIT, 0, 100000, NUM_INT(inbox_limit)},
+	{S_PARALLEL, 1, 16, NUM_INT(parallel)},
+};
+
 static int take_numbers(struct options *o, struct source *const src[3])
 {
-	static const struct { int id; long min, max; } nums[] = {
-		{S_PAGE_SIZE, 1, 1000}, {S_TTL, 0, 31536000},
-		{S_TIMEOUT, 1, 3600}, {S_CREDIT_LIMIT, 0, LONG_MAX},
-		{S_INBOX_LIMIT, 0, 100000}, {S_PARALLEL, 1, 16},
-	};
-	long v[sizeof(nums) / sizeof(nums[0])];
+	for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++) {
+		const char *s = pick(src, numbers[i].id);
+		char *field = (char *)o + numbers[i].off;
+		long v;
 
-	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
-		const char *s = pick(src, nums[i].id);
-
-		if (!parse_long(s, nums[i].min, nums[i].max, &v[i])) {
+		if (!parse_long(s, numbers[i].min, numbers[i].max, &v)) {
 			fail("bad value '%s' for %s: expected a whole number "
-			     "from %ld to %ld", s, settings[nums[i].id].name,
-			     nums[i].min, nums[i].max);
+			     "from %ld to %ld", s, settings[numbers[i].id].name,
+			     numbers[i].min, numbers[i].max);
 			return -1;
 		}
+		if (numbers[i].width == sizeof(int))
+			*(int *)(void *)field = (int)v;
+		else
+			*(long *)(void *)field = v;
 	}
-	o->page_size = (int)v[0];
-	o->ttl = v[1];
-	o->timeout = v[2];
-	o->credit_limit = v[3];
-	o->inbox_limit = (int)v[4];
-	o->parallel = (int)v[5];
 	if (!parse_size(pick(src, S_CACHE_SIZE), &o->cache_size)) {
 		fail("bad value '%s' for cache_size: expected a size such as "
 		     "64M, 512K or 1G", pick(src, S_CACHE_SIZE));
