@@ -3,6 +3,7 @@
  */
 #include "names.h"
 #include "render.h"
+#include "utf8.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -49,39 +50,17 @@ static long percent_decode(const char *s, size_t n, char *out)
 /*
  * Length of the well-formed UTF-8 character at s[0..n) that is fit for a
  * file name (no C0, DEL or C1 control, no '/', no NUL, no bidirectional
- * control: a listing must show the name as it is), or 0. Strict (Unicode
- * Table 3-7): no overlong forms, surrogates or values > U+10FFFF.
+ * control: a listing must show the name as it is), or 0.
  */
 static size_t name_char_len(const unsigned char *s, size_t n)
 {
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t need, i;
 	uint32_t cp;
+	size_t len = utf8_next(s, n, &cp);
 
-	if (c < 0x80)
-		return (c < 0x20 || c == 0x7f || c == '/') ? 0 : 1;
-	if (c == 0xc2) /* C2 80..C2 9F are the C1 controls */
-		lo = 0xa0;
-	if (c < 0xc2 || c > 0xf4)
+	if (cp == UTF8_BAD || cp < 0x20 || cp == '/' ||
+	    (cp >= 0x7f && cp <= 0x9f) || render_is_bidi_control(cp))
 		return 0;
-	need = c < 0xe0 ? 1 : c < 0xf0 ? 2 : 3;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	cp = c & (0x3f >> need);
-	for (i = 1; i <= need; i++) {
-		if (i >= n || s[i] < lo || s[i] > hi)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-		lo = 0x80;
-		hi = 0xbf;
-	}
-	return render_is_bidi_control(cp) ? 0 : need + 1;
+	return len;
 }
 
 static bool name_is_usable(const char *s, size_t n)
