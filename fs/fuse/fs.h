@@ -1,5 +1,6 @@
 /*
- * fs/fs.h - the FUSE side: path -> node, callbacks, .stats.
+ * fs/fuse/fs.h - the FUSE side: the callback table, and the mount-wide
+ * context it serves.
  *
  * struct lfs is the one mount-wide context, reached in callbacks through
  * fuse_req_userdata(). fs/main.c fills it and owns it.
@@ -26,7 +27,7 @@ struct lfs {
 	uid_t uid;
 	gid_t gid;
 	/* .stats as its last getattr saw it (fs.c, stats_stat) */
-	pthread_mutex_t stats_lock; /* set up by fs_init; guards the two */
+	pthread_mutex_t stats_lock; /* set up by the init callback; guards the two */
 	char *stats;
 	size_t stats_len;
 	atomic_bool stats_in_kernel;

@@ -1,5 +1,5 @@
 /*
- * fs/inval.c - kernel cache invalidation, by inode number (fs/node.h).
+ * fs/fuse/inval.c - kernel cache invalidation, by inode number (node.h).
  */
 #include "inval.h"
 

@@ -1,5 +1,5 @@
 /*
- * fs/inval.h - tell the kernel to forget what it cached of what changed.
+ * fs/fuse/inval.h - tell the kernel to forget what it cached of what changed.
  *
  * linkupfs answers no open or opendir (fs/fs.c), so the kernel keeps every
  * file's pages and every directory's listing until their attributes expire

@@ -1,5 +1,5 @@
 /*
- * fs/chunk.c - from one API answer to one chunk: which messages it keeps,
+ * fs/model/chunk.c - from one API answer to one chunk: which messages it keeps,
  * whether the chain may go on after it, and its rendered body.
  */
 #include "internal.h"

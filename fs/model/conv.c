@@ -1,6 +1,8 @@
 /*
- * fs/conv.c - the conversation model: the cursor chain, chunk fills,
- * refresh. The files seen through it are in fs/view.c.
+ * fs/model/conv.c - a conversation: the object and what is known of it,
+ * chunk fills through the cache's single flight, the lazy walk, the splice
+ * of the parallel walk. Its index is in index.c, its news in refresh.c, its
+ * files in view.c.
  */
 #include "internal.h"
 

@@ -1,5 +1,5 @@
 /*
- * fs/conv.h - one conversation: its cursor chain, its messages, its files.
+ * fs/model/conv.h - one conversation: its cursor chain, its messages, its files.
  *
  * Two layers. Chunks are what the API hands out: one request of the cursor
  * chain each, immutable once fetched (a cursor names "the messages older

@@ -1,6 +1,8 @@
 /*
- * fs/conv_impl.h - the inside of a conversation, shared by fs/conv.c (the
- * chain, fills, refresh) and fs/view.c (the files). Not a public header.
+ * fs/model/internal.h - the inside of a conversation, shared by the files of
+ * fs/model/: conv.c (the object, chunk fills, the lazy walk), index.c (the
+ * positions), chunk.c (from an answer to a chunk), refresh.c, parallel.c
+ * and view.c (the files). Not a public header (conv.h is).
  */
 #ifndef LINKUPFS_CONV_IMPL_H
 #define LINKUPFS_CONV_IMPL_H

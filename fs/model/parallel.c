@@ -1,5 +1,5 @@
 /*
- * fs/parallel.c - walk a long conversation in several stretches at once.
+ * fs/model/parallel.c - walk a long conversation in several stretches at once.
  *
  * The cursor is a time, so the chain can be entered anywhere. After the
  * newest chunk, probes at growing distances back in time (one round of

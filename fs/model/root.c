@@ -1,5 +1,5 @@
 /*
- * fs/root.c - the table of conversations at the root.
+ * fs/model/root.c - the table of conversations at the root.
  */
 #include "root.h"
 

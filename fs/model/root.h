@@ -1,5 +1,5 @@
 /*
- * fs/root.h - the conversations listed at the root of the mount.
+ * fs/model/root.h - the conversations listed at the root of the mount.
  *
  * The account's inbox (paged with its cursor up to inbox_limit entries),
  * then every conversation given with conversation=, each under a unique

@@ -1,5 +1,5 @@
 /*
- * fs/view.c - the files of a conversation, seen through its index. The
+ * fs/model/view.c - the files of a conversation, seen through its index. The
  * index counts positions from the newest (the order the chain is walked
  * in); files count messages from the oldest, so that new messages only
  * ever add to their end: page N is the messages (N-1)*page_size ..

@@ -1,5 +1,5 @@
 /*
- * fs/buf.c - a growable byte buffer (see buf.h).
+ * fs/text/buf.c - a growable byte buffer (see buf.h).
  */
 #include "buf.h"
 

@@ -1,5 +1,5 @@
 /*
- * fs/buf.h - a growable byte buffer.
+ * fs/text/buf.h - a growable byte buffer.
  *
  * Appends never fail loudly: on allocation failure the buffer remembers it
  * (b->oom) and ignores further appends, so a caller checks once at the end.

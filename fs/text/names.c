@@ -1,5 +1,5 @@
 /*
- * fs/names.c - directory names for conversations (see names.h).
+ * fs/text/names.c - directory names for conversations (see names.h).
  */
 #include "names.h"
 #include "render.h"

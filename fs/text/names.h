@@ -1,5 +1,5 @@
 /*
- * fs/names.h - directory names for conversations (SPEC section 3).
+ * fs/text/names.h - directory names for conversations (SPEC section 3).
  *
  * A name is the other participant's profile slug, percent-decoded
  * ("https://www.linkedin.com/in/al%C3%A9s-pr%C3%A9w-aa0262324/" gives

@@ -1,5 +1,5 @@
 /*
- * fs/render.h - the text format of SPEC section 4, and safe text.
+ * fs/text/render.h - the text format of SPEC section 4, and safe text.
  *
  * One message is
  *     [YYYY-MM-DD HH:MM:SS] Sender: first line
@@ -47,7 +47,8 @@ void render_safe(struct buf *out, const char *s, size_t len,
 		 bool keep_newlines);
 
 /* Format ms since the epoch as "YYYY-MM-DD HH:MM:SS" local time into out
- * (at least 20 bytes). Negative ms are floored (-1 is one second before
+ * (32 bytes: the 19 of the format, and room for what a clamped year may
+ * need). Negative ms are floored (-1 is one second before
  * the epoch); times outside years 0001..9999 are clamped to that range;
  * never fails. Uses the zone of the last tzset() (call it once at start). */
 void render_time(int64_t ms, char out[32]);
