@@ -90,7 +90,8 @@ int api_parse_inbox(const char *body, size_t len,
 	rc = parse_inbox_entries(&ctx, list, page, err);
 	if (rc)
 		goto out;
-	page->next_cursor = api_json_token_dup(&ctx, api_json_get(data, "next_cursor"));
+	page->next_cursor =
+		api_json_token_dup(&ctx, api_json_get(data, "next_cursor"));
 	rc = ctx.oom ? api_parse_oom(err) : 0;
 	if (!rc) {
 		*out = page;
