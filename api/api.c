@@ -2,7 +2,8 @@
  * api/api.c - the LinkupAPI client: owns the configuration and secrets,
  * builds the two requests, accounts for credits and errors.
  *
- * Sending is in http.c, parsing in parse.c, error answers in error.c.
+ * Sending is in http.c, parsing in parse*.c and clean.c, error answers in
+ * error.c.
  */
 #include "internal.h"
 

@@ -6,12 +6,11 @@
  * kind to an errno. The text quoted from the server is reduced to printable
  * ASCII so that a hostile answer cannot forge log lines.
  */
-#include "api.h"
+#include "parse.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* Longest piece of API text quoted in an error line. */
@@ -39,17 +38,9 @@ int api_error_errno(const struct api_error *err)
 	}
 }
 
-static void err_clear(struct api_error *err)
+void api_error_clear(struct api_error *err)
 {
 	memset(err, 0, sizeof(*err));
-}
-
-/* obj[key], or NULL when obj is not an object or has no such member. */
-static const cJSON *json_get(const cJSON *obj, const char *key)
-{
-	if (!cJSON_IsObject(obj))
-		return NULL;
-	return cJSON_GetObjectItemCaseSensitive(obj, key);
 }
 
 /* Copy src into dst as one printable-ASCII line: control characters become
@@ -123,7 +114,7 @@ static const char *error_text(const cJSON *item, int depth)
 	if (cJSON_IsArray(item))
 		return error_text(item->child, depth + 1);
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]) && !text; i++)
-		text = error_text(json_get(item, keys[i]), depth + 1);
+		text = error_text(api_json_get(item, keys[i]), depth + 1);
 	return text;
 }
 
@@ -163,7 +154,7 @@ static int fill_error(struct api_error *err, long status, const char *api_text)
 	bool http_error = status < 200 || status >= 300;
 	bool auth;
 
-	err_clear(err);
+	api_error_clear(err);
 	err->http_status = status;
 	sanitise_text(text, sizeof(text),
 		      api_text ? api_text : status_words(status));
@@ -184,21 +175,12 @@ static int fill_error(struct api_error *err, long status, const char *api_text)
 
 /* body (not NUL-terminated) parsed; NULL when it is not JSON (or when
  * memory is short: the error line then quotes the status words only). */
-static cJSON *json_parse(const char *body, size_t len)
+static cJSON *error_json(const char *body, size_t len)
 {
-	char *copy;
-	cJSON *json;
+	cJSON *json = NULL;
 
-	if (!body || !len || len > API_MAX_BODY)
-		return NULL;
-	/* a terminated copy: cJSON must never read past what we were given */
-	copy = malloc(len + 1);
-	if (!copy)
-		return NULL;
-	memcpy(copy, body, len);
-	copy[len] = '\0';
-	json = cJSON_ParseWithLength(copy, len);
-	free(copy);
+	if (body && len && len <= API_MAX_BODY)
+		api_json_parse(body, len, &json);
 	return json;
 }
 
@@ -206,7 +188,7 @@ int api_parse_error(const char *body, size_t len, long http_status,
 		    struct api_error *err)
 {
 	struct api_error local;
-	cJSON *json = json_parse(body, len);
+	cJSON *json = error_json(body, len);
 	int rc;
 
 	rc = fill_error(err ? err : &local, http_status, error_text(json, 0));

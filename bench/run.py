@@ -69,6 +69,10 @@ MIB = 1024 * 1024
 UTC = {"TZ": "UTC"}
 
 Mock = Mount = scrubbed_env = None     # from tests/conftest.py, in main()
+
+sys.path.insert(0, TESTS)
+from lib import statfile  # noqa: E402 - tests/lib, shared with the tests
+
 T0 = time.monotonic()
 
 
@@ -138,16 +142,6 @@ def drop_page_cache(paths=()):
                     os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
                 finally:
                     os.close(fd)
-
-
-def fs_stats(mnt):
-    out = {}
-    with open(os.path.join(mnt, ".stats")) as f:
-        for line in f:
-            k, _, v = line.partition(":")
-            v = v.strip()
-            out[k.strip()] = int(v) if v.isdigit() else v
-    return out
 
 
 def read_all(path, chunk=1 << 17):
@@ -370,7 +364,7 @@ class Bench:
                                      check=True).stdout
             p.size = len(out)
             p.lines = out.count(b"\n")
-            p.cache_bytes = fs_stats(m.path)["cache_bytes"]
+            p.cache_bytes = statfile.values(m.path)["cache_bytes"]
             p.files = self.conv_files(m, BIG) if keep_files else None
             return p
         finally:
@@ -451,7 +445,7 @@ class Bench:
             os.listdir(m.path)
             with Probe(self.mock, m.pid) as cold:
                 _, hits = self.grep(m.path)
-            st = fs_stats(m.path)
+            st = statfile.values(m.path)
             self.table.add("3. cold `grep -r` over the mount, 0 ms (filling)",
                            vars(cold), "%d matching lines; cache %.1f MiB, %d evictions"
                            % (hits, st["cache_bytes"] / MIB, st["cache_evictions"]))
@@ -617,7 +611,7 @@ class Bench:
                             break
                     passes += 1
                     drop_page_cache([m.path])
-            st = fs_stats(m.path)
+            st = statfile.values(m.path)
             rss = proc_rss_parts(m.pid)
             limit = (budget + 16 * MIB) / MIB
             self.table.add("6. cache_size=8M, %.0f MiB of transcripts read (%d passes, "
@@ -765,7 +759,6 @@ def main():
     args.bin = os.path.abspath(args.bin)
     args.driver = os.path.abspath(args.driver)
     os.environ["LINKUPFS_BIN"] = args.bin
-    sys.path.insert(0, TESTS)
     import conftest     # noqa: E402 - needs LINKUPFS_BIN set first
     Mock, Mount, scrubbed_env = conftest.Mock, conftest.Mount, conftest.scrubbed_env
 

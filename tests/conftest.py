@@ -2,7 +2,9 @@
 
 Run with /usr/bin/python3 -m pytest -q tests (Debian's python3-pytest,
 standard library otherwise).  tests/ is on sys.path, so a test module may
-`import sample_data as sd` and `from conftest import Mount, wait_for, ...`.
+`import sample_data as sd` and `from conftest import Mount, wait_for, ...`;
+helpers that need no pytest (reading files, .stats, the mount table) are
+in tests/lib (`from lib.fsread import read`), which bench/run.py uses too.
 
 Constants
   LINKUPFS_BIN      env LINKUPFS_BIN, else <repo>/linkupfs
@@ -35,6 +37,7 @@ Mock API (tests/mock_api.py, one process per Mock)
        a raw API call (for tests of the mock and ad hoc checks)
       .stop() -> exit code (SIGTERM, wait, SIGKILL after 5 s)
   fixture mock          function scope, latency 0, sample data
+  fixture data          module scope: sample_data.build_sample(), read only
   fixture mock_factory  mock_factory(**Mock kwargs) -> Mock; all stopped at
                         teardown
 
@@ -112,6 +115,8 @@ if VALGRIND:
 
 sys.path.insert(0, str(TESTS_DIR))
 import mock_api  # noqa: E402
+import sample_data as sd  # noqa: E402
+from lib import mountinfo  # noqa: E402
 
 DEFAULT_API_KEY = mock_api.DEFAULT_API_KEY
 DEFAULT_LOGIN_TOKEN = mock_api.DEFAULT_LOGIN_TOKEN
@@ -325,31 +330,21 @@ def mock(mock_factory):
     return mock_factory()
 
 
+@pytest.fixture(scope="module")
+def data():
+    """The sample data set the mock serves by default, to compare what a
+    mount shows with; the tests only read it."""
+    return sd.build_sample()
+
+
 # ------------------------------------------------------------------ mount
-
-def _unescape_mountinfo(s):
-    out, i = "", 0
-    while i < len(s):
-        if s[i] == "\\" and i + 3 < len(s) and s[i + 1:i + 4].isdigit():
-            out += chr(int(s[i + 1:i + 4], 8))
-            i += 4
-        else:
-            out += s[i]
-            i += 1
-    return out
-
 
 def is_mounted(path):
     # realpath of the parent only: a stat of the mount point itself would
     # call into the filesystem, which may be hung in the test at hand
     path = os.path.abspath(str(path)).rstrip("/") or "/"
     path = os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
-    with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as f:
-        for line in f:
-            fields = line.split(" ")
-            if len(fields) > 4 and _unescape_mountinfo(fields[4]) == path:
-                return True
-    return False
+    return mountinfo.fields(path) is not None
 
 
 def check_fuse_available():

@@ -11,6 +11,8 @@ import subprocess
 import threading
 
 import sample_data as sd
+from lib import statfile
+from lib.fsread import read
 
 PAGE = 100
 UTC = {"TZ": "UTC"}
@@ -20,11 +22,6 @@ def pages(count):
     """Requests of a cold walk: the chain ends on the page that says there
     is nothing older, so an empty conversation still costs one."""
     return max(1, math.ceil(count / PAGE))
-
-
-def read(path):
-    with open(path, "rb") as f:
-        return f.read()
 
 
 def test_cold_transcript_costs_exactly_one_request_per_page(mock, mount_factory):
@@ -139,11 +136,6 @@ def test_warm_grep_is_served_by_the_kernel(mock, mount_factory):
     assert sum(new.values()) <= 8, new
 
 
-def cache_bytes(m):
-    text = read(os.path.join(m.path, ".stats")).decode()
-    return int(re.search(r"^cache_bytes: (\d+)$", text, re.M).group(1))
-
-
 def test_every_file_of_a_conversation_comes_from_one_fetch_of_each_chunk(
         mock, mount_factory):
     """The text and the JSON Lines of a message live in the same chunk
@@ -152,7 +144,7 @@ def test_every_file_of_a_conversation_comes_from_one_fetch_of_each_chunk(
     fetches each page of the chain once."""
     first = mount_factory(mock, "page_size=%d" % PAGE, env=UTC)
     read(os.path.join(first.path, sd.LONG_DIR, "transcript.txt"))
-    chunks = cache_bytes(first)
+    chunks = statfile.cache_bytes(first.path)
     first.unmount()
     m = mount_factory(mock, "page_size=%d" % PAGE,
                       "cache_size=%d" % (chunks * 5 // 4), env=UTC)

@@ -9,21 +9,9 @@ import pytest
 
 import sample_data as sd
 from conftest import BROKEN_ANSWERS, is_mounted, run_linkupfs, wait_for
+from lib.fsread import read, read_errno, transcript
 
 UTC = {"TZ": "UTC"}
-
-
-def read(path):
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def read_errno(path):
-    try:
-        read(path)
-    except OSError as e:
-        return e.errno
-    return 0
 
 
 @pytest.fixture
@@ -31,10 +19,6 @@ def m(mock, mount_factory):
     mm = mount_factory(mock, "page_size=100,timeout=5", env=UTC)
     os.listdir(mm.path)  # the inbox, so faults below hit conversations
     return mm
-
-
-def transcript(mm, name=sd.ALES_DIR):
-    return os.path.join(mm.path, name, "transcript.txt")
 
 
 def test_429_with_retry_after_is_retried_and_the_read_succeeds(mock, m):

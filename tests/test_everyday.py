@@ -17,6 +17,8 @@ import pytest
 
 import sample_data as sd
 from conftest import wait_for
+from lib import statfile
+from lib.fsread import errno_of, read
 
 UTC = {"TZ": "UTC"}
 LONG_PAGES = 13
@@ -29,20 +31,6 @@ XATTR_WRITE_ERRNOS = (errno.EROFS, errno.EPERM, errno.EACCES, errno.ENOTSUP)
 
 
 # ------------------------------------------------------------------ helpers
-
-def read(path):
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def errno_of(fn, *args):
-    """The errno fn(*args) fails with, 0 if it succeeds."""
-    try:
-        fn(*args)
-    except OSError as e:
-        return e.errno
-    return 0
-
 
 def line_of(msg):
     """How a plain one-line TEXT message renders (TZ=UTC)."""
@@ -71,11 +59,6 @@ def check_now(path):
     """Ask for a check now, as a user does on the read-only mount (touch(1)
     gets EROFS): read the user.linkup.check attribute."""
     return os.getxattr(path, "user.linkup.check").decode()
-
-
-def stats(mm):
-    text = read(os.path.join(mm.path, ".stats")).decode()
-    return dict(line.split(": ", 1) for line in text.splitlines())
 
 
 def text_files(d):
@@ -218,7 +201,7 @@ def test_refresh_fetches_only_the_new_messages_and_matches_a_fresh_mount(
     assert files["transcript.txt"].endswith("".join(line_of(x) for x in added).encode())
     assert b"".join(files[n] for n in page_names(d)) == files["transcript.txt"]
     # nothing was pushed out of a 64M cache: a refresh replaces nothing
-    assert stats(m)["cache_evictions"] == "0"
+    assert statfile.strings(m.path)["cache_evictions"] == "0"
     fresh = mount_factory(mock, "page_size=100", env=UTC)
     fd = os.path.join(fresh.path, sd.LONG_DIR)
     assert sorted(os.listdir(d)) == sorted(os.listdir(fd))
@@ -312,7 +295,7 @@ def test_credit_limit_stops_requests_with_edquot_and_cached_pages_stay(
     lines = credit_lines(m)
     assert 1 <= len(lines) <= 3, m.log()
     assert all(ln.startswith("linkupfs: ") for ln in lines), lines
-    s = stats(m)
+    s = statfile.strings(m.path)
     assert int(s["credits_spent"]) == spent == mock.stats()["credits"]
     assert s.get("credits_left") == str(max(0, limit - spent)), s
 
@@ -338,13 +321,13 @@ def test_credits_spent_follow_the_api_rule_per_request(mock, mount_factory):
     conv = sum(e["credits"] for e in mock.api_log("conversation"))
     assert conv == 12 * 10 + 4 + 4
     spent = mock.stats()["credits"]
-    s = stats(m)
+    s = statfile.strings(m.path)
     assert int(s["credits_spent"]) == spent
     assert s.get("credits_left") == str(1000 - spent), s
 
 
 def test_stats_without_a_limit_say_none(mnt):
-    s = stats(mnt)
+    s = statfile.strings(mnt.path)
     assert s["credit_limit"] == "none"
     assert s.get("credits_left", "none") == "none"
     assert "credits_spent" in s

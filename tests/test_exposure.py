@@ -9,17 +9,16 @@ import tempfile
 import pytest
 
 import sample_data as sd
+from lib import mountinfo
 
 
 def mount_options(path):
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            fields = line.split()
-            if fields[4] == path:
-                # mount options, then after " - ": type, source, super options
-                sep = fields.index("-")
-                return set(fields[5].split(",")), set(fields[sep + 3].split(","))
-    raise AssertionError("%s is not mounted" % path)
+    fields = mountinfo.fields(path)
+    if fields is None:
+        raise AssertionError("%s is not mounted" % path)
+    # mount options, then after " - ": type, source, super options
+    sep = fields.index("-")
+    return set(fields[5].split(",")), set(fields[sep + 3].split(","))
 
 
 def as_nobody(argv):

@@ -28,6 +28,8 @@ import pytest
 import expected
 import sample_data as sd
 from conftest import BROKEN_ANSWERS
+from lib import statfile
+from lib.fsread import read, transcript
 
 UTC = {"TZ": "UTC"}
 TIMEOUT = 3          # -o timeout= of every mount here, seconds
@@ -48,23 +50,9 @@ BOUND = {
 }
 
 
-@pytest.fixture(scope="module")
-def data():
-    return sd.build_sample()
-
-
 def want_transcript(data, conv_id):
     conv = data.find(conv_id)
     return "".join(expected.render(x) for x in expected.messages(conv)).encode()
-
-
-def read(path):
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def transcript(mm, name=sd.ALES_DIR):
-    return os.path.join(mm.path, name, "transcript.txt")
 
 
 def attempt(fn):
@@ -375,23 +363,18 @@ def closed_port():
     return port
 
 
-def stats(mm):
-    text = read(os.path.join(mm.path, ".stats")).decode()
-    return dict(line.split(": ", 1) for line in text.splitlines())
-
-
 def test_refused_connection_gives_eio_then_works_once_the_server_is_up(
         mock_factory, mount_factory, data):
     port = closed_port()
     mm = mount_factory(Nowhere("http://127.0.0.1:%d" % port),
                        "page_size=100,timeout=%d" % TIMEOUT, env=UTC)
     # no network mounts anyway: the mount's own try of the inbox failed
-    assert stats(mm)["requests"] == str(TRIES)
+    assert statfile.strings(mm.path)["requests"] == str(TRIES)
     before_log = len(mm.log().splitlines())
     err, took = attempt(lambda: os.listdir(mm.path))
     assert err == errno.EIO
     assert BACKOFF - 0.1 <= took <= BOUND["retried"], took
-    assert stats(mm)["requests"] == str(2 * TRIES)
+    assert statfile.strings(mm.path)["requests"] == str(2 * TRIES)
     lines = mm.log().splitlines()[before_log:]
     assert len(lines) == 1 and "refused" in lines[0], lines
     assert mm.proc.poll() is None
@@ -408,12 +391,12 @@ def test_unresolvable_host_gives_eio_in_bounded_time_and_is_tried_again(
         mount_factory):
     mm = mount_factory(Nowhere("http://nonexistent.invalid:80"),
                        "page_size=100,timeout=%d" % TIMEOUT, env=UTC)
-    at_mount = int(stats(mm)["requests"])   # it mounts anyway
+    at_mount = int(statfile.strings(mm.path)["requests"])   # it mounts anyway
     before_log = len(mm.log().splitlines())
     err, took = attempt(lambda: os.listdir(mm.path))
     assert err == errno.EIO
     assert took <= BOUND["retried"], took
-    tries = int(stats(mm)["requests"]) - at_mount
+    tries = int(statfile.strings(mm.path)["requests"]) - at_mount
     assert 1 <= tries <= TRIES and at_mount == tries
     lines = mm.log().splitlines()[before_log:]
     assert len(lines) == 1 and "resolve" in lines[0], lines
@@ -421,7 +404,7 @@ def test_unresolvable_host_gives_eio_in_bounded_time_and_is_tried_again(
     # the failure is not remembered: the next listing tries again
     err2, _ = attempt(lambda: os.listdir(mm.path))
     assert err2 == errno.EIO
-    assert int(stats(mm)["requests"]) == 3 * tries
+    assert int(statfile.strings(mm.path)["requests"]) == 3 * tries
     note("name does not resolve", err, took, tries, "n/a (tried again)")
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import sample_data as sd
+from lib import mountinfo
 from conftest import (LINKUPFS_BIN, TESTS_DIR, check_fuse_available,
                       is_mounted, scrubbed_env, wait_for)
 
@@ -227,13 +228,11 @@ def daemons_of(mountpoint):
 
 
 def mountinfo_entry(path):
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            fields = line.split()
-            if fields[4] == str(path):
-                sep = fields.index("-")
-                return fields[sep + 1], fields[sep + 2]
-    return None
+    fields = mountinfo.fields(path)
+    if fields is None:
+        return None
+    sep = fields.index("-")
+    return fields[sep + 1], fields[sep + 2]
 
 
 @pytest.fixture

@@ -13,13 +13,10 @@ import pytest
 
 import expected
 import sample_data as sd
+from lib import statfile
+from lib.fsread import read
 
 UTC = {"TZ": "UTC"}
-
-
-@pytest.fixture
-def data():
-    return sd.build_sample()
 
 
 @pytest.fixture
@@ -30,11 +27,6 @@ def m(mock, mount_factory):
 def conv_requests(mock, match=None):
     return [e for e in mock.api_log("conversation")
             if match is None or match in (e["conversation"] or "")]
-
-
-def read(path):
-    with open(path, "rb") as f:
-        return f.read()
 
 
 def test_root_lists_every_inbox_conversation_under_its_slug(mock, m, data):
@@ -341,27 +333,20 @@ def test_stats_reports_requests_credits_and_cache(mock, m):
     assert int(stats["cache_budget"]) == 64 * 1024 * 1024
 
 
-def stats_of(m):
-    return {k: int(v) for k, v in
-            (line.split(": ", 1) for line in
-             read(os.path.join(m.path, ".stats")).decode().splitlines())
-            if v.isdigit()}
-
-
 def test_stats_is_current_after_each_call_and_a_warm_read_stays_in_the_kernel(mock, m):
     page = os.path.join(m.path, sd.LONG_DIR, "page-0002.txt")
-    s0 = stats_of(m)
+    s0 = statfile.numbers(m.path)
     first = read(page)
-    s1 = stats_of(m)        # at once: no waiting for a timeout
+    s1 = statfile.numbers(m.path)        # at once: no waiting for a timeout
     assert s1["requests"] == len(mock.log()) > s0["requests"]
     assert s1["cache_misses"] > s0["cache_misses"]
     for _ in range(3):      # the kernel keeps the bytes: linkupfs is not asked
         assert read(page) == first
-    s2 = stats_of(m)
+    s2 = statfile.numbers(m.path)
     assert (s2["requests"], s2["cache_hits"], s2["cache_misses"]) == \
         (s1["requests"], s1["cache_hits"], s1["cache_misses"])
     read(os.path.join(m.path, sd.ALES_DIR, "page-0001.txt"))
-    assert stats_of(m)["requests"] == len(mock.log()) > s2["requests"]
+    assert statfile.numbers(m.path)["requests"] == len(mock.log()) > s2["requests"]
 
 
 def test_files_are_read_only_and_owned_by_the_user(m):

@@ -26,6 +26,7 @@ import pytest
 import expected
 import sample_data as sd
 from conftest import wait_for
+from lib.fsread import read
 
 UTC = {"TZ": "UTC"}
 SECONDS = float(os.environ.get("LINKUPFS_SOAK_SECONDS", "20"))
@@ -233,8 +234,3 @@ def test_random_readers_under_faults_and_arrivals_see_only_true_bytes(
     assert short == [], short[:5]
     assert counts["reads"] > 10 * SECONDS and counts["errors"] > 0
     assert counts["messages"] > SECONDS
-
-
-def read(path):
-    with open(path, "rb") as f:
-        return f.read()

@@ -7,7 +7,6 @@ through a file and messages arrive."""
 import errno
 import mmap
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -16,25 +15,12 @@ import pytest
 
 import expected
 import sample_data as sd
+from lib import statfile
+from lib.fsread import read
 
 UTC = {"TZ": "UTC"}
 PAGE = 100
 TIMEOUT = 3
-
-
-@pytest.fixture(scope="module")
-def data():
-    return sd.build_sample()
-
-
-def read(path):
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def cache_bytes(m):
-    text = read(os.path.join(m.path, ".stats")).decode()
-    return int(re.search(r"^cache_bytes: (\d+)$", text, re.M).group(1))
 
 
 def read_plain(path, size):
@@ -83,7 +69,7 @@ def test_a_read_that_meets_a_failure_part_way_fails_whole_and_leaves_nothing(
     it were the whole file; once the API is back the file reads whole."""
     first = mount_factory(mock, "page_size=%d" % PAGE, env=UTC)
     read(os.path.join(first.path, sd.LONG_DIR, "transcript.txt"))
-    per_chunk = cache_bytes(first) // 13
+    per_chunk = statfile.cache_bytes(first.path) // 13
     first.unmount()
     # room for 4 of the 13 chunks: the walk of the listing leaves the last
     # ones it fetched, the oldest messages, the start of the transcript
@@ -119,7 +105,7 @@ def test_a_read_across_many_chunks_returns_every_byte_asked_for(
     first = mount_factory(mock, "page_size=%d" % PAGE, env=UTC)
     path = os.path.join(first.path, sd.LONG_DIR, "transcript.txt")
     want = read(path)
-    per_chunk = cache_bytes(first) // 13
+    per_chunk = statfile.cache_bytes(first.path) // 13
     first.unmount()
     m = mount_factory(mock, "page_size=%d" % PAGE,
                       "cache_size=%d" % (per_chunk * 2), env=UTC)

@@ -1,0 +1,242 @@
+/*
+ * api/clean.c - the JSON text kept of an answer (parse.h): whether the body
+ * is strictly valid JSON, so its own bytes can be kept; when not, its
+ * strings repaired to valid UTF-8 and the tree printed anew.
+ *
+ * Reads untrusted network input. Pure functions: no I/O, no locks, no
+ * global state.
+ */
+#include "json.h"
+#include "parse.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Length of the valid UTF-8 sequence at s (n bytes left); 0 if invalid. */
+static size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* Length of the JSON string at s (s[0] is '"'), 0 unless it is strictly
+ * valid: UTF-8, no raw control character, known escapes, no surrogate
+ * escape (a lone one would decode to bytes that are not UTF-8). */
+static size_t string_len(const unsigned char *s, size_t n)
+{
+	static const char escapes[] = "\"\\/bfnrt";
+	size_t i = 1, m;
+
+	while (i < n) {
+		if (s[i] == '"')
+			return i + 1;
+		if (s[i] < 0x20)
+			return 0;
+		if (s[i] == '\\') {
+			if (i + 1 >= n)
+				return 0;
+			if (s[i + 1] == 'u') {
+				if (i + 5 >= n || (s[i + 2] | 0x20) == 'd' ||
+				    !isxdigit(s[i + 2]) || !isxdigit(s[i + 3]) ||
+				    !isxdigit(s[i + 4]) || !isxdigit(s[i + 5]))
+					return 0; /* short, a surrogate, not hex */
+				i += 6;
+			} else if (s[i + 1] && strchr(escapes, s[i + 1])) {
+				i += 2;
+			} else {
+				return 0;
+			}
+			continue;
+		}
+		m = utf8_seq_len(s + i, n - i);
+		if (!m)
+			return 0;
+		i += m;
+	}
+	return 0;
+}
+
+static size_t digits(const unsigned char *s, size_t n, size_t i)
+{
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++;
+	return i;
+}
+
+/* Length of the number at s as JSON spells it (no "01", "1.", "+1"), 0 if
+ * it is not one. */
+static size_t number_len(const unsigned char *s, size_t n)
+{
+	size_t i = s[0] == '-', d;
+
+	if (i < n && s[i] == '0')
+		i++;
+	else if (i < n && s[i] >= '1' && s[i] <= '9')
+		i = digits(s, n, i);
+	else
+		return 0;
+	if (i < n && s[i] == '.') {
+		d = digits(s, n, ++i);
+		if (d == i)
+			return 0;
+		i = d;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i += i + 1 < n && (s[i + 1] == '+' || s[i + 1] == '-') ? 2 : 1;
+		d = digits(s, n, i);
+		if (d == i)
+			return 0;
+		i = d;
+	}
+	return i < n && !strchr(",]} \t\n\r", s[i]) ? 0 : i;
+}
+
+/* One pass over the bytes. */
+bool api_json_strict(const char *body, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)body;
+	int depth = 0;
+	size_t i = 0, n;
+
+	while (i < len) {
+		unsigned char ch = s[i];
+
+		if (ch == '"' || ch == '-' || (ch >= '0' && ch <= '9')) {
+			n = ch == '"' ? string_len(s + i, len - i)
+				      : number_len(s + i, len - i);
+			if (!n)
+				return false;
+			i += n;
+			continue;
+		}
+		if (ch == '{' || ch == '[') {
+			depth++;
+		} else if (ch == '}' || ch == ']') {
+			if (--depth == 0)
+				break; /* the value ends here */
+		} else if (!ch || (!strchr(" \t\n\r,:", ch) &&
+				   !(ch >= 'a' && ch <= 'z'))) {
+			return false; /* letters: true false null, cJSON checked */
+		}
+		i++;
+	}
+	if (depth != 0 || i >= len)
+		return false;
+	for (i++; i < len; i++)
+		if (!strchr(" \t\n\r", s[i]) || !s[i])
+			return false;
+	return true;
+}
+
+/* Replace *field by a copy where each invalid UTF-8 byte is U+FFFD, so the
+ * re-serialised JSON is valid UTF-8 (RFC 8259) whatever the server sent. */
+static void utf8_repair_field(struct api_parse_ctx *ctx, char **field)
+{
+	const unsigned char *s = (const unsigned char *)*field;
+	size_t n, i, len, bad = 0, o = 0;
+	char *fixed;
+
+	if (!s)
+		return;
+	n = strlen(*field);
+	for (i = 0; i < n; i += len ? len : 1) {
+		len = utf8_seq_len(s + i, n - i);
+		bad += !len;
+	}
+	if (!bad)
+		return;
+	fixed = cJSON_malloc(n + 2 * bad + 1);
+	if (!fixed) {
+		ctx->oom = true;
+		return;
+	}
+	for (i = 0; i < n; i += len ? len : 1) {
+		len = utf8_seq_len(s + i, n - i);
+		if (len) {
+			memcpy(fixed + o, s + i, len);
+			o += len;
+		} else {
+			memcpy(fixed + o, "\xef\xbf\xbd", 3);
+			o += 3;
+		}
+	}
+	fixed[o] = '\0';
+	cJSON_free(*field);
+	*field = fixed;
+}
+
+/* Repair every key and string value of item, its siblings and children. */
+static void json_repair_utf8(struct api_parse_ctx *ctx, cJSON *item)
+{
+	for (; item; item = item->next) {
+		if (!(item->type & cJSON_StringIsConst))
+			utf8_repair_field(ctx, &item->string);
+		if (cJSON_IsString(item) || cJSON_IsRaw(item))
+			utf8_repair_field(ctx, &item->valuestring);
+		json_repair_utf8(ctx, item->child);
+	}
+}
+
+char *api_json_line(struct api_parse_ctx *ctx, cJSON *item, bool newline,
+		    size_t *n)
+{
+	char *printed, *text = NULL;
+
+	if (!ctx->clean)
+		json_repair_utf8(ctx, item->child);
+	printed = cJSON_PrintUnformatted(item);
+	if (printed)
+		text = api_json_for_display(printed, strlen(printed), newline, n);
+	cJSON_free(printed);
+	if (!text)
+		ctx->oom = true;
+	return text;
+}
+
+char *api_json_compact(struct api_parse_ctx *ctx, cJSON *data,
+		       const char *body, size_t len, bool *whole)
+{
+	char *text;
+	size_t n;
+
+	*whole = ctx->clean;
+	if (!ctx->clean)
+		return api_json_line(ctx, data, true, &n);
+	while (len && strchr(" \t\n\r", *body)) {
+		body++; /* the text starts with its object */
+		len--;
+	}
+	text = api_json_for_display(body, len, true, &n);
+	if (!text)
+		ctx->oom = true;
+	return text;
+}
+

@@ -1,0 +1,180 @@
+/*
+ * api/parse_conversation.c - a LinkupAPI /v1/messages/conversation answer
+ * (JSON) to a struct api_page (api.h).
+ *
+ * Reads untrusted network input: any value may be missing, of the wrong
+ * type or absurdly large, and no input may crash the process. Pure
+ * functions: no I/O, no locks, no global state.
+ */
+#include "json.h"
+#include "parse.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Whether some string of body may hold a NUL: a raw one, or "\u0000" (or
+ * "\\u0000", which is not one: a cheap test, not an exact one). */
+static bool may_hold_nul(const char *body, size_t len)
+{
+	return memchr(body, '\0', len) || memmem(body, len, "\\u0000", 6);
+}
+
+/* The message's text, NUL bytes included (api_json_keep_nul made a text
+ * that holds one a raw item). */
+static void parse_text(struct api_parse_ctx *ctx, const cJSON *item,
+		       struct api_message *m)
+{
+	const cJSON *text = api_json_get(item, "text");
+	const char *s = api_json_str(item, "text");
+
+	if (cJSON_IsRaw(text)) {
+		if (api_json_raw_bytes(text, &m->text, &m->text_len) == -ENOMEM)
+			ctx->oom = true;
+		if (m->text)
+			return;
+	}
+	m->text = api_parse_strdup(ctx, s ? s : "");
+	m->text_len = m->text ? strlen(m->text) : 0;
+}
+
+static void parse_message(struct api_parse_ctx *ctx, cJSON *item,
+			  struct api_message *m)
+{
+	const char *s;
+
+	parse_text(ctx, item, m);
+	m->timestamp_ms = api_json_time_ms(api_json_get(item, "timestamp"));
+	s = api_json_str(item, "sender");
+	m->sender = s ? api_parse_strdup(ctx, s) :
+			api_json_full_name(ctx, api_json_get(item, "sender_info"));
+	if (!m->sender)
+		m->sender = api_parse_strdup(ctx, "unknown");
+	s = api_json_str(item, "message_type");
+	m->message_type = api_parse_strdup(ctx, s ? s : "TEXT");
+	s = api_json_str(item, "entity_urn");
+	m->entity_urn = api_parse_strdup(ctx, s ? s : "");
+	/* last: the fields above are read as sent, before any repair */
+	m->json = api_json_line(ctx, item, false, &m->json_len);
+}
+
+static int parse_messages(struct api_parse_ctx *ctx, cJSON *array,
+			  struct api_page *page, struct api_error *err)
+{
+	cJSON *item;
+	long n;
+
+	if (api_parse_count_objects(array, &n))
+		return api_parse_fail(err, "response has more than 100000 messages");
+	if (!n)
+		return 0;
+	page->messages = calloc((size_t)n, sizeof(*page->messages));
+	if (!page->messages)
+		return api_parse_oom(err);
+	cJSON_ArrayForEach(item, array) {
+		if (cJSON_IsObject(item))
+			parse_message(ctx, item, &page->messages[page->n_messages++]);
+	}
+	return 0;
+}
+
+static void parse_page_meta(struct api_parse_ctx *ctx, const cJSON *data,
+			    struct api_page *page)
+{
+	const cJSON *pagination = api_json_get(data, "pagination");
+
+	page->conversation_id =
+		api_json_token_dup(ctx, api_json_get(data, "conversation_id"));
+	if (!page->conversation_id)
+		page->conversation_id = api_parse_strdup(ctx, "");
+	page->profile_url = api_parse_strdup(ctx, api_json_str(data, "profile_url"));
+	page->total_other_member_message_count =
+		api_json_count(api_json_get(data, "total_other_member_message_count"), -1);
+	page->unread_count = api_json_count(api_json_get(data, "unread_count"), -1);
+	page->last_seen_message =
+		api_parse_strdup(ctx, api_json_str(data, "last_seen_message"));
+	page->last_seen_at = api_json_time_ms(api_json_get(data, "last_seen_at"));
+	page->has_next_page = api_json_flag(api_json_get(pagination, "has_next_page"));
+	page->next_cursor =
+		api_json_token_dup(ctx, api_json_get(pagination, "next_cursor"));
+}
+
+int api_parse_conversation(const char *body, size_t len,
+			   struct api_page **out, struct api_error *err)
+{
+	struct api_parse_ctx ctx = { 0 };
+	struct api_error local;
+	struct api_page *page = NULL;
+	const cJSON *data, *pagination;
+	cJSON *root, *messages;
+	int rc;
+
+	if (!err)
+		err = &local;
+	api_error_clear(err);
+	*out = NULL;
+	rc = api_parse_root(body, len, &root, &data, err);
+	if (rc)
+		return rc;
+	ctx.clean = api_json_strict(body, len); /* len is checked: within the cap */
+	if (may_hold_nul(body, len) && api_json_keep_nul(root, body, len)) {
+		rc = api_parse_oom(err);
+		goto out;
+	}
+	messages = (cJSON *)api_json_get(data, "messages");
+	if (!cJSON_IsArray(messages)) {
+		rc = api_parse_fail(err, "response has no data.messages array");
+		goto out;
+	}
+	/* null or a string where pagination belongs would read as "no more
+	 * pages" and cut the conversation short: refuse it (absent still
+	 * means the last page) */
+	pagination = api_json_get(data, "pagination");
+	if (pagination && !cJSON_IsObject(pagination)) {
+		rc = api_parse_fail(err, "response has a data.pagination that is "
+				"not an object");
+		goto out;
+	}
+	page = calloc(1, sizeof(*page));
+	if (!page) {
+		rc = api_parse_oom(err);
+		goto out;
+	}
+	parse_page_meta(&ctx, data, page);
+	rc = parse_messages(&ctx, messages, page, err);
+	if (rc)
+		goto out;
+	page->data_json = api_json_compact(&ctx, (cJSON *)data, body, len,
+				       &page->data_json_whole);
+	rc = ctx.oom ? api_parse_oom(err) : 0;
+	if (!rc) {
+		*out = page;
+		page = NULL;
+	}
+out:
+	api_page_free(page);
+	cJSON_Delete(root);
+	return rc;
+}
+
+void api_page_free(struct api_page *page)
+{
+	size_t i;
+
+	if (!page)
+		return;
+	for (i = 0; i < page->n_messages; i++) {
+		free(page->messages[i].text);
+		free(page->messages[i].sender);
+		free(page->messages[i].message_type);
+		free(page->messages[i].entity_urn);
+		free(page->messages[i].json);
+	}
+	free(page->messages);
+	free(page->conversation_id);
+	free(page->profile_url);
+	free(page->last_seen_message);
+	free(page->next_cursor);
+	free(page->data_json);
+	free(page);
+}

@@ -1,0 +1,25 @@
+"""The .stats file of a mount: one "name: value" line per counter."""
+
+import os
+
+
+def strings(mnt):
+    """{name: value} of mount point mnt's .stats, values as written."""
+    with open(os.path.join(mnt, ".stats"), "rb") as f:
+        text = f.read().decode()
+    return dict(line.split(": ", 1) for line in text.splitlines())
+
+
+def values(mnt):
+    """The same, with each value of digits only as an int."""
+    return {k: int(v) if v.isdigit() else v for k, v in strings(mnt).items()}
+
+
+def numbers(mnt):
+    """Only the counters: {name: int} of the values of digits only."""
+    return {k: v for k, v in values(mnt).items() if isinstance(v, int)}
+
+
+def cache_bytes(mnt):
+    """The bytes the mount's cache holds now."""
+    return numbers(mnt)["cache_bytes"]
