@@ -694,6 +694,18 @@ char *fs_stats_text(struct lfs *fs)
 	} else {
 		buf_puts(&b, "credit_limit: none\n");
 	}
+	if (a.rate_limit > 0)
+		buf_printf(&b, "rate_limit: %ld/%ld\n", a.rate_limit,
+			   a.rate_seconds);
+	else
+		buf_puts(&b, "rate_limit: none\n");
+	buf_printf(&b, "requests_waiting: %llu\n",
+		   (unsigned long long)a.requests_waiting);
+	buf_printf(&b, "rate_wait_seconds: %.3f\n", a.rate_wait_ms / 1000.0);
+	buf_printf(&b, "rate_wait_max_seconds: %.3f\n",
+		   a.rate_wait_max_ms / 1000.0);
+	buf_printf(&b, "answers_429: %llu\n",
+		   (unsigned long long)a.answers_429);
 	buf_printf(&b, "cache_hits: %llu\n", (unsigned long long)l.hits);
 	buf_printf(&b, "cache_misses: %llu\n", (unsigned long long)l.misses);
 	buf_printf(&b, "cache_evictions: %llu\n",
