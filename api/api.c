@@ -218,7 +218,7 @@ void api_get_stats(struct api *api, struct api_stats *out)
 	out->rate_seconds = ps.seconds;
 	out->requests_waiting = ps.waiting;
 	out->rate_wait_ms = ps.wait_ms;
-	out->rate_wait_max_ms = ps.wait_max_ms;
+	out->rate_wait_max_ms = atomic_load(&api->rate_wait_max_ms);
 }
 
 /* base (any trailing '/' dropped) + path. */

@@ -92,7 +92,8 @@ struct api_stats {
 	long rate_limit, rate_seconds; /* as configured; 0, 0: no limit */
 	uint64_t requests_waiting; /* waiting for their turn now */
 	uint64_t rate_wait_ms;     /* total time spent waiting for turns */
-	uint64_t rate_wait_max_ms; /* the longest one wait for a turn */
+	uint64_t rate_wait_max_ms; /* the longest one call waited for its
+	                              turns (its retries' included) */
 	uint64_t answers_429;      /* HTTP 429 answers received */
 };
 

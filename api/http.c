@@ -437,6 +437,17 @@ static void charge_answer(struct api *api, const struct attempt *a)
 		atomic_fetch_add(&api->credits, 1);
 }
 
+/* Keep the longest wait of one call for .stats. */
+static void note_wait(struct api *api, int64_t waited)
+{
+	uint64_t w = waited > 0 ? (uint64_t)waited : 0;
+	uint64_t old = atomic_load(&api->rate_wait_max_ms);
+
+	while (w > old &&
+	       !atomic_compare_exchange_weak(&api->rate_wait_max_ms, &old, w))
+		; /* old was reloaded: another call may have set more */
+}
+
 static bool pace_stop(void *arg)
 {
 	return api_should_stop(arg);
@@ -447,6 +458,7 @@ struct call {
 	long deadline;     /* retries stop past this (monotonic ms) */
 	int64_t first_429; /* when a paced 429 first came; 0: none yet */
 	int counted;       /* tries counted against max_retries */
+	int64_t waited;    /* ms waited for turns, all tries */
 	int slot;          /* this try's turn (pace.h) */
 };
 
@@ -464,6 +476,7 @@ static int take_turn(struct api *api, struct call *c, bool retry,
 	rc = pace_take(api->pace, retry, until, pace_stop, api, &c->slot,
 		       &waited);
 	c->deadline += (long)waited;
+	c->waited += waited;
 	if (rc == -EINTR) {
 		api_set_error(err, API_ERR_CANCELLED, "request cancelled");
 		return api_error_errno(err);
@@ -548,6 +561,7 @@ int api_request(struct api *api, const char *url, const char *req,
 		rc = api_error_errno(err);
 	}
 	err->retries = tries > 1 ? tries - 1 : 0;
+	note_wait(api, c.waited);
 	free(a.body);
 	return rc;
 }

@@ -30,7 +30,7 @@ struct pace {
 	int64_t *ends;       /* limit slots: when each one's request ended,
 	                        SLOT_NEVER or SLOT_IN_FLIGHT */
 	struct waiter *head, *tail; /* the line, head served first */
-	uint64_t waiting, wait_ms, wait_max_ms;
+	uint64_t waiting, wait_ms;
 };
 
 int64_t pace_now_ms(void)
@@ -197,8 +197,6 @@ int pace_take(struct pace *p, bool front, int64_t deadline_ms,
 	p->waiting--;
 	waited = pace_now_ms() - t0;
 	p->wait_ms += (uint64_t)waited;
-	if ((uint64_t)waited > p->wait_max_ms)
-		p->wait_max_ms = (uint64_t)waited;
 	pthread_cond_broadcast(&p->cond); /* a new head, or a slot left */
 	pthread_mutex_unlock(&p->lock);
 	*waited_ms = waited;
@@ -239,6 +237,5 @@ void pace_get_stats(struct pace *p, struct pace_stats *out)
 	out->seconds = p->seconds;
 	out->waiting = p->waiting;
 	out->wait_ms = p->wait_ms;
-	out->wait_max_ms = p->wait_max_ms;
 	pthread_mutex_unlock(&p->lock);
 }

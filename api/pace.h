@@ -33,7 +33,6 @@ struct pace_stats {
 	long limit, seconds;  /* as given to pace_new; 0, 0: no limit */
 	uint64_t waiting;     /* requests waiting for their turn now */
 	uint64_t wait_ms;     /* total time requests waited */
-	uint64_t wait_max_ms; /* the longest one pace_take waited */
 };
 
 /* A limiter of limit requests per seconds; limit 0 means none (every turn

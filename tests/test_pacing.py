@@ -158,3 +158,22 @@ def test_errors_are_charged_as_the_api_charges_them(mock, mount_factory):
     credits = [e["credits"] for e in mock.api_log("conversation")]
     assert credits == [1, 0, 4]     # the 400 1, the 503 nothing, 37 messages 4
     assert int(s["credits_spent"]) == st["credits"]
+
+
+def test_a_429_that_persists_fails_with_eio_after_one_window_of_retries(
+        mock, mount_factory):
+    mm = mount_factory(mock, "page_size=100,timeout=5,rate_limit=30/2")
+    os.listdir(mm.path)
+    mock.fault("status", status=429, count=-1, path="conversation",
+               message="API Rate limit exceeded")
+    t0 = time.monotonic()
+    with pytest.raises(OSError) as e:
+        with open(os.path.join(mm.path, sd.ALES_DIR, "transcript.txt"), "rb") as f:
+            f.read()
+    took = time.monotonic() - t0
+    assert e.value.errno == errno.EIO
+    # retried in its turn for one window (2 s) after the first 429, no more
+    assert 1.9 <= took <= 2 * 2 + 1.0, took
+    n = len(mock.api_log("conversation"))
+    assert 2 <= n <= 4, n
+    assert "429" in mm.log() and stats(mm)["answers_429"] == str(n)

@@ -154,7 +154,7 @@ static void test_fifo_front_and_stop(void)
 	CHECK(w[1].rc == -EINTR && pace_now_ms() - t0 < 100);
 	pace_get_stats(p, &st);
 	CHECK(st.waiting == 0 && st.limit == 1 && st.seconds == 1);
-	CHECK(st.wait_ms >= 2000 && st.wait_max_ms >= 1900);
+	CHECK(st.wait_ms >= 2000);
 	pace_done(p, w[0].slot, false);
 	pace_free(p);
 }
