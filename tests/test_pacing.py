@@ -35,6 +35,20 @@ def grep_everything(mm):
     return len(r.stdout.splitlines()), r.stderr
 
 
+def blocked_in_fuse(pid):
+    """The process waits for an answer of the mount (the kernel's wait)."""
+    with open("/proc/%d/wchan" % pid) as f:
+        return f.read() == "request_wait_answer"
+
+
+def blocked_waiting_for_a_turn(mm, mock, cat):
+    """cat waits in the mount and nothing was sent but the mount's inbox:
+    only a turn can be what it waits for. (Not .stats requests_waiting:
+    the kernel keeps .stats as it was until another callback ends.)"""
+    wait_for(lambda: blocked_in_fuse(cat.pid), timeout=10)
+    assert mock.stats()["requests"] == 1
+
+
 def most_in_any_window(times, seconds):
     """The largest number of these times within any `seconds`."""
     times, best, lo = sorted(times), 0, 0
@@ -93,7 +107,7 @@ def test_a_read_waiting_for_its_turn_ends_at_once_on_ctrl_c(
     cat = subprocess.Popen(["cat", path], stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE)
     try:
-        wait_for(lambda: stats(mm)["requests_waiting"] == "1", timeout=10)
+        blocked_waiting_for_a_turn(mm, mock, cat)
         t0 = time.monotonic()
         cat.send_signal(signal.SIGINT)
         cat.wait(timeout=5)
@@ -105,6 +119,7 @@ def test_a_read_waiting_for_its_turn_ends_at_once_on_ctrl_c(
     assert cat.returncode == -signal.SIGINT
     assert took < 0.5, took
     wait_for(lambda: stats(mm)["requests_waiting"] == "0", timeout=2)
+    assert float(stats(mm)["rate_wait_seconds"]) > 0   # it was a turn
     assert mock.stats()["requests"] == 1   # the inbox only: nothing sent
     assert mm.proc.poll() is None
 
@@ -115,7 +130,7 @@ def test_sigterm_cancels_reads_waiting_for_their_turn(mock, mount_factory):
     cat = subprocess.Popen(["cat", path], stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE)
     try:
-        wait_for(lambda: stats(mm)["requests_waiting"] == "1", timeout=10)
+        blocked_waiting_for_a_turn(mm, mock, cat)
         t0 = time.monotonic()
         mm.proc.send_signal(signal.SIGTERM)
         mm.proc.wait(timeout=10)
