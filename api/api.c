@@ -106,15 +106,20 @@ static void scrub_secret(char *msg, const char *secret)
 	}
 }
 
-/* Account for a finished call: credits on success, errors otherwise. */
-static int finish_call(struct api *api, int rc, size_t n_results,
-		       int retries, struct api_error *err)
+/* Account for a finished call: the credits of its 2xx answer (answered:
+ * one came; http.c charged the other answers), errors. */
+static int finish_call(struct api *api, int rc, bool answered,
+		       size_t n_results, int retries, struct api_error *err)
 {
 	if (!rc) {
 		/* 1 credit per 10 results or fraction, at least 1 a request */
 		atomic_fetch_add(&api->credits, n_results ? (n_results + 9) / 10 : 1);
 		memset(err, 0, sizeof(*err));
 	} else {
+		/* an error in a 2xx answer ("status": "error", not JSON) is
+		 * an answered call: v1 charges it */
+		if (answered)
+			atomic_fetch_add(&api->credits, 1);
 		atomic_fetch_add(&api->errors, 1);
 		scrub_secret(err->message, api->api_key);
 		scrub_secret(err->message, api->login_token);
@@ -139,6 +144,7 @@ int api_get_conversation(struct api *api, const struct api_conv_ref *ref,
 	char *body = NULL;
 	size_t len = 0, n = 0;
 	int rc, retries;
+	bool answered;
 
 	if (!err)
 		err = &local;
@@ -151,12 +157,13 @@ int api_get_conversation(struct api *api, const struct api_conv_ref *ref,
 			  conversation_request(api, ref, page_size, cursor),
 			  &body, &len, err);
 	retries = err->retries;
+	answered = !rc;
 	if (!rc)
 		rc = api_parse_conversation(body, len, out, err);
 	if (!rc)
 		n = (*out)->n_messages;
 	free(body);
-	return finish_call(api, rc, n, retries, err);
+	return finish_call(api, rc, answered, n, retries, err);
 }
 
 int api_get_inbox(struct api *api, int page_size, const char *cursor,
@@ -166,6 +173,7 @@ int api_get_inbox(struct api *api, int page_size, const char *cursor,
 	char *body = NULL;
 	size_t len = 0, n = 0;
 	int rc, retries;
+	bool answered;
 
 	if (!err)
 		err = &local;
@@ -176,12 +184,13 @@ int api_get_inbox(struct api *api, int page_size, const char *cursor,
 	rc = send_request(api, api->url_inbox,
 			  inbox_request(api, page_size, cursor), &body, &len, err);
 	retries = err->retries;
+	answered = !rc;
 	if (!rc)
 		rc = api_parse_inbox(body, len, out, err);
 	if (!rc)
 		n = (*out)->n_entries;
 	free(body);
-	return finish_call(api, rc, n, retries, err);
+	return finish_call(api, rc, answered, n, retries, err);
 }
 
 void api_cancel(struct api *api)
@@ -192,15 +201,25 @@ void api_cancel(struct api *api)
 	pthread_mutex_lock(&api->cancel_lock);
 	pthread_cond_broadcast(&api->cancel_cond);
 	pthread_mutex_unlock(&api->cancel_lock);
+	pace_wake(api->pace);
 }
 
 void api_get_stats(struct api *api, struct api_stats *out)
 {
+	struct pace_stats ps;
+
 	out->requests = atomic_load(&api->requests);
 	out->retries = atomic_load(&api->retries);
 	out->credits = atomic_load(&api->credits);
 	out->errors = atomic_load(&api->errors);
 	out->connections = atomic_load(&api->connections);
+	out->answers_429 = atomic_load(&api->answers_429);
+	pace_get_stats(api->pace, &ps);
+	out->rate_limit = ps.limit;
+	out->rate_seconds = ps.seconds;
+	out->requests_waiting = ps.waiting;
+	out->rate_wait_ms = ps.wait_ms;
+	out->rate_wait_max_ms = atomic_load(&api->rate_wait_max_ms);
 }
 
 /* base (any trailing '/' dropped) + path. */
@@ -322,7 +341,15 @@ struct api *api_new(const struct api_config *cfg)
 			   cfg->max_retries;
 	api->credit_limit = cfg->credit_limit > 0 ? cfg->credit_limit : 0;
 	api->interrupted = cfg->interrupted;
-	if (!api->url_conversation || !api->url_inbox || !api->where ||
+	if (cfg->rate_limit > 0 && cfg->rate_seconds > 0) {
+		api->rate_window_ms = cfg->rate_seconds * 1000;
+		api->pace = pace_new(cfg->rate_limit > API_MAX_RATE ?
+				     API_MAX_RATE : cfg->rate_limit,
+				     cfg->rate_seconds);
+	} else {
+		api->pace = pace_new(0, 0);
+	}
+	if (!api->pace || !api->url_conversation || !api->url_inbox || !api->where ||
 	    !api->api_key || !api->login_token || !api->headers ||
 	    (cfg->country && !api->country)) {
 		api_free(api);
@@ -347,6 +374,7 @@ void api_free(struct api *api)
 	for (i = 0; i < api->n_pool; i++)
 		curl_easy_cleanup(api->pool[i]);
 	headers_free(api->headers);
+	pace_free(api->pace);
 	secret_free(api->api_key);
 	secret_free(api->login_token);
 	free(api->country);

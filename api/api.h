@@ -7,6 +7,20 @@
  * (keep-alive connection reuse, timeouts, bounded retries of 429 and 5xx with
  * backoff honouring Retry-After, a cap on the body size, cancellation).
  *
+ * Pacing: every HTTP try of every thread waits for its turn in one limiter
+ * (api/pace.h: at most rate_limit tries in any rate_seconds, first come first
+ * served, retries at the head of the line). That wait counts neither in the
+ * timeout nor in the 2 x timeout bound of a call's retries. A 429 with no
+ * Retry-After (the API's way) marks the window full: turns come again as
+ * our earlier requests slide out of it, and the call retries in its turn
+ * for up to one window after its first 429, then fails (-EIO). A 429 with
+ * Retry-After is retried as a 5xx is. With no limit (rate_limit 0), a 429
+ * is retried as a 5xx is.
+ *
+ * Credits are counted as v1 charges them: a success 1 per 10 results or
+ * fraction (at least 1); any other answer below 500 (an error answered with
+ * 200, 400, 401, 403, 404, 429...) 1; a 5xx, or no complete answer, none.
+ *
  * Thread safety: one struct api is shared by all threads. Each call borrows a
  * libcurl easy handle from an internal pool (so connections are reused and no
  * handle is used by two threads at once). Counters are updated atomically.
@@ -61,6 +75,9 @@ struct api_config {
 	 * backoff: true makes the call fail with API_ERR_CANCELLED at once.
 	 * linkupfs passes "the kernel interrupted this request" (Ctrl-C). */
 	bool (*interrupted)(void);
+	/* At most rate_limit requests in any rate_seconds; 0: no limit. */
+	long rate_limit;
+	long rate_seconds;
 	/* Log each HTTP try on stderr (-d): method, endpoint path, HTTP
 	 * status, duration; never the key or the token. */
 	bool debug;
@@ -69,9 +86,15 @@ struct api_config {
 struct api_stats {
 	uint64_t requests; /* HTTP requests sent, retries included */
 	uint64_t retries;
-	uint64_t credits;  /* 1 per 10 results or fraction, per answered request */
+	uint64_t credits;  /* as the API charges them (see the top) */
 	uint64_t errors;   /* calls that returned an error */
 	uint64_t connections; /* new TCP connections opened */
+	long rate_limit, rate_seconds; /* as configured; 0, 0: no limit */
+	uint64_t requests_waiting; /* waiting for their turn now */
+	uint64_t rate_wait_ms;     /* total time spent waiting for turns */
+	uint64_t rate_wait_max_ms; /* the longest one call waited for its
+	                              turns (its retries' included) */
+	uint64_t answers_429;      /* HTTP 429 answers received */
 };
 
 struct api_message {
@@ -157,8 +180,9 @@ int api_get_conversation(struct api *api, const struct api_conv_ref *ref,
 int api_get_inbox(struct api *api, int page_size, const char *cursor,
 		  struct api_inbox_page **out, struct api_error *err);
 
-/* Make every request in flight, and every later one, fail promptly with
- * API_ERR_CANCELLED. Safe from any thread (not from a signal handler). */
+/* Make every request in flight or waiting for its turn, and every later
+ * one, fail promptly with API_ERR_CANCELLED. Safe from any thread (not from
+ * a signal handler). */
 void api_cancel(struct api *api);
 
 /* A snapshot of the counters. */

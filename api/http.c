@@ -425,6 +425,72 @@ static void note_tries(struct api_error *err, int tries)
 			 "; gave up after %d tries", tries);
 }
 
+/* v1 charges every answer below 500 (SPEC section 6); a 2xx is charged by
+ * the caller, who knows how many results it held. */
+static void charge_answer(struct api *api, const struct attempt *a)
+{
+	if (a->rc != CURLE_OK || a->status < 100)
+		return;
+	if (a->status == 429)
+		atomic_fetch_add(&api->answers_429, 1);
+	if (a->status >= 300 && a->status < 500)
+		atomic_fetch_add(&api->credits, 1);
+}
+
+/* Keep the longest wait of one call for .stats. */
+static void note_wait(struct api *api, int64_t waited)
+{
+	uint64_t w = waited > 0 ? (uint64_t)waited : 0;
+	uint64_t old = atomic_load(&api->rate_wait_max_ms);
+
+	while (w > old &&
+	       !atomic_compare_exchange_weak(&api->rate_wait_max_ms, &old, w))
+		; /* old was reloaded: another call may have set more */
+}
+
+static bool pace_stop(void *arg)
+{
+	return api_should_stop(arg);
+}
+
+/* One call's state across its tries. */
+struct call {
+	long deadline;     /* retries stop past this (monotonic ms) */
+	int64_t first_429; /* when a paced 429 first came; 0: none yet */
+	int counted;       /* tries counted against max_retries */
+	int64_t waited;    /* ms waited for turns, all tries */
+	int slot;          /* this try's turn (pace.h) */
+};
+
+/* Wait for this try's turn (retries at the head of the line); the wait
+ * moves the retry deadline, as it is no part of it. -ETIMEDOUT: a paced
+ * 429's window is over (err still says 429). */
+static int take_turn(struct api *api, struct call *c, bool retry,
+		     struct api_error *err)
+{
+	int64_t until = 0, waited;
+	int rc;
+
+	if (c->first_429)
+		until = c->first_429 + api->rate_window_ms;
+	rc = pace_take(api->pace, retry, until, pace_stop, api, &c->slot,
+		       &waited);
+	c->deadline += (long)waited;
+	c->waited += waited;
+	if (rc == -EINTR) {
+		api_set_error(err, API_ERR_CANCELLED, "request cancelled");
+		return api_error_errno(err);
+	}
+	return rc;
+}
+
+/* A 429 the limiter answers for: the API's own kind, with no Retry-After. */
+static bool paced_429(const struct api *api, const struct attempt *a)
+{
+	return api->rate_window_ms && a->rc == CURLE_OK && a->status == 429 &&
+	       a->retry_after < 0;
+}
+
 int api_request(struct api *api, const char *url, const char *req,
 		char **body, size_t *len, struct api_error *err)
 {
@@ -432,27 +498,51 @@ int api_request(struct api *api, const char *url, const char *req,
 	enum verdict v = TRY_FAIL;
 	/* Retries stop when the next wait would end past this: a read fails
 	 * in bounded time even when every answer asks to wait. */
-	long deadline = mono_ms() + API_RETRY_BUDGET * api->timeout_s * 1000;
+	struct call c = {
+		.deadline = mono_ms() + API_RETRY_BUDGET * api->timeout_s * 1000,
+	};
 	int tries = 0, rc;
 	long wait, left;
+	bool paced = false;
 
 	for (;;) {
 		rc = may_send(api, err);
 		if (rc)
 			break;
+		rc = take_turn(api, &c, tries > 0, err);
+		if (rc == -ETIMEDOUT) {
+			rc = 0; /* v and err: the last 429 */
+			break;
+		}
+		if (rc)
+			break;
+		if (paced)
+			atomic_fetch_add(&api->retries, 1);
 		/* each try ends by the deadline too, not only starts before it */
-		left = deadline - mono_ms();
+		left = c.deadline - mono_ms();
 		if (left > api->timeout_s * 1000)
 			left = api->timeout_s * 1000;
 		if (left < 1)
 			left = 1;
 		perform_once(api, url, req, left, &a);
 		tries++;
+		paced = paced_429(api, &a);
+		pace_done(api->pace, c.slot, paced);
+		charge_answer(api, &a);
 		v = judge(api, &a, err);
-		if (v != TRY_AGAIN || tries > api->max_retries)
+		if (v != TRY_AGAIN)
 			break;
-		wait = backoff_ms(tries, a.retry_after);
-		if (mono_ms() + wait > deadline)
+		if (paced) {
+			/* the window is full: the next turn is the wait, for
+			 * up to one window from the first 429 */
+			if (!c.first_429)
+				c.first_429 = pace_now_ms();
+			continue;
+		}
+		if (++c.counted > api->max_retries)
+			break;
+		wait = backoff_ms(c.counted, a.retry_after);
+		if (mono_ms() + wait > c.deadline)
 			break;
 		atomic_fetch_add(&api->retries, 1);
 		if (!backoff_sleep(api, wait)) {
@@ -471,6 +561,7 @@ int api_request(struct api *api, const char *url, const char *req,
 		rc = api_error_errno(err);
 	}
 	err->retries = tries > 1 ? tries - 1 : 0;
+	note_wait(api, c.waited);
 	free(a.body);
 	return rc;
 }

@@ -8,6 +8,7 @@
 #define LINKUPFS_API_INTERNAL_H
 
 #include "api.h"
+#include "pace.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -18,6 +19,9 @@
 #define API_POOL_MAX 32
 /* Absurd retry counts are user error; keep the time to fail bounded. */
 #define API_MAX_RETRIES 20
+/* The largest rate_limit kept slot by slot (pace.h); more is no limit
+ * anyone could reach. */
+#define API_MAX_RATE 100000L
 
 struct api {
 	char *url_conversation; /* base_url + path, built once */
@@ -32,6 +36,8 @@ struct api {
 	bool (*interrupted)(void); /* see api_config */
 	bool debug;                /* see api_config */
 	struct curl_slist *headers; /* read-only, shared by all handles; holds the key */
+	struct pace *pace;          /* every try waits here for its turn */
+	long rate_window_ms;        /* the limiter's window; 0: no limit */
 
 	pthread_mutex_t pool_lock; /* guards pool[] and n_pool */
 	CURL *pool[API_POOL_MAX];
@@ -45,6 +51,8 @@ struct api {
 	atomic_bool cancelled;
 
 	_Atomic uint64_t requests, retries, credits, errors, connections;
+	_Atomic uint64_t answers_429;
+	_Atomic uint64_t rate_wait_max_ms; /* see api_stats */
 };
 
 /*

@@ -76,6 +76,8 @@ static int setup(struct lfs *fs, struct options *o, bool debug)
 		.timeout_s = o->timeout,
 		.max_retries = API_RETRIES,
 		.credit_limit = o->credit_limit,
+		.rate_limit = o->rate_limit,
+		.rate_seconds = o->rate_seconds,
 		.debug = debug,
 		/* a reader's Ctrl-C stops its network call at once */
 		.interrupted = fs_interrupted,

@@ -18,7 +18,8 @@
 
 enum setting_id {
 	S_API_URL, S_PAGE_SIZE, S_CACHE_SIZE, S_TTL, S_TIMEOUT,
-	S_CREDIT_LIMIT, S_COUNTRY, S_INBOX_LIMIT, S_PARALLEL, S_CONFIG,
+	S_CREDIT_LIMIT, S_COUNTRY, S_INBOX_LIMIT, S_PARALLEL, S_RATE_LIMIT,
+	S_CONFIG,
 	S_API_KEY, S_LOGIN_TOKEN, S_COUNT
 };
 
@@ -49,6 +50,8 @@ static const struct setting settings[S_COUNT] = {
 			   "most conversations listed from the inbox"},
 	[S_PARALLEL] = {"parallel", NULL, "1", false,
 			"requests at once when reading a whole conversation"},
+	[S_RATE_LIMIT] = {"rate_limit", NULL, "300/60", false,
+			  "at most N requests in any SECONDS (0: no limit)"},
 	[S_CONFIG] = {"config", "LINKUPFS_CONFIG", NULL, false,
 		      "config file (default: $XDG_CONFIG_HOME/linkupfs/config)"},
 	[S_API_KEY] = {"api_key", "LINKUP_API_KEY", NULL, true, NULL},
@@ -410,6 +413,29 @@ static const struct {
 	{S_PARALLEL, 1, 16, NUM_INT(parallel)},
 };
 
+/* "N/SECONDS", or "0" for no limit. */
+static int parse_rate(const char *s, struct options *o)
+{
+	const char *slash = s ? strchr(s, '/') : NULL;
+	char n[24];
+
+	if (s && strcmp(s, "0") == 0) {
+		o->rate_limit = o->rate_seconds = 0;
+		return 0;
+	}
+	if (slash && (size_t)(slash - s) < sizeof(n)) {
+		memcpy(n, s, (size_t)(slash - s));
+		n[slash - s] = '\0';
+		if (parse_long(n, 1, 100000, &o->rate_limit) &&
+		    parse_long(slash + 1, 1, 86400, &o->rate_seconds))
+			return 0;
+	}
+	fail("bad value '%s' for rate_limit: expected N/SECONDS such as "
+	     "300/60 (N from 1 to 100000, SECONDS from 1 to 86400), or 0 "
+	     "for no limit", s ? s : "");
+	return -1;
+}
+
 static int take_numbers(struct options *o, struct source *const src[3])
 {
 	for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++) {
@@ -428,6 +454,8 @@ static int take_numbers(struct options *o, struct source *const src[3])
 		else
 			*(long *)(void *)field = v;
 	}
+	if (parse_rate(pick(src, S_RATE_LIMIT), o) < 0)
+		return -1;
 	if (!parse_size(pick(src, S_CACHE_SIZE), &o->cache_size)) {
 		fail("bad value '%s' for cache_size: expected a size such as "
 		     "64M, 512K or 1G", pick(src, S_CACHE_SIZE));
@@ -560,7 +588,8 @@ void options_usage(FILE *out, const char *prog)
 			continue;
 		snprintf(left, sizeof(left), "-o %s=%s", settings[i].name,
 			 i == S_API_URL ? "URL" : i == S_CONFIG ? "PATH" :
-			 i == S_COUNTRY ? "CC" : i == S_CACHE_SIZE ? "SIZE" : "N");
+			 i == S_COUNTRY ? "CC" : i == S_CACHE_SIZE ? "SIZE" :
+			 i == S_RATE_LIMIT ? "N/SECONDS" : "N");
 		fprintf(out, "    %-26s %s", left, settings[i].help);
 		if (settings[i].def)
 			fprintf(out, " [%s]", settings[i].def);

@@ -24,6 +24,8 @@ struct options {
 	char *country;      /* NULL: the API's default */
 	int inbox_limit;
 	int parallel;       /* requests at once for a whole-conversation walk */
+	long rate_limit;    /* at most rate_limit requests in any rate_seconds; */
+	long rate_seconds;  /* 0 and 0: no limit */
 	char **conversations; /* URNs, profile URLs or slugs, as given */
 	size_t n_conversations;
 	char *config_path;  /* the file read, or NULL */

@@ -3,6 +3,7 @@
 
     /usr/bin/python3 tests/mock_api.py --port 0 [--latency-ms N]
         [--dataset sample|bench] [--scale F] [--api-key K --login-token T]
+        [--rate-limit N/SECONDS]
 
 Prints exactly one line "LISTENING <port>" on stdout once ready; stops on
 SIGTERM/SIGINT.  Listens on 127.0.0.1 only, HTTP/1.1 keep-alive, every
@@ -13,12 +14,13 @@ API (SPEC.md section 6): POST /v1/messages/conversation, POST
 
     /_control/log           the request log (list of dicts)
     /_control/stats         {requests, credits, connections, tcp_connections,
-                            active, max_active, ...}; connections counts the
+                            active, max_active, answers_429, rate_limit,
+                            ...}; connections counts the
                             TCP connections that carried an API request (so
                             control calls do not count), tcp_connections all
-    /_control/reset         clear log, counters, faults; start latency;
-                            inclusive_cursor off; {"data": true} also reloads
-                            the data set
+    /_control/reset         clear log, counters, faults; start latency and
+                            rate limit; inclusive_cursor off; {"data": true}
+                            also reloads the data set
     /_control/fault         {"kind", "count" (1; -1 = until cleared), "path"
                             ("conversation"|"inbox"|null), "match" (substring
                             of the conversation id/url sent, or null), "skip"
@@ -26,7 +28,8 @@ API (SPEC.md section 6): POST /v1/messages/conversation, POST
                             untouched, e.g. to hit page 3 of a chain), params}
     /_control/faults        the faults still pending
     /_control/clear_faults  also releases hanging and dripping connections
-    /_control/set           {"latency_ms", "inclusive_cursor", "inbox_null_cursor"}
+    /_control/set           {"latency_ms", "inclusive_cursor", "inbox_null_cursor",
+                            "rate_limit": [N, SECONDS] or null}
     /_control/add_message   {"conversation": id|url|key, "text", "sender",
                             "timestamp"} -> the message added (the newest)
     /_control/add_conversation {"key", "name", "profile_url", "conversation_id",
@@ -36,9 +39,19 @@ API (SPEC.md section 6): POST /v1/messages/conversation, POST
 
 Fault kinds: status, error200, not_json, truncated, wrong_shape, huge, html,
 hang, drip, reset, slow, cursor_stuck, no_cursor, empty_has_next (see
-apply_fault).  Credits are counted (1 per 10 results or fraction, at least 1)
-for every request answered with a complete success body: normal, slow,
-cursor_stuck, no_cursor, empty_has_next, wrong_shape.
+apply_fault).  Credits are charged as v1 charges them: every API request
+given a complete answer below 500 costs credits, errors included (400, 401,
+403, 404, 429, an error answered with 200, a body that is not JSON or is
+truncated); a success 1 per 10 results or fraction (at least 1: normal,
+slow, cursor_stuck, no_cursor, empty_has_next, wrong_shape), anything else 1.
+A 5xx, a hang, a drip, a reset or a huge body (no complete answer a client
+keeps) costs nothing.
+
+Rate limit (off unless --rate-limit or /_control/set asks): at most N
+requests admitted in any SECONDS (a sliding window over the requests
+admitted; refused ones do not count).  Past it: HTTP 429
+{"status":"error","message":"API Rate limit exceeded"}, charged 1 credit,
+counted in stats as answers_429 (as every 429 answer, faults included).
 
 The API key and login token are never logged or printed: the log keeps
 "auth_ok" only.
@@ -46,6 +59,7 @@ The API key and login token are never logged or printed: the log keeps
 
 import argparse
 import base64
+import collections
 import bisect
 import io
 import json
@@ -73,6 +87,7 @@ DRIP_LENGTH = 10_000_000
 MSG_BAD_KEY = "Invalid API key"
 MSG_NO_TOKEN = "login_token is required"
 MSG_BAD_TOKEN = "LinkedIn session expired, login_token invalid"
+MSG_RATE_LIMIT = "API Rate limit exceeded"
 STATUS_MESSAGES = {
     400: "Bad request",
     401: MSG_BAD_TOKEN,
@@ -89,6 +104,17 @@ HTML_PAGE = ("<html>\r\n<head><title>{code} {reason}</title></head>\r\n<body>\r\
 
 def credits_for(n):
     return max(1, (n + 9) // 10)
+
+
+def parse_rate(text):
+    """"N/SECONDS" -> (N, SECONDS); "0" or None -> None."""
+    if text in (None, "", "0"):
+        return None
+    n, _, sec = str(text).partition("/")
+    n, sec = int(n), float(sec)
+    if n < 1 or sec <= 0:
+        raise ValueError("rate limit must be N/SECONDS with N, SECONDS > 0")
+    return n, sec
 
 
 def encode(payload):
@@ -118,6 +144,7 @@ class State:
         self.api_key = args.api_key
         self.login_token = args.login_token
         self.start_latency = args.latency_ms
+        self.start_rate = parse_rate(args.rate_limit)
         self.dataset = self.load_dataset()
         self.release = threading.Event()
         self.reset(data=False)
@@ -135,6 +162,9 @@ class State:
             self.seq = 0
             self.requests = 0
             self.credits = 0
+            self.answers_429 = 0
+            self.rate_limit = self.start_rate   # (N, seconds) or None
+            self.admitted = collections.deque()  # times of admitted requests
             self.connections = 0        # that carried an API request
             self.tcp_connections = 0    # all accepted, control ones too
             self.max_active = getattr(self, "active", 0)
@@ -187,6 +217,29 @@ class State:
             entry["credits"] = credits
             self.credits += credits
 
+    def answered(self, entry, status, credits=1):
+        """An error answer about to go out: v1 charges it below 500."""
+        entry["status"] = status
+        with self.lock:
+            if status == 429:
+                self.answers_429 += 1
+        if status < 500:
+            self.charge(entry, credits)
+
+    def admit(self):
+        """False when the rate limit refuses this request now."""
+        with self.lock:
+            if self.rate_limit is None:
+                return True
+            n, sec = self.rate_limit
+            now = time.monotonic()
+            while self.admitted and self.admitted[0] <= now - sec:
+                self.admitted.popleft()
+            if len(self.admitted) >= n:
+                return False
+            self.admitted.append(now)
+            return True
+
     def take_fault(self, path, ref):
         with self.lock:
             for f in self.faults:
@@ -213,6 +266,8 @@ class State:
                     "max_active": self.max_active,
                     "latency_ms": self.latency_ms,
                     "inclusive_cursor": self.inclusive_cursor,
+                    "answers_429": self.answers_429,
+                    "rate_limit": list(self.rate_limit) if self.rate_limit else None,
                     "faults_pending": len(self.faults)}
 
 
@@ -527,6 +582,11 @@ class Handler(BaseHTTPRequestHandler):
                 STATE.inclusive_cursor = bool(arg["inclusive_cursor"])
             if "inbox_null_cursor" in arg:
                 STATE.inbox_null_cursor = bool(arg["inbox_null_cursor"])
+            if "rate_limit" in arg:
+                r = arg["rate_limit"]
+                STATE.rate_limit = (parse_rate("%s/%s" % tuple(r)) if r
+                                    else None)
+                STATE.admitted.clear()
         return STATE.stats()
 
     def ctl_add_message(self, arg):
@@ -569,13 +629,15 @@ class Handler(BaseHTTPRequestHandler):
         try:
             self.api_request(which, entry)
         except ApiError as e:
-            entry["status"] = e.status
+            STATE.answered(entry, e.status)
             self.send_json(e.status, {"status": "error", "message": e.message})
         finally:
             STATE.end(entry)
 
     def api_request(self, which, entry):
         raw = self.read_body()
+        if not STATE.admit():
+            raise ApiError(429, MSG_RATE_LIMIT)
         with STATE.lock:
             latency, want_key, want_token = (STATE.latency_ms, STATE.api_key,
                                              STATE.login_token)
@@ -622,20 +684,20 @@ class Handler(BaseHTTPRequestHandler):
             hdr = {}
             if f.get("retry_after") is not None:
                 hdr["Retry-After"] = str(f["retry_after"])
-            entry["status"] = code
+            STATE.answered(entry, code)
             self.send_json(code, {"status": "error", "message": f.get(
                 "message") or STATUS_MESSAGES.get(code, "Error")}, hdr)
         elif kind == "error200":
-            entry["status"] = 200
+            STATE.answered(entry, 200)
             self.send_json(200, {"status": "error", "message": f.get(
                 "message") or "Something went wrong, please try again"})
         elif kind == "not_json":
-            entry["status"] = 200
+            STATE.answered(entry, 200)
             self.send_raw(200, b"this is not json")
         elif kind == "html":
             code = int(f.get("status", 502))
             reason = self.responses.get(code, ("Error",))[0]
-            entry["status"] = code
+            STATE.answered(entry, code)
             self.send_raw(code, HTML_PAGE.format(code=code, reason=reason).encode(),
                           "text/html")
         elif kind == "hang":
@@ -666,6 +728,7 @@ class Handler(BaseHTTPRequestHandler):
         entry["status"] = 200
         if kind == "truncated":
             b = encode(payload)
+            STATE.charge(entry, 1)      # a complete HTTP answer, bad JSON
             return self.send_raw(200, b[:len(b) // 2])
         if kind == "reset":
             b = encode(payload)
@@ -675,8 +738,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.drip(encode(payload), float(f.get("seconds", 60)))
         if kind == "huge":
             return self.huge(payload, float(f.get("mb", 40)))
-        if ok:
-            STATE.charge(entry, credits_for(n))
+        STATE.charge(entry, credits_for(n) if ok else 1)
         self.send_json(200, payload)
 
     def drip(self, body, seconds):
@@ -739,6 +801,8 @@ def parse_args(argv):
     p.add_argument("--bench-big", type=int, default=None)
     p.add_argument("--api-key", default=DEFAULT_API_KEY)
     p.add_argument("--login-token", default=DEFAULT_LOGIN_TOKEN)
+    p.add_argument("--rate-limit", default=None, metavar="N/SECONDS",
+                   help="answer 429 past N requests in any SECONDS (default: none)")
     p.add_argument("--verbose", action="store_true", help="log requests to stderr")
     return p.parse_args(argv)
 

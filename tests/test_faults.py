@@ -154,8 +154,19 @@ def test_rate_limit_with_retry_after_waits_as_told_then_fails_with_eio(
     assert "429" in line and "%d times" % TRIES in line
 
 
+@pytest.fixture
+def unpaced(mock, mount_factory):
+    """A mount with rate_limit=0: a 429 is then retried as a 5xx is (the
+    paced behaviour, a window's wait, is in test_pacing.py)."""
+    mm = mount_factory(mock, "page_size=100,timeout=%d,rate_limit=0" % TIMEOUT,
+                       env=UTC)
+    os.listdir(mm.path)
+    return mm
+
+
 def test_rate_limit_without_retry_after_once_backs_off_and_the_read_succeeds(
-        mock, m, data):
+        mock, unpaced, data):
+    m = unpaced
     mock.fault("status", count=1, path="conversation", match=sd.ALES_ID,
                status=429)
     t0 = time.monotonic()
@@ -167,7 +178,8 @@ def test_rate_limit_without_retry_after_once_backs_off_and_the_read_succeeds(
 
 
 def test_rate_limit_without_retry_after_persisting_fails_with_eio(
-        mock, m, data):
+        mock, unpaced, data):
+    m = unpaced
     mock.fault("status", count=-1, path="conversation", match=sd.ALES_ID,
                status=429)
     line = check_ales(m, mock, data, "429 no Retry-After, persistent",

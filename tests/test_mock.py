@@ -127,7 +127,25 @@ def test_bad_params_and_unknown(mock):
     assert status == 400 and "conversation_id" in js["message"]
     status, _, js = call(mock, CONV, {"conversation_id": "urn:li:nothing"})
     assert status == 200 and js == {"status": "error", "message": "Conversation not found"}
-    assert mock.stats()["credits"] == 0
+    # v1 charges every answered call, errors included: two 400s, one 200
+    assert mock.stats()["credits"] == 3
+    assert [e["credits"] for e in mock.api_log()] == [1, 1, 1]
+
+
+def test_errors_are_charged_but_not_5xx_nor_unanswered(mock):
+    for code in (400, 401, 403, 404, 429, 500, 502, 503):
+        mock.fault("status", status=code, path="conversation")
+        status, _, js = call(mock, CONV, {"conversation_id": sd.ALES_ID})
+        assert status == code and js["status"] == "error"
+    mock.fault("error200", path="conversation")
+    call(mock, CONV, {"conversation_id": sd.ALES_ID})
+    mock.fault("reset", path="conversation")
+    with pytest.raises(Exception):
+        call(mock, CONV, {"conversation_id": sd.ALES_ID})
+    wait_for(lambda: mock.stats()["active"] == 0, timeout=5)
+    assert [e["credits"] for e in mock.api_log()] == [1] * 5 + [0] * 3 + [1, 0]
+    st = mock.stats()
+    assert st["credits"] == 6 and st["answers_429"] == 1
 
 
 # ------------------------------------------------------------- conversation
@@ -238,7 +256,7 @@ def test_fault_429_retry_after(mock):
     status, _, js = call(mock, CONV, {"conversation_id": sd.ALES_ID})
     assert status == 200 and js["status"] == "success"
     assert [e["fault"] for e in mock.log()] == ["status", None]
-    assert mock.stats()["credits"] == 1
+    assert mock.stats()["credits"] == 2     # the 429 too, as v1 charges it
 
 
 def test_fault_matching_fifo(mock):
@@ -399,3 +417,52 @@ def test_stop_with_hanging_request(mock_factory):
     m.proc.send_signal(signal.SIGINT)
     assert m.proc.wait(5) == 0 and time.monotonic() - t0 < 2
     sock.close()
+
+
+# ------------------------------------------------------------- rate limit
+
+def test_rate_limit_answers_429_past_n_in_the_window_and_charges_it(mock):
+    assert mock.stats()["rate_limit"] is None       # off unless asked
+    mock.set(rate_limit=[3, 60])
+    got = [call(mock, INBOX, {})[0] for _ in range(5)]
+    assert got == [200, 200, 200, 429, 429]
+    status, _, js = call(mock, INBOX, {})
+    assert status == 429
+    assert js == {"status": "error", "message": "API Rate limit exceeded"}
+    st = mock.stats()
+    assert st["answers_429"] == 3 and st["credits"] == 3 + 3
+    assert st["rate_limit"] == [3, 60]
+    mock.set(rate_limit=None)
+    assert call(mock, INBOX, {})[0] == 200
+
+
+def test_rate_limit_window_slides(mock_factory):
+    m = mock_factory(extra_args=("--rate-limit", "2/1"))
+    assert m.stats()["rate_limit"] == [2, 1]
+    t0 = time.monotonic()
+    assert [call(m, INBOX, {})[0] for _ in range(3)] == [200, 200, 429]
+    # the first request leaves the window one second after it came
+    wait_for(lambda: time.monotonic() - t0 > 1.05, timeout=5)
+    assert call(m, INBOX, {})[0] == 200
+    m.reset()
+    assert m.stats()["rate_limit"] == [2, 1]    # reset keeps the start value
+
+
+def test_inbox_is_sorted_by_most_recent_activity(mock):
+    def inbox():
+        js = call(mock, INBOX, {"total_results": 100})[2]
+        return js["data"]["conversations"]
+    first = inbox()
+    times = [int(c["last_message"]["time"]) for c in first]
+    assert times == sorted(times, reverse=True) and len(set(times)) == len(times)
+    # a message in the least recent conversation brings it to the head
+    last = first[-1]["conversation_id"]
+    newest = int(first[0]["last_message"]["time"])
+    mock.add_message(last, "back from holidays", timestamp=newest + 1000)
+    again = inbox()
+    assert again[0]["conversation_id"] == last
+    assert again[0]["last_message"]["text"] == "back from holidays"
+    assert [c["conversation_id"] for c in again[1:]] == \
+        [c["conversation_id"] for c in first[:-1]]
+    times = [int(c["last_message"]["time"]) for c in again]
+    assert times == sorted(times, reverse=True)

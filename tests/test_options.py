@@ -67,7 +67,9 @@ def mnt(tmp_path):
 
 @pytest.mark.parametrize("opt,value", [
     ("page_size", "0"), ("page_size", "abc"), ("cache_size", "-1"),
-    ("timeout", "0"),
+    ("timeout", "0"), ("rate_limit", "abc"), ("rate_limit", "300"),
+    ("rate_limit", "0/60"), ("rate_limit", "300/0"), ("rate_limit", "300/"),
+    ("rate_limit", "-1/60"), ("rate_limit", "300/60/2"),
 ])
 def test_bad_option_value_is_refused_in_one_line_and_nothing_is_mounted(
         tmp_path, mnt, opt, value):

@@ -45,6 +45,16 @@ char *fs_stats_text(struct lfs *fs)
 	} else {
 		buf_puts(&b, "credit_limit: none\n");
 	}
+	if (a.rate_limit > 0)
+		buf_printf(&b, "rate_limit: %ld/%ld\n", a.rate_limit,
+			   a.rate_seconds);
+	else
+		buf_puts(&b, "rate_limit: none\n");
+	put_count(&b, "requests_waiting", a.requests_waiting);
+	buf_printf(&b, "rate_wait_seconds: %.3f\n", a.rate_wait_ms / 1000.0);
+	buf_printf(&b, "rate_wait_max_seconds: %.3f\n",
+		   a.rate_wait_max_ms / 1000.0);
+	put_count(&b, "answers_429", a.answers_429);
 	put_count(&b, "cache_hits", l.hits);
 	put_count(&b, "cache_misses", l.misses);
 	put_count(&b, "cache_evictions", l.evictions);
