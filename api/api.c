@@ -43,7 +43,8 @@ static int send_request(struct api *api, const char *url, cJSON *req,
 
 	request_free(req);
 	if (!text) {
-		api_set_error(err, API_ERR_PARSE, "out of memory building the request");
+		api_set_error(err, API_ERR_PARSE,
+			      "out of memory building the request");
 		return -ENOMEM;
 	}
 	rc = api_request(api, url, text, body, len, err);
@@ -57,12 +58,12 @@ static bool add_string(cJSON *obj, const char *key, const char *value)
 	return !value || cJSON_AddStringToObject(obj, key, value);
 }
 
-static cJSON *conversation_request(struct api *api, const struct api_conv_ref *ref,
+static cJSON *conversation_request(struct api *api,
+				   const struct api_conv_ref *ref,
 				   int page_size, const char *cursor)
 {
 	cJSON *req = cJSON_CreateObject();
-	bool ok = req &&
-		  add_string(req, "linkedin_url", ref->linkedin_url) &&
+	bool ok = req && add_string(req, "linkedin_url", ref->linkedin_url) &&
 		  add_string(req, "conversation_id", ref->conversation_id) &&
 		  cJSON_AddNumberToObject(req, "total_results", page_size) &&
 		  add_string(req, "cursor", cursor) &&
@@ -79,8 +80,7 @@ static cJSON *conversation_request(struct api *api, const struct api_conv_ref *r
 static cJSON *inbox_request(struct api *api, int page_size, const char *cursor)
 {
 	cJSON *req = cJSON_CreateObject();
-	bool ok = req &&
-		  add_string(req, "login_token", api->login_token) &&
+	bool ok = req && add_string(req, "login_token", api->login_token) &&
 		  cJSON_AddNumberToObject(req, "total_results", page_size) &&
 		  add_string(req, "next_cursor", cursor) &&
 		  add_string(req, "country", api->country);
@@ -108,12 +108,13 @@ static void scrub_secret(char *msg, const char *secret)
 
 /* Account for a finished call: the credits of its 2xx answer (answered:
  * one came; http.c charged the other answers), errors. */
-static int finish_call(struct api *api, int rc, bool answered,
-		       size_t n_results, int retries, struct api_error *err)
+static int finish_call(struct api *api, int rc, bool answered, size_t n_results,
+		       int retries, struct api_error *err)
 {
 	if (!rc) {
 		/* 1 credit per 10 results or fraction, at least 1 a request */
-		atomic_fetch_add(&api->credits, n_results ? (n_results + 9) / 10 : 1);
+		atomic_fetch_add(&api->credits,
+				 n_results ? (n_results + 9) / 10 : 1);
 		memset(err, 0, sizeof(*err));
 	} else {
 		/* an error in a 2xx answer ("status": "error", not JSON) is
@@ -182,7 +183,8 @@ int api_get_inbox(struct api *api, int page_size, const char *cursor,
 	if (!api || !out || page_size <= 0)
 		return invalid_call(api, err);
 	rc = send_request(api, api->url_inbox,
-			  inbox_request(api, page_size, cursor), &body, &len, err);
+			  inbox_request(api, page_size, cursor), &body, &len,
+			  err);
 	retries = err->retries;
 	answered = !rc;
 	if (!rc)
@@ -327,7 +329,8 @@ struct api *api_new(const struct api_config *cfg)
 	api = api_alloc();
 	if (!api)
 		return NULL;
-	api->url_conversation = join_url(cfg->base_url, "/v1/messages/conversation");
+	api->url_conversation =
+		join_url(cfg->base_url, "/v1/messages/conversation");
 	api->url_inbox = join_url(cfg->base_url, "/v1/messages/inbox");
 	api->where = url_where(cfg->base_url);
 	api->debug = cfg->debug;
@@ -336,22 +339,24 @@ struct api *api_new(const struct api_config *cfg)
 	api->country = cfg->country ? strdup(cfg->country) : NULL;
 	api->headers = make_headers(cfg->api_key);
 	api->timeout_s = cfg->timeout_s > 0 ? cfg->timeout_s : 30;
-	api->max_retries = cfg->max_retries < 0 ? 0 :
-			   cfg->max_retries > API_MAX_RETRIES ? API_MAX_RETRIES :
-			   cfg->max_retries;
+	api->max_retries = cfg->max_retries < 0 ? 0
+			   : cfg->max_retries > API_MAX_RETRIES
+				   ? API_MAX_RETRIES
+				   : cfg->max_retries;
 	api->credit_limit = cfg->credit_limit > 0 ? cfg->credit_limit : 0;
 	api->interrupted = cfg->interrupted;
 	if (cfg->rate_limit > 0 && cfg->rate_seconds > 0) {
 		api->rate_window_ms = cfg->rate_seconds * 1000;
-		api->pace = pace_new(cfg->rate_limit > API_MAX_RATE ?
-				     API_MAX_RATE : cfg->rate_limit,
+		api->pace = pace_new(cfg->rate_limit > API_MAX_RATE
+					     ? API_MAX_RATE
+					     : cfg->rate_limit,
 				     cfg->rate_seconds);
 	} else {
 		api->pace = pace_new(0, 0);
 	}
-	if (!api->pace || !api->url_conversation || !api->url_inbox || !api->where ||
-	    !api->api_key || !api->login_token || !api->headers ||
-	    (cfg->country && !api->country)) {
+	if (!api->pace || !api->url_conversation || !api->url_inbox ||
+	    !api->where || !api->api_key || !api->login_token ||
+	    !api->headers || (cfg->country && !api->country)) {
 		api_free(api);
 		return NULL;
 	}

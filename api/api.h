@@ -1,5 +1,6 @@
 /*
- * api/api.h - LinkupAPI v1 client: HTTP (libcurl) and JSON (cJSON) to C structs.
+ * api/api.h - LinkupAPI v1 client: HTTP (libcurl) and JSON (cJSON) to C
+ * structs.
  *
  * Knows nothing of FUSE or of the cache. Two endpoints (SPEC section 6):
  * /v1/messages/conversation and /v1/messages/inbox, both POST with a JSON
@@ -43,20 +44,20 @@ enum api_err_kind {
 	API_OK = 0,
 	API_ERR_TRANSPORT, /* connect refused, DNS, reset, TLS: -EIO */
 	API_ERR_TIMEOUT,   /* request or low-speed timeout: -ETIMEDOUT */
-	API_ERR_HTTP,      /* HTTP status >= 400 or status:"error": -EIO */
-	API_ERR_AUTH,      /* 401/403: key refused or token expired: -EACCES */
-	API_ERR_PARSE,     /* body not JSON, wrong shape, too large: -EIO */
-	API_ERR_CHAIN,     /* cursor chain broken (did not move, missing): -EIO */
-	API_ERR_BUDGET,    /* credit_limit reached, request not sent: -EDQUOT */
+	API_ERR_HTTP,	   /* HTTP status >= 400 or status:"error": -EIO */
+	API_ERR_AUTH,	   /* 401/403: key refused or token expired: -EACCES */
+	API_ERR_PARSE,	   /* body not JSON, wrong shape, too large: -EIO */
+	API_ERR_CHAIN,	/* cursor chain broken (did not move, missing): -EIO */
+	API_ERR_BUDGET, /* credit_limit reached, request not sent: -EDQUOT */
 	API_ERR_CANCELLED, /* api_cancel() was called: -EINTR */
 	API_ERR_NOT_FOUND, /* 404, or the API says the conversation or
-	                      profile does not exist: -ENOENT */
+			      profile does not exist: -ENOENT */
 };
 
 struct api_error {
 	enum api_err_kind kind;
 	long http_status;  /* 0 when no HTTP answer was received */
-	int retries;       /* retries made for this call */
+	int retries;	   /* retries made for this call */
 	char message[256]; /* e.g. "API answered 401 (Invalid API key)" */
 };
 
@@ -64,13 +65,15 @@ struct api_error {
 int api_error_errno(const struct api_error *err);
 
 struct api_config {
-	const char *base_url;    /* e.g. "https://api.linkupapi.com", no trailing / needed */
-	const char *api_key;     /* copied; zeroed on api_free */
+	const char *base_url; /* e.g. "https://api.linkupapi.com", no trailing /
+				 needed */
+	const char *api_key;  /* copied; zeroed on api_free */
 	const char *login_token; /* copied; zeroed on api_free */
-	const char *country;     /* NULL: API default, not sent */
-	long timeout_s;          /* whole request, connection included; > 0 */
-	int max_retries;         /* retries of 429/5xx/transport, e.g. 4 */
-	long credit_limit;       /* 0: none; else refuse requests once spent >= limit */
+	const char *country;	 /* NULL: API default, not sent */
+	long timeout_s;		 /* whole request, connection included; > 0 */
+	int max_retries;	 /* retries of 429/5xx/transport, e.g. 4 */
+	long credit_limit; /* 0: none; else refuse requests once spent >= limit
+			    */
 	/* NULL, or asked (in the calling thread) during a transfer and its
 	 * backoff: true makes the call fail with API_ERR_CANCELLED at once.
 	 * linkupfs passes "the kernel interrupted this request" (Ctrl-C). */
@@ -86,63 +89,66 @@ struct api_config {
 struct api_stats {
 	uint64_t requests; /* HTTP requests sent, retries included */
 	uint64_t retries;
-	uint64_t credits;  /* as the API charges them (see the top) */
-	uint64_t errors;   /* calls that returned an error */
+	uint64_t credits;     /* as the API charges them (see the top) */
+	uint64_t errors;      /* calls that returned an error */
 	uint64_t connections; /* new TCP connections opened */
 	long rate_limit, rate_seconds; /* as configured; 0, 0: no limit */
-	uint64_t requests_waiting; /* waiting for their turn now */
-	uint64_t rate_wait_ms;     /* total time spent waiting for turns */
-	uint64_t rate_wait_max_ms; /* the longest one call waited for its
-	                              turns (its retries' included) */
-	uint64_t answers_429;      /* HTTP 429 answers received */
+	uint64_t requests_waiting;     /* waiting for their turn now */
+	uint64_t rate_wait_ms;	       /* total time spent waiting for turns */
+	uint64_t rate_wait_max_ms;     /* the longest one call waited for its
+					  turns (its retries' included) */
+	uint64_t answers_429;	       /* HTTP 429 answers received */
 };
 
 struct api_message {
-	char *text;         /* never NULL ("" when absent); NUL-terminated, but
-	                       may hold NUL bytes ("\u0000"): text_len counts
-	                       them; the bytes as sent (invalid UTF-8 kept) */
+	char *text; /* never NULL ("" when absent); NUL-terminated, but
+		       may hold NUL bytes ("\u0000"): text_len counts
+		       them; the bytes as sent (invalid UTF-8 kept) */
 	size_t text_len;
 	int64_t timestamp_ms;
-	char *sender;       /* "sender", else "first last" of sender_info; never NULL */
-	char *message_type; /* e.g. "TEXT", "SYSTEM"; never NULL ("TEXT" when absent) */
+	char *sender; /* "sender", else "first last" of sender_info; never NULL
+		       */
+	char *message_type; /* e.g. "TEXT", "SYSTEM"; never NULL ("TEXT" when
+			       absent) */
 	char *entity_urn;   /* never NULL ("" when absent) */
-	char *json;         /* never NULL: the message object as one line of
-	                       compact, valid JSON in valid UTF-8 (no newline,
-	                       raw or trailing; the text whole, NULs as \u0000;
-	                       DEL, C1 and bidi controls as \u escapes) */
+	char *json;	    /* never NULL: the message object as one line of
+			       compact, valid JSON in valid UTF-8 (no newline,
+			       raw or trailing; the text whole, NULs as \u0000;
+			       DEL, C1 and bidi controls as \u escapes) */
 	size_t json_len;    /* strlen(json) */
 };
 
 /* One page of /v1/messages/conversation. */
 struct api_page {
-	char *conversation_id; /* never NULL */
-	char *profile_url;     /* NULL when the API sent none */
+	char *conversation_id;		       /* never NULL */
+	char *profile_url;		       /* NULL when the API sent none */
 	long total_other_member_message_count; /* -1 when absent */
-	long unread_count;     /* -1 when absent */
-	char *last_seen_message; /* NULL when absent */
-	int64_t last_seen_at;  /* 0 when absent */
+	long unread_count;		       /* -1 when absent */
+	char *last_seen_message;	       /* NULL when absent */
+	int64_t last_seen_at;		       /* 0 when absent */
 	struct api_message *messages; /* newest first, as the API sends them */
 	size_t n_messages;
 	bool has_next_page;
-	char *next_cursor;     /* NULL when none */
-	char *data_json;       /* valid JSON text whatever was sent, ending in
-	                          "\n": the "data" object re-serialised, or,
-	                          when data_json_whole, the answer's own bytes
-	                          (already valid: no need to print them anew);
-	                          either way DEL, C1 and bidi controls appear
-	                          as \u escapes, never raw */
-	bool data_json_whole;  /* data_json is {"status":..., "data": {...}} */
+	char *next_cursor;    /* NULL when none */
+	char *data_json;      /* valid JSON text whatever was sent, ending in
+				 "\n": the "data" object re-serialised, or,
+				 when data_json_whole, the answer's own bytes
+				 (already valid: no need to print them anew);
+				 either way DEL, C1 and bidi controls appear
+				 as \u escapes, never raw */
+	bool data_json_whole; /* data_json is {"status":..., "data": {...}} */
 };
 
 struct api_inbox_entry {
-	char *conversation_id; /* never NULL (entries without one are dropped) */
-	char *name;            /* participant name, NULL when absent */
-	char *headline;        /* NULL when absent */
+	char *conversation_id; /* never NULL (entries without one are dropped)
+				*/
+	char *name;	       /* participant name, NULL when absent */
+	char *headline;	       /* NULL when absent */
 	char *profile_url;     /* NULL when absent */
 	char *last_text;       /* NULL when absent */
 	char *last_sender;     /* NULL when absent */
 	int64_t last_time_ms;  /* 0 when absent; accepts a number or a string */
-	long unread;           /* 0 when absent (true counts as 1) */
+	long unread;	       /* 0 when absent (true counts as 1) */
 };
 
 struct api_inbox_page {
@@ -190,10 +196,10 @@ void api_get_stats(struct api *api, struct api_stats *out);
 
 /* Parsers of network input, pure (no I/O): used by the calls above, the unit
  * tests and the fuzzers. body need not be NUL-terminated. */
-int api_parse_conversation(const char *body, size_t len,
-			   struct api_page **out, struct api_error *err);
-int api_parse_inbox(const char *body, size_t len,
-		    struct api_inbox_page **out, struct api_error *err);
+int api_parse_conversation(const char *body, size_t len, struct api_page **out,
+			   struct api_error *err);
+int api_parse_inbox(const char *body, size_t len, struct api_inbox_page **out,
+		    struct api_error *err);
 /* Fill err from an error answer (HTTP status, body with "message", "error"
  * or "data" text); always returns a negative errno. */
 int api_parse_error(const char *body, size_t len, long http_status,

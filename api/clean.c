@@ -65,9 +65,11 @@ static size_t string_len(const unsigned char *s, size_t n)
 				return 0;
 			if (s[i + 1] == 'u') {
 				if (i + 5 >= n || (s[i + 2] | 0x20) == 'd' ||
-				    !isxdigit(s[i + 2]) || !isxdigit(s[i + 3]) ||
+				    !isxdigit(s[i + 2]) ||
+				    !isxdigit(s[i + 3]) ||
 				    !isxdigit(s[i + 4]) || !isxdigit(s[i + 5]))
-					return 0; /* short, a surrogate, not hex */
+					return 0; /* short, a surrogate, not hex
+						   */
 				i += 6;
 			} else if (s[i + 1] && strchr(escapes, s[i + 1])) {
 				i += 2;
@@ -144,7 +146,8 @@ bool api_json_strict(const char *body, size_t len)
 				break; /* the value ends here */
 		} else if (!ch || (!strchr(" \t\n\r,:", ch) &&
 				   !(ch >= 'a' && ch <= 'z'))) {
-			return false; /* letters: true false null, cJSON checked */
+			return false; /* letters: true false null, cJSON checked
+				       */
 		}
 		i++;
 	}
@@ -214,15 +217,16 @@ char *api_json_line(struct api_parse_ctx *ctx, cJSON *item, bool newline,
 		json_repair_utf8(ctx, item->child);
 	printed = cJSON_PrintUnformatted(item);
 	if (printed)
-		text = api_json_for_display(printed, strlen(printed), newline, n);
+		text = api_json_for_display(printed, strlen(printed), newline,
+					    n);
 	cJSON_free(printed);
 	if (!text)
 		ctx->oom = true;
 	return text;
 }
 
-char *api_json_compact(struct api_parse_ctx *ctx, cJSON *data,
-		       const char *body, size_t len, bool *whole)
+char *api_json_compact(struct api_parse_ctx *ctx, cJSON *data, const char *body,
+		       size_t len, bool *whole)
 {
 	char *text;
 	size_t n;
@@ -239,4 +243,3 @@ char *api_json_compact(struct api_parse_ctx *ctx, cJSON *data,
 		ctx->oom = true;
 	return text;
 }
-

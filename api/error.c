@@ -81,15 +81,24 @@ static void sanitise_text(char *dst, size_t size, const char *src)
 static const char *status_words(long status)
 {
 	switch (status) {
-	case 400: return "bad request";
-	case 401: return "unauthorized";
-	case 403: return "forbidden";
-	case 404: return "not found";
-	case 429: return "rate limited";
-	case 500: return "internal server error";
-	case 502: return "bad gateway";
-	case 503: return "service unavailable";
-	case 504: return "gateway timeout";
+	case 400:
+		return "bad request";
+	case 401:
+		return "unauthorized";
+	case 403:
+		return "forbidden";
+	case 404:
+		return "not found";
+	case 429:
+		return "rate limited";
+	case 500:
+		return "internal server error";
+	case 502:
+		return "bad gateway";
+	case 503:
+		return "service unavailable";
+	case 504:
+		return "gateway timeout";
 	}
 	if (status >= 300 && status < 400)
 		return "redirect, not followed";
@@ -102,8 +111,8 @@ static const char *status_words(long status)
  * string, or inside an object or array one or two levels down. */
 static const char *error_text(const cJSON *item, int depth)
 {
-	static const char *const keys[] = { "message", "error", "data",
-					    "detail", "msg", "reason" };
+	static const char *const keys[] = {"message", "error", "data",
+					   "detail",  "msg",   "reason"};
 	const char *text = NULL;
 	size_t i;
 
@@ -158,7 +167,8 @@ static int fill_error(struct api_error *err, long status, const char *api_text)
 	err->http_status = status;
 	sanitise_text(text, sizeof(text),
 		      api_text ? api_text : status_words(status));
-	auth = status == 401 || status == 403 || (!http_error && says_auth(text));
+	auth = status == 401 || status == 403 ||
+	       (!http_error && says_auth(text));
 	err->kind = auth ? API_ERR_AUTH : API_ERR_HTTP;
 	if (!auth && (status == 404 || strcasestr(text, "not found")))
 		err->kind = API_ERR_NOT_FOUND;

@@ -166,7 +166,8 @@ static void handle_setup(struct api *api, CURL *h, const char *url,
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, t_ms);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-			 t < API_CONNECT_MAX_S ? t_ms : API_CONNECT_MAX_S * 1000);
+			 t < API_CONNECT_MAX_S ? t_ms
+					       : API_CONNECT_MAX_S * 1000);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, API_LOW_SPEED_BYTES);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
 			 t < API_LOW_SPEED_MAX_S ? t : API_LOW_SPEED_MAX_S);
@@ -248,8 +249,10 @@ static void timeout_error(struct api *api, const struct attempt *a,
 	/* curl says "Operation too slow" for the low-speed limit and
 	 * "Connection timed out" / "Failed to connect" while connecting */
 	if (strstr(a->errbuf, "too slow"))
-		api_set_error(err, k, "timed out: %s sent less than %ld bytes/s for %ld s",
-			      api->where, API_LOW_SPEED_BYTES, slow);
+		api_set_error(
+			err, k,
+			"timed out: %s sent less than %ld bytes/s for %ld s",
+			api->where, API_LOW_SPEED_BYTES, slow);
 	else if (strstr(a->errbuf, "onnect"))
 		api_set_error(err, k, "timed out connecting to %s after %.0f s",
 			      api->where, a->elapsed);
@@ -273,9 +276,11 @@ static bool transport_error(struct api *api, const struct attempt *a,
 		return false; /* a whole timeout again would double the wait */
 	case CURLE_WRITE_ERROR:
 		if (a->too_big || a->oom) {
-			api_set_error(err, API_ERR_PARSE, "%s", a->too_big ?
-				      "response larger than 16 MiB" :
-				      "out of memory reading the response");
+			api_set_error(
+				err, API_ERR_PARSE, "%s",
+				a->too_big
+					? "response larger than 16 MiB"
+					: "out of memory reading the response");
 			return false;
 		}
 		break;
@@ -284,13 +289,16 @@ static bool transport_error(struct api *api, const struct attempt *a,
 		return true;
 	case CURLE_COULDNT_CONNECT:
 		if (a->os_errno == ECONNREFUSED)
-			api_set_error(err, k, "connection refused (%s)", api->where);
+			api_set_error(err, k, "connection refused (%s)",
+				      api->where);
 		else
-			api_set_error(err, k, "cannot connect to %s (%s)", api->where,
-				      a->os_errno ? strerror((int)a->os_errno) : why);
+			api_set_error(
+				err, k, "cannot connect to %s (%s)", api->where,
+				a->os_errno ? strerror((int)a->os_errno) : why);
 		return true;
 	case CURLE_GOT_NOTHING:
-		api_set_error(err, k, "%s closed the connection without answering",
+		api_set_error(err, k,
+			      "%s closed the connection without answering",
 			      api->where);
 		return true;
 	case CURLE_SEND_ERROR:
@@ -299,7 +307,8 @@ static bool transport_error(struct api *api, const struct attempt *a,
 	case CURLE_HTTP2:
 	case CURLE_HTTP2_STREAM:
 	case CURLE_SSL_CONNECT_ERROR:
-		api_set_error(err, k, "connection to %s failed: %s", api->where, why);
+		api_set_error(err, k, "connection to %s failed: %s", api->where,
+			      why);
 		return true;
 	default:
 		break;
@@ -403,8 +412,8 @@ static int may_send(struct api *api, struct api_error *err)
 	}
 	if (api->credit_limit > 0 &&
 	    atomic_load(&api->credits) >= (uint64_t)api->credit_limit) {
-		api_set_error(err, API_ERR_BUDGET, "credit limit of %ld reached",
-			      api->credit_limit);
+		api_set_error(err, API_ERR_BUDGET,
+			      "credit limit of %ld reached", api->credit_limit);
 		return api_error_errno(err);
 	}
 	return 0;
@@ -455,11 +464,11 @@ static bool pace_stop(void *arg)
 
 /* One call's state across its tries. */
 struct call {
-	long deadline;     /* retries stop past this (monotonic ms) */
+	long deadline;	   /* retries stop past this (monotonic ms) */
 	int64_t first_429; /* when a paced 429 first came; 0: none yet */
-	int counted;       /* tries counted against max_retries */
-	int64_t waited;    /* ms waited for turns, all tries */
-	int slot;          /* this try's turn (pace.h) */
+	int counted;	   /* tries counted against max_retries */
+	int64_t waited;	   /* ms waited for turns, all tries */
+	int slot;	   /* this try's turn (pace.h) */
 };
 
 /* Wait for this try's turn (retries at the head of the line); the wait
@@ -491,15 +500,16 @@ static bool paced_429(const struct api *api, const struct attempt *a)
 	       a->retry_after < 0;
 }
 
-int api_request(struct api *api, const char *url, const char *req,
-		char **body, size_t *len, struct api_error *err)
+int api_request(struct api *api, const char *url, const char *req, char **body,
+		size_t *len, struct api_error *err)
 {
-	struct attempt a = { .body = NULL };
+	struct attempt a = {.body = NULL};
 	enum verdict v = TRY_FAIL;
 	/* Retries stop when the next wait would end past this: a read fails
 	 * in bounded time even when every answer asks to wait. */
 	struct call c = {
-		.deadline = mono_ms() + API_RETRY_BUDGET * api->timeout_s * 1000,
+		.deadline =
+			mono_ms() + API_RETRY_BUDGET * api->timeout_s * 1000,
 	};
 	int tries = 0, rc;
 	long wait, left;
@@ -518,7 +528,8 @@ int api_request(struct api *api, const char *url, const char *req,
 			break;
 		if (paced)
 			atomic_fetch_add(&api->retries, 1);
-		/* each try ends by the deadline too, not only starts before it */
+		/* each try ends by the deadline too, not only starts before it
+		 */
 		left = c.deadline - mono_ms();
 		if (left > api->timeout_s * 1000)
 			left = api->timeout_s * 1000;
@@ -546,7 +557,8 @@ int api_request(struct api *api, const char *url, const char *req,
 			break;
 		atomic_fetch_add(&api->retries, 1);
 		if (!backoff_sleep(api, wait)) {
-			api_set_error(err, API_ERR_CANCELLED, "request cancelled");
+			api_set_error(err, API_ERR_CANCELLED,
+				      "request cancelled");
 			v = TRY_FAIL;
 			break;
 		}

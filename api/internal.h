@@ -26,18 +26,19 @@
 struct api {
 	char *url_conversation; /* base_url + path, built once */
 	char *url_inbox;
-	char *where;            /* "host:port" for error lines (no userinfo) */
-	char *api_key;          /* secret: zeroed on free */
-	char *login_token;      /* secret: zeroed on free */
-	char *country;          /* NULL: not sent */
+	char *where;	   /* "host:port" for error lines (no userinfo) */
+	char *api_key;	   /* secret: zeroed on free */
+	char *login_token; /* secret: zeroed on free */
+	char *country;	   /* NULL: not sent */
 	long timeout_s;
 	int max_retries;
 	long credit_limit;
 	bool (*interrupted)(void); /* see api_config */
-	bool debug;                /* see api_config */
-	struct curl_slist *headers; /* read-only, shared by all handles; holds the key */
-	struct pace *pace;          /* every try waits here for its turn */
-	long rate_window_ms;        /* the limiter's window; 0: no limit */
+	bool debug;		   /* see api_config */
+	struct curl_slist
+		*headers;  /* read-only, shared by all handles; holds the key */
+	struct pace *pace; /* every try waits here for its turn */
+	long rate_window_ms; /* the limiter's window; 0: no limit */
 
 	pthread_mutex_t pool_lock; /* guards pool[] and n_pool */
 	CURL *pool[API_POOL_MAX];
@@ -61,8 +62,8 @@ struct api {
  * success *body (NUL-terminated, *len bytes) is the caller's to free.
  * Blocks; err->retries says how many retries were made.
  */
-int api_request(struct api *api, const char *url, const char *req,
-		char **body, size_t *len, struct api_error *err);
+int api_request(struct api *api, const char *url, const char *req, char **body,
+		size_t *len, struct api_error *err);
 
 /* Fill err (cleared first) with kind and a printf-formatted message. */
 void api_set_error(struct api_error *err, enum api_err_kind kind,

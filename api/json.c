@@ -93,10 +93,11 @@ static size_t unicode_escape(const char *s, size_t n, uint32_t *cp)
 	*cp = (uint32_t)hi;
 	if (hi < 0xd800 || hi > 0xdbff)
 		return 5;
-	if (n < 11 || s[5] != '\\' || s[6] != 'u' || (lo = hex4(s + 7)) < 0xdc00 ||
-	    lo > 0xdfff)
+	if (n < 11 || s[5] != '\\' || s[6] != 'u' ||
+	    (lo = hex4(s + 7)) < 0xdc00 || lo > 0xdfff)
 		return 0;
-	*cp = 0x10000 + (((uint32_t)hi - 0xd800) << 10) + ((uint32_t)lo - 0xdc00);
+	*cp = 0x10000 + (((uint32_t)hi - 0xd800) << 10) +
+	      ((uint32_t)lo - 0xdc00);
 	return 11;
 }
 
@@ -250,7 +251,7 @@ static int walk(cJSON *item, struct tokens *t)
 
 int api_json_keep_nul(cJSON *root, const char *body, size_t len)
 {
-	struct tokens t = { .s = body, .len = len };
+	struct tokens t = {.s = body, .len = len};
 	int rc = walk(root, &t);
 
 	free(t.scratch);
@@ -268,7 +269,8 @@ int api_json_raw_bytes(const cJSON *item, char **out, size_t *out_len)
 	if (!cJSON_IsRaw(item) || !item->valuestring)
 		return -EINVAL;
 	n = strlen(item->valuestring);
-	if (n < 2 || item->valuestring[0] != '"' || item->valuestring[n - 1] != '"')
+	if (n < 2 || item->valuestring[0] != '"' ||
+	    item->valuestring[n - 1] != '"')
 		return -EINVAL;
 	bytes = malloc(n);
 	if (!bytes)

@@ -27,8 +27,8 @@ struct pace {
 	 * and by pace_wake */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	int64_t *ends;       /* limit slots: when each one's request ended,
-	                        SLOT_NEVER or SLOT_IN_FLIGHT */
+	int64_t *ends; /* limit slots: when each one's request ended,
+			  SLOT_NEVER or SLOT_IN_FLIGHT */
 	struct waiter *head, *tail; /* the line, head served first */
 	uint64_t waiting, wait_ms;
 };

@@ -30,9 +30,9 @@
 struct pace;
 
 struct pace_stats {
-	long limit, seconds;  /* as given to pace_new; 0, 0: no limit */
-	uint64_t waiting;     /* requests waiting for their turn now */
-	uint64_t wait_ms;     /* total time requests waited */
+	long limit, seconds; /* as given to pace_new; 0, 0: no limit */
+	uint64_t waiting;    /* requests waiting for their turn now */
+	uint64_t wait_ms;    /* total time requests waited */
 };
 
 /* A limiter of limit requests per seconds; limit 0 means none (every turn

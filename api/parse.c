@@ -51,7 +51,8 @@ const char *api_json_str(const cJSON *obj, const char *key)
 {
 	const cJSON *item = api_json_get(obj, key);
 
-	if (!cJSON_IsString(item) || !item->valuestring || !item->valuestring[0])
+	if (!cJSON_IsString(item) || !item->valuestring ||
+	    !item->valuestring[0])
 		return NULL;
 	return item->valuestring;
 }
@@ -81,7 +82,8 @@ static bool json_number(const cJSON *item, double *out)
 	} else if (cJSON_IsString(item) && item->valuestring) {
 		/* strtod also takes hex, "inf" and "nan": allow decimal only */
 		for (p = item->valuestring; *p; p++)
-			if (!isdigit((unsigned char)*p) && !strchr("+-.eE ", *p))
+			if (!isdigit((unsigned char)*p) &&
+			    !strchr("+-.eE ", *p))
 				return false;
 		errno = 0;
 		v = strtod(item->valuestring, &end);
@@ -208,9 +210,10 @@ int api_parse_root(const char *body, size_t len, cJSON **root,
 	if (rc == -ENOMEM)
 		return api_parse_oom(err);
 	if (rc)
-		return api_parse_fail(err, looks_like_html(body, len) ?
-				      "response is HTML, not JSON" :
-				      "response is not JSON");
+		return api_parse_fail(err,
+				      looks_like_html(body, len)
+					      ? "response is HTML, not JSON"
+					      : "response is not JSON");
 	if (!cJSON_IsObject(*root)) {
 		rc = api_parse_fail(err, "response is not a JSON object");
 		goto fail;
@@ -239,11 +242,11 @@ int api_parse_count_objects(const cJSON *array, long *n)
 	long seen = 0;
 
 	*n = 0;
-	cJSON_ArrayForEach(item, array) {
+	cJSON_ArrayForEach(item, array)
+	{
 		if (++seen > API_MAX_ENTRIES)
 			return -E2BIG;
 		*n += cJSON_IsObject(item);
 	}
 	return 0;
 }
-

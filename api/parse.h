@@ -21,7 +21,7 @@
 struct api_parse_ctx {
 	bool oom;   /* an allocation failed: the result is incomplete */
 	bool clean; /* the body is valid UTF-8 with no \uD800-\uDFFF escape,
-	               so no string needs repair */
+		       so no string needs repair */
 };
 
 /* Zero err (API_OK, no message). In error.c. */
@@ -100,7 +100,7 @@ char *api_json_line(struct api_parse_ctx *ctx, cJSON *item, bool newline,
 /* data as JSON text ending in "\n" (for page-NNNN.json): the body itself
  * when it is clean (*whole), else data repaired and printed anew; either
  * way with the characters api_json_for_display hides escaped. In clean.c. */
-char *api_json_compact(struct api_parse_ctx *ctx, cJSON *data,
-		       const char *body, size_t len, bool *whole);
+char *api_json_compact(struct api_parse_ctx *ctx, cJSON *data, const char *body,
+		       size_t len, bool *whole);
 
 #endif

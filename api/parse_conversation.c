@@ -46,8 +46,9 @@ static void parse_message(struct api_parse_ctx *ctx, cJSON *item,
 	parse_text(ctx, item, m);
 	m->timestamp_ms = api_json_time_ms(api_json_get(item, "timestamp"));
 	s = api_json_str(item, "sender");
-	m->sender = s ? api_parse_strdup(ctx, s) :
-			api_json_full_name(ctx, api_json_get(item, "sender_info"));
+	m->sender =
+		s ? api_parse_strdup(ctx, s)
+		  : api_json_full_name(ctx, api_json_get(item, "sender_info"));
 	if (!m->sender)
 		m->sender = api_parse_strdup(ctx, "unknown");
 	s = api_json_str(item, "message_type");
@@ -65,15 +66,18 @@ static int parse_messages(struct api_parse_ctx *ctx, cJSON *array,
 	long n;
 
 	if (api_parse_count_objects(array, &n))
-		return api_parse_fail(err, "response has more than 100000 messages");
+		return api_parse_fail(err,
+				      "response has more than 100000 messages");
 	if (!n)
 		return 0;
 	page->messages = calloc((size_t)n, sizeof(*page->messages));
 	if (!page->messages)
 		return api_parse_oom(err);
-	cJSON_ArrayForEach(item, array) {
+	cJSON_ArrayForEach(item, array)
+	{
 		if (cJSON_IsObject(item))
-			parse_message(ctx, item, &page->messages[page->n_messages++]);
+			parse_message(ctx, item,
+				      &page->messages[page->n_messages++]);
 	}
 	return 0;
 }
@@ -87,22 +91,26 @@ static void parse_page_meta(struct api_parse_ctx *ctx, const cJSON *data,
 		api_json_token_dup(ctx, api_json_get(data, "conversation_id"));
 	if (!page->conversation_id)
 		page->conversation_id = api_parse_strdup(ctx, "");
-	page->profile_url = api_parse_strdup(ctx, api_json_str(data, "profile_url"));
-	page->total_other_member_message_count =
-		api_json_count(api_json_get(data, "total_other_member_message_count"), -1);
-	page->unread_count = api_json_count(api_json_get(data, "unread_count"), -1);
+	page->profile_url =
+		api_parse_strdup(ctx, api_json_str(data, "profile_url"));
+	page->total_other_member_message_count = api_json_count(
+		api_json_get(data, "total_other_member_message_count"), -1);
+	page->unread_count =
+		api_json_count(api_json_get(data, "unread_count"), -1);
 	page->last_seen_message =
 		api_parse_strdup(ctx, api_json_str(data, "last_seen_message"));
-	page->last_seen_at = api_json_time_ms(api_json_get(data, "last_seen_at"));
-	page->has_next_page = api_json_flag(api_json_get(pagination, "has_next_page"));
-	page->next_cursor =
-		api_json_token_dup(ctx, api_json_get(pagination, "next_cursor"));
+	page->last_seen_at =
+		api_json_time_ms(api_json_get(data, "last_seen_at"));
+	page->has_next_page =
+		api_json_flag(api_json_get(pagination, "has_next_page"));
+	page->next_cursor = api_json_token_dup(
+		ctx, api_json_get(pagination, "next_cursor"));
 }
 
-int api_parse_conversation(const char *body, size_t len,
-			   struct api_page **out, struct api_error *err)
+int api_parse_conversation(const char *body, size_t len, struct api_page **out,
+			   struct api_error *err)
 {
-	struct api_parse_ctx ctx = { 0 };
+	struct api_parse_ctx ctx = {0};
 	struct api_error local;
 	struct api_page *page = NULL;
 	const cJSON *data, *pagination;
@@ -116,7 +124,8 @@ int api_parse_conversation(const char *body, size_t len,
 	rc = api_parse_root(body, len, &root, &data, err);
 	if (rc)
 		return rc;
-	ctx.clean = api_json_strict(body, len); /* len is checked: within the cap */
+	ctx.clean =
+		api_json_strict(body, len); /* len is checked: within the cap */
 	if (may_hold_nul(body, len) && api_json_keep_nul(root, body, len)) {
 		rc = api_parse_oom(err);
 		goto out;
@@ -131,8 +140,9 @@ int api_parse_conversation(const char *body, size_t len,
 	 * means the last page) */
 	pagination = api_json_get(data, "pagination");
 	if (pagination && !cJSON_IsObject(pagination)) {
-		rc = api_parse_fail(err, "response has a data.pagination that is "
-				"not an object");
+		rc = api_parse_fail(err,
+				    "response has a data.pagination that is "
+				    "not an object");
 		goto out;
 	}
 	page = calloc(1, sizeof(*page));
@@ -145,7 +155,7 @@ int api_parse_conversation(const char *body, size_t len,
 	if (rc)
 		goto out;
 	page->data_json = api_json_compact(&ctx, (cJSON *)data, body, len,
-				       &page->data_json_whole);
+					   &page->data_json_whole);
 	rc = ctx.oom ? api_parse_oom(err) : 0;
 	if (!rc) {
 		*out = page;

@@ -27,7 +27,8 @@ static int parse_inbox_entry(struct api_parse_ctx *ctx, const cJSON *item,
 	if (!e->name)
 		e->name = api_json_full_name(ctx, who);
 	e->headline = api_parse_strdup(ctx, api_json_str(who, "headline"));
-	e->profile_url = api_parse_strdup(ctx, api_json_str(who, "profile_url"));
+	e->profile_url =
+		api_parse_strdup(ctx, api_json_str(who, "profile_url"));
 	e->last_text = api_parse_strdup(ctx, api_json_str(last, "text"));
 	e->last_sender = api_parse_strdup(ctx, api_json_str(last, "sender"));
 	e->last_time_ms = api_json_time_ms(api_json_get(last, "time"));
@@ -43,13 +44,15 @@ static int parse_inbox_entries(struct api_parse_ctx *ctx, const cJSON *array,
 	long n;
 
 	if (api_parse_count_objects(array, &n))
-		return api_parse_fail(err, "response has more than 100000 conversations");
+		return api_parse_fail(
+			err, "response has more than 100000 conversations");
 	if (!n)
 		return 0;
 	page->entries = calloc((size_t)n, sizeof(*page->entries));
 	if (!page->entries)
 		return api_parse_oom(err);
-	cJSON_ArrayForEach(item, array) {
+	cJSON_ArrayForEach(item, array)
+	{
 		struct api_inbox_entry *e = &page->entries[page->n_entries];
 
 		if (!cJSON_IsObject(item))
@@ -60,10 +63,10 @@ static int parse_inbox_entries(struct api_parse_ctx *ctx, const cJSON *array,
 	return 0;
 }
 
-int api_parse_inbox(const char *body, size_t len,
-		    struct api_inbox_page **out, struct api_error *err)
+int api_parse_inbox(const char *body, size_t len, struct api_inbox_page **out,
+		    struct api_error *err)
 {
-	struct api_parse_ctx ctx = { 0 };
+	struct api_parse_ctx ctx = {0};
 	struct api_error local;
 	struct api_inbox_page *page = NULL;
 	const cJSON *data, *list;
@@ -79,7 +82,8 @@ int api_parse_inbox(const char *body, size_t len,
 		return rc;
 	list = api_json_get(data, "conversations");
 	if (!cJSON_IsArray(list)) {
-		rc = api_parse_fail(err, "response has no data.conversations array");
+		rc = api_parse_fail(err,
+				    "response has no data.conversations array");
 		goto out;
 	}
 	page = calloc(1, sizeof(*page));

@@ -70,8 +70,8 @@ __attribute__((noinline)) int bench_run(enum mode mode, long n,
 					const char *body, size_t len)
 {
 	for (long i = 0; i < n; i++) {
-		int r = mode == MODE_FULL ? run_full(body, len) :
-					    run_cjson(body, len);
+		int r = mode == MODE_FULL ? run_full(body, len)
+					  : run_cjson(body, len);
 
 		if (r < 0)
 			return r;
@@ -129,7 +129,8 @@ int main(int argc, char *argv[])
 	long n, msgs;
 	int r = 1;
 
-	if (argc != 4 || (strcmp(argv[1], "full") && strcmp(argv[1], "cjson"))) {
+	if (argc != 4 ||
+	    (strcmp(argv[1], "full") && strcmp(argv[1], "cjson"))) {
 		fprintf(stderr, "usage: %s full|cjson N FILE\n", argv[0]);
 		return 2;
 	}

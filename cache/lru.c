@@ -33,19 +33,19 @@
 #define LRU_TRIM_PART 8
 
 enum lru_state {
-	LRU_FILLING,	/* a fill is running; lookups wait on lru->filled */
-	LRU_READY,	/* value, cost and destroy are set */
-	LRU_FAILED,	/* the fill failed with err; never in the table */
+	LRU_FILLING, /* a fill is running; lookups wait on lru->filled */
+	LRU_READY,   /* value, cost and destroy are set */
+	LRU_FAILED,  /* the fill failed with err; never in the table */
 };
 
 struct lru_ref {
-	struct lru_ref *chain;	/* next in bucket, or next on a dead list */
-	struct lru_ref *prev;	/* LRU list neighbours (READY, in table) */
+	struct lru_ref *chain; /* next in bucket, or next on a dead list */
+	struct lru_ref *prev;  /* LRU list neighbours (READY, in table) */
 	struct lru_ref *next;
-	atomic_uint refs;	/* table's reference + one per holder */
+	atomic_uint refs; /* table's reference + one per holder */
 	/* Under lru->lock: */
 	enum lru_state state;
-	int err;		/* negative errno once FAILED */
+	int err; /* negative errno once FAILED */
 	bool in_table;
 	/* Set by the filler under lru->lock, read-only once READY: */
 	void *value;
@@ -63,25 +63,26 @@ struct lru {
 	 * budget. Never held while a fill or a destructor runs.
 	 */
 	pthread_mutex_t lock;
-	/* Broadcast whenever any fill finishes; waiters re-check their entry. */
+	/* Broadcast whenever any fill finishes; waiters re-check their entry.
+	 */
 	pthread_cond_t filled;
 	struct lru_ref **buckets;
-	size_t nbuckets;	/* power of two */
-	size_t count;		/* entries in the table, FILLING included */
-	struct lru_ref *head;	/* most recently used READY entry */
-	struct lru_ref *tail;	/* least recently used: evicted first */
+	size_t nbuckets;      /* power of two */
+	size_t count;	      /* entries in the table, FILLING included */
+	struct lru_ref *head; /* most recently used READY entry */
+	struct lru_ref *tail; /* least recently used: evicted first */
 	size_t budget;
-	size_t evicted;		/* bytes evicted since the last trim */
+	size_t evicted; /* bytes evicted since the last trim */
 	struct lru_stats stats;
 };
 
 static uint32_t key_hash(const char *key)
 {
-	uint32_t h = 2166136261u;	/* FNV-1a offset basis */
+	uint32_t h = 2166136261u; /* FNV-1a offset basis */
 
 	for (; *key; key++) {
 		h ^= (unsigned char)*key;
-		h *= 16777619u;		/* FNV-1a prime */
+		h *= 16777619u; /* FNV-1a prime */
 	}
 	return h;
 }
@@ -291,7 +292,8 @@ static int run_fill(struct lru *lru, struct lru_ref *e, lru_fill_fn fill,
 		e->cost = cost;
 		e->destroy = destroy;
 	} else if (err > 0) {
-		err = -EIO;	/* errors are negative; do not pass a stray positive on */
+		err = -EIO; /* errors are negative; do not pass a stray positive
+			       on */
 	}
 	publish(lru, e, err, &dead);
 	trim = lru->evicted > lru->budget / LRU_TRIM_PART;
@@ -322,7 +324,7 @@ static int get_once(struct lru *lru, const char *key, lru_fill_fn fill,
 		    void *arg, struct lru_ref **ref, bool *waited)
 {
 	uint32_t hash = key_hash(key);
-	struct lru_ref *drop = NULL;	/* a failed fill's entry we waited on */
+	struct lru_ref *drop = NULL; /* a failed fill's entry we waited on */
 	struct lru_ref *e;
 	int err = 0;
 
@@ -346,7 +348,7 @@ static int get_once(struct lru *lru, const char *key, lru_fill_fn fill,
 		goto out;
 	}
 	if (!fill) {
-		err = -ENOENT;	/* counted neither as hit nor as miss */
+		err = -ENOENT; /* counted neither as hit nor as miss */
 		goto out;
 	}
 	e = entry_new(key, hash);
@@ -364,7 +366,7 @@ static int get_once(struct lru *lru, const char *key, lru_fill_fn fill,
 	return run_fill(lru, e, fill, arg, ref);
 out:
 	pthread_mutex_unlock(&lru->lock);
-	lru_release(drop);	/* no value, so no destructor runs */
+	lru_release(drop); /* no value, so no destructor runs */
 	if (!err)
 		*ref = e;
 	return err;

@@ -44,11 +44,11 @@ typedef int (*lru_fill_fn)(void *arg, const char *key, void **value,
 
 struct lru_stats {
 	uint64_t hits;
-	uint64_t misses;    /* lookups that ran or waited for a fill */
-	uint64_t fills;     /* fills run */
+	uint64_t misses; /* lookups that ran or waited for a fill */
+	uint64_t fills;	 /* fills run */
 	uint64_t evictions;
 	uint64_t entries;
-	size_t bytes;       /* cost of the entries held */
+	size_t bytes; /* cost of the entries held */
 	size_t budget;
 };
 

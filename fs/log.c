@@ -28,8 +28,8 @@ static void log_line(int prio, const char *fmt, va_list ap)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	if (use_syslog)
 		syslog(prio, "%s", line);
-	else
-		fprintf(stderr, "linkupfs: %s\n", line); /* one write per line */
+	else /* one write per line */
+		fprintf(stderr, "linkupfs: %s\n", line);
 }
 
 void log_at(int prio, const char *fmt, ...)

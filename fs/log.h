@@ -18,6 +18,7 @@ void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* A line at a syslog priority (LOG_ERR, LOG_INFO, ...). */
-void log_at(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_at(int prio, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 #endif

@@ -24,7 +24,6 @@
 /* Retries of 429, 5xx and transport failures before a read fails. */
 #define API_RETRIES 4
 
-
 /* A mount point must be an empty directory, not already mounted. */
 static int check_mountpoint(const char *mp)
 {
@@ -34,8 +33,10 @@ static int check_mountpoint(const char *mp)
 	int r = 0;
 
 	if (stat(mp, &st) != 0 && errno == ENOTCONN) {
-		fprintf(stderr, "linkupfs: mount point %s: %s (the filesystem "
-			"mounted there died); free it with: fusermount3 -u %s\n",
+		fprintf(stderr,
+			"linkupfs: mount point %s: %s (the filesystem "
+			"mounted there died); free it with: fusermount3 -u "
+			"%s\n",
 			mp, strerror(errno), mp);
 		return -1;
 	}
@@ -57,8 +58,10 @@ static int check_mountpoint(const char *mp)
 	}
 	while ((de = readdir(d)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-			fprintf(stderr, "linkupfs: mount point %s is not empty "
-				"(already mounted?)\n", mp);
+			fprintf(stderr,
+				"linkupfs: mount point %s is not empty "
+				"(already mounted?)\n",
+				mp);
 			r = -1;
 			break;
 		}
@@ -139,8 +142,7 @@ static void teardown(struct lfs *fs)
 #define LFS_MAX_THREADS 64
 static bool max_threads_given;
 
-static int run_loop(struct fuse_session *se,
-		    const struct fuse_cmdline_opts *co)
+static int run_loop(struct fuse_session *se, const struct fuse_cmdline_opts *co)
 {
 	struct fuse_loop_config *lc;
 	int r;
@@ -153,8 +155,8 @@ static int run_loop(struct fuse_session *se,
 	fuse_loop_cfg_set_clone_fd(lc, (unsigned)co->clone_fd);
 	/* libfuse's default of 10 would queue the 11th reader of a cold
 	 * conversation behind the network calls of the first ten */
-	fuse_loop_cfg_set_max_threads(lc, max_threads_given ?
-					  co->max_threads : LFS_MAX_THREADS);
+	fuse_loop_cfg_set_max_threads(lc, max_threads_given ? co->max_threads
+							    : LFS_MAX_THREADS);
 	if (co->max_idle_threads <= 100000) /* UINT_MAX: unset */
 		fuse_loop_cfg_set_idle_threads(lc, co->max_idle_threads);
 	r = fuse_session_loop_mt(se, lc);
@@ -343,8 +345,7 @@ static void tune_process(void)
  * write, for root too. noatime: an atime update after each readdir would
  * make the kernel ask for the directory's attributes again on every walk.
  */
-static struct fuse_session *new_session(struct fuse_args *args,
-					struct lfs *fs)
+static struct fuse_session *new_session(struct fuse_args *args, struct lfs *fs)
 {
 	if (fuse_opt_add_arg(args, "-oro,default_permissions,fsname=linkupfs,"
 				   "subtype=linkupfs,noatime") != 0)
@@ -398,7 +399,7 @@ int main(int argc, char *argv[])
 		goto out_opts;
 	if (!co.mountpoint) {
 		fprintf(stderr, "linkupfs: no mount point given (see "
-			"linkupfs --help)\n");
+				"linkupfs --help)\n");
 		goto out_opts;
 	}
 	if (options_check_credentials(&o) < 0)

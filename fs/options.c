@@ -17,17 +17,27 @@
 #include <unistd.h>
 
 enum setting_id {
-	S_API_URL, S_PAGE_SIZE, S_CACHE_SIZE, S_TTL, S_TIMEOUT,
-	S_CREDIT_LIMIT, S_COUNTRY, S_INBOX_LIMIT, S_PARALLEL, S_RATE_LIMIT,
+	S_API_URL,
+	S_PAGE_SIZE,
+	S_CACHE_SIZE,
+	S_TTL,
+	S_TIMEOUT,
+	S_CREDIT_LIMIT,
+	S_COUNTRY,
+	S_INBOX_LIMIT,
+	S_PARALLEL,
+	S_RATE_LIMIT,
 	S_CONFIG,
-	S_API_KEY, S_LOGIN_TOKEN, S_COUNT
+	S_API_KEY,
+	S_LOGIN_TOKEN,
+	S_COUNT
 };
 
 struct setting {
 	const char *name; /* -o name and config file key */
 	const char *env;  /* environment variable, or NULL */
 	const char *def;  /* default, or NULL */
-	bool secret;      /* never from argv */
+	bool secret;	  /* never from argv */
 	const char *help;
 };
 
@@ -52,10 +62,12 @@ static const struct setting settings[S_COUNT] = {
 			"requests at once when reading a whole conversation"},
 	[S_RATE_LIMIT] = {"rate_limit", NULL, "300/60", false,
 			  "at most N requests in any SECONDS (0: no limit)"},
-	[S_CONFIG] = {"config", "LINKUPFS_CONFIG", NULL, false,
-		      "config file (default: $XDG_CONFIG_HOME/linkupfs/config)"},
+	[S_CONFIG] =
+		{"config", "LINKUPFS_CONFIG", NULL, false,
+		 "config file (default: $XDG_CONFIG_HOME/linkupfs/config)"},
 	[S_API_KEY] = {"api_key", "LINKUP_API_KEY", NULL, true, NULL},
-	[S_LOGIN_TOKEN] = {"login_token", "LINKUP_LOGIN_TOKEN", NULL, true, NULL},
+	[S_LOGIN_TOKEN] = {"login_token", "LINKUP_LOGIN_TOKEN", NULL, true,
+			   NULL},
 };
 
 /* Raw values from one source; each malloc'd or NULL. */
@@ -253,14 +265,16 @@ static int check_private(int fd, const char *path)
 		return -1;
 	}
 	if (st.st_mode & 077) {
-		fail("%s is accessible by group or others (mode %04o); it holds "
-		     "credentials: run chmod 600 %s", path,
-		     (unsigned)(st.st_mode & 07777), path);
+		fail("%s is accessible by group or others (mode %04o); it "
+		     "holds "
+		     "credentials: run chmod 600 %s",
+		     path, (unsigned)(st.st_mode & 07777), path);
 		return -1;
 	}
 	if (st.st_uid != getuid()) {
 		fail("%s is not owned by you; refusing to read credentials "
-		     "from it", path);
+		     "from it",
+		     path);
 		return -1;
 	}
 	return 0;
@@ -372,10 +386,20 @@ static bool parse_size(const char *s, size_t *out)
 	if (errno)
 		return false;
 	switch (toupper((unsigned char)*end)) {
-	case 'K': mult = 1ull << 10; end++; break;
-	case 'M': mult = 1ull << 20; end++; break;
-	case 'G': mult = 1ull << 30; end++; break;
-	default: break;
+	case 'K':
+		mult = 1ull << 10;
+		end++;
+		break;
+	case 'M':
+		mult = 1ull << 20;
+		end++;
+		break;
+	case 'G':
+		mult = 1ull << 30;
+		end++;
+		break;
+	default:
+		break;
 	}
 	if (*end == 'i')
 		end++;
@@ -432,7 +456,8 @@ static int parse_rate(const char *s, struct options *o)
 	}
 	fail("bad value '%s' for rate_limit: expected N/SECONDS such as "
 	     "300/60 (N from 1 to 100000, SECONDS from 1 to 86400), or 0 "
-	     "for no limit", s ? s : "");
+	     "for no limit",
+	     s ? s : "");
 	return -1;
 }
 
@@ -445,8 +470,9 @@ static int take_numbers(struct options *o, struct source *const src[3])
 
 		if (!parse_long(s, numbers[i].min, numbers[i].max, &v)) {
 			fail("bad value '%s' for %s: expected a whole number "
-			     "from %ld to %ld", s, settings[numbers[i].id].name,
-			     numbers[i].min, numbers[i].max);
+			     "from %ld to %ld",
+			     s, settings[numbers[i].id].name, numbers[i].min,
+			     numbers[i].max);
 			return -1;
 		}
 		if (numbers[i].width == sizeof(int))
@@ -458,7 +484,8 @@ static int take_numbers(struct options *o, struct source *const src[3])
 		return -1;
 	if (!parse_size(pick(src, S_CACHE_SIZE), &o->cache_size)) {
 		fail("bad value '%s' for cache_size: expected a size such as "
-		     "64M, 512K or 1G", pick(src, S_CACHE_SIZE));
+		     "64M, 512K or 1G",
+		     pick(src, S_CACHE_SIZE));
 		return -1;
 	}
 	return 0;
@@ -468,7 +495,8 @@ static int take_strings(struct options *o, struct source *const src[3])
 {
 	const char *url = pick(src, S_API_URL), *cc = pick(src, S_COUNTRY);
 
-	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+	if (strncmp(url, "http://", 7) != 0 &&
+	    strncmp(url, "https://", 8) != 0) {
 		fail("bad value '%s' for api_url: expected http:// or https://",
 		     url);
 		return -1;
@@ -476,7 +504,8 @@ static int take_strings(struct options *o, struct source *const src[3])
 	if (cc && (strlen(cc) != 2 || !isalpha((unsigned char)cc[0]) ||
 		   !isalpha((unsigned char)cc[1]))) {
 		fail("bad value '%s' for country: expected a two-letter code "
-		     "such as FR", cc);
+		     "such as FR",
+		     cc);
 		return -1;
 	}
 	o->api_url = strdup(url);
@@ -505,12 +534,14 @@ int options_check_credentials(const struct options *o)
 
 	if (!o->api_key) {
 		fail("no API key: set LINKUP_API_KEY or put 'api_key = ...' "
-		     "in %s", path);
+		     "in %s",
+		     path);
 		return -1;
 	}
 	if (!o->login_token) {
 		fail("no LinkedIn login token: set LINKUP_LOGIN_TOKEN or put "
-		     "'login_token = ...' in %s", path);
+		     "'login_token = ...' in %s",
+		     path);
 		return -1;
 	}
 	return 0;
@@ -547,11 +578,11 @@ int options_load(struct options *o, struct fuse_args *args)
 		goto out;
 	cfg = cli.val[S_CONFIG] ? cli.val[S_CONFIG] : env.val[S_CONFIG];
 	o->config_path = cfg ? strdup(cfg) : default_config_path();
-	if (o->config_path && read_config(&file, o->config_path, cfg != NULL) < 0)
+	if (o->config_path &&
+	    read_config(&file, o->config_path, cfg != NULL) < 0)
 		goto out;
 	if (take_numbers(o, order) < 0 || take_strings(o, order) < 0 ||
-	    take_secrets(o, order) < 0 ||
-	    take_conversations(o, order) < 0)
+	    take_secrets(o, order) < 0 || take_conversations(o, order) < 0)
 		goto out;
 	r = 0;
 out:
@@ -580,16 +611,20 @@ void options_usage(FILE *out, const char *prog)
 		"usage: %s [-f] [-d] [-s] [-o OPTION[,OPTION...]] MOUNTPOINT\n"
 		"       fusermount3 -u MOUNTPOINT\n\n"
 		"Mounts your LinkedIn conversations (LinkupAPI) as folders.\n\n"
-		"linkupfs options:\n", prog);
+		"linkupfs options:\n",
+		prog);
 	for (int i = 0; i < S_COUNT; i++) {
 		char left[40];
 
 		if (settings[i].secret)
 			continue;
 		snprintf(left, sizeof(left), "-o %s=%s", settings[i].name,
-			 i == S_API_URL ? "URL" : i == S_CONFIG ? "PATH" :
-			 i == S_COUNTRY ? "CC" : i == S_CACHE_SIZE ? "SIZE" :
-			 i == S_RATE_LIMIT ? "N/SECONDS" : "N");
+			 i == S_API_URL	     ? "URL"
+			 : i == S_CONFIG     ? "PATH"
+			 : i == S_COUNTRY    ? "CC"
+			 : i == S_CACHE_SIZE ? "SIZE"
+			 : i == S_RATE_LIMIT ? "N/SECONDS"
+					     : "N");
 		fprintf(out, "    %-26s %s", left, settings[i].help);
 		if (settings[i].def)
 			fprintf(out, " [%s]", settings[i].def);

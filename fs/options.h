@@ -21,16 +21,16 @@ struct options {
 	long ttl;
 	long timeout;
 	long credit_limit;
-	char *country;      /* NULL: the API's default */
+	char *country; /* NULL: the API's default */
 	int inbox_limit;
-	int parallel;       /* requests at once for a whole-conversation walk */
-	long rate_limit;    /* at most rate_limit requests in any rate_seconds; */
-	long rate_seconds;  /* 0 and 0: no limit */
+	int parallel;	 /* requests at once for a whole-conversation walk */
+	long rate_limit; /* at most rate_limit requests in any rate_seconds; */
+	long rate_seconds;    /* 0 and 0: no limit */
 	char **conversations; /* URNs, profile URLs or slugs, as given */
 	size_t n_conversations;
-	char *config_path;  /* the file read, or NULL */
-	char *api_key;      /* secret */
-	char *login_token;  /* secret */
+	char *config_path; /* the file read, or NULL */
+	char *api_key;	   /* secret */
+	char *login_token; /* secret */
 };
 
 /*

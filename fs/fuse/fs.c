@@ -38,8 +38,7 @@ static struct lfs *begin(fuse_req_t req)
 /* Check a conversation or the inbox for news (after the ttl, or now with
  * force) and tell the kernel what changed. 0, or the check's error when
  * there is nothing to serve instead. */
-int fs_refresh_conv(struct lfs *fs, struct conv *c, bool force,
-		    bool *changed)
+int fs_refresh_conv(struct lfs *fs, struct conv *c, bool force, bool *changed)
 {
 	struct conv_growth grown;
 	int r = conv_refresh(c, force, changed, &grown);
@@ -120,7 +119,8 @@ static int node_lookup(struct lfs *fs, fuse_ino_t parent, const char *name,
 	n->conv = root_find(fs->root, name);
 	if (!n->conv)
 		return -ENOENT;
-	n->id = (struct node_id){.kind = NODE_CONV, .conv = conv_index(n->conv)};
+	n->id = (struct node_id){.kind = NODE_CONV,
+				 .conv = conv_index(n->conv)};
 	freshen(fs, n);
 	return 0;
 }
@@ -202,7 +202,8 @@ static void reply_entry(fuse_req_t req, struct lfs *fs, const struct node *n,
 		r = node_stat(fs, n, &e.attr);
 	done(fs, n);
 	if (r == -ENOENT) {
-		e.entry_timeout = NEGATIVE_TIMEOUT; /* ino 0: a negative entry */
+		e.entry_timeout =
+			NEGATIVE_TIMEOUT; /* ino 0: a negative entry */
 		fuse_reply_entry(req, &e);
 	} else if (r < 0) {
 		fuse_reply_err(req, -r);
@@ -278,7 +279,8 @@ static int dir_entry(struct lfs *fs, const struct node *n, unsigned pages,
 	child->conv = root_at(fs->root, k - 3, &end);
 	if (!child->conv)
 		return -ENOENT;
-	child->id = (struct node_id){.kind = NODE_CONV, .conv = (unsigned)k - 3};
+	child->id =
+		(struct node_id){.kind = NODE_CONV, .conv = (unsigned)k - 3};
 	snprintf(name, size, "%s", conv_name(child->conv));
 	return 0;
 }
@@ -296,8 +298,8 @@ static int list_prepare(struct lfs *fs, const struct node *n, unsigned *pages)
 	return -ENOTDIR;
 }
 
-static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
-		       off_t off, struct fuse_file_info *fi)
+static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
 {
 	struct lfs *fs = begin(req);
 	char name[NAME_SIZE + 16], *buf = NULL;

@@ -22,12 +22,13 @@ struct lfs {
 	struct api *api;
 	struct lru *cache; /* chunks */
 	struct root *root;
-	long ttl;          /* seconds the kernel may trust names and sizes */
+	long ttl;	   /* seconds the kernel may trust names and sizes */
 	long credit_limit; /* 0: none */
 	uid_t uid;
 	gid_t gid;
 	/* .stats as its last getattr saw it (fs.c, stats_stat) */
-	pthread_mutex_t stats_lock; /* set up by the init callback; guards the two */
+	pthread_mutex_t
+		stats_lock; /* set up by the init callback; guards the two */
 	char *stats;
 	size_t stats_len;
 	atomic_bool stats_in_kernel;

@@ -21,8 +21,7 @@ struct node {
 
 /* Check a conversation for news (after the ttl, or now with force) and
  * tell the kernel what changed; *changed says whether anything did. */
-int fs_refresh_conv(struct lfs *fs, struct conv *c, bool force,
-		    bool *changed);
+int fs_refresh_conv(struct lfs *fs, struct conv *c, bool force, bool *changed);
 
 /* Re-read the inbox when due (now, with force) and tell the kernel; 0 when
  * a listing read before still serves (a failed re-read is logged), the

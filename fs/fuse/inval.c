@@ -12,11 +12,10 @@ static fuse_ino_t ino_of_conv(unsigned conv)
 	return node_ino(&id);
 }
 
-static fuse_ino_t ino_of_file(unsigned conv, enum conv_file file,
-			      unsigned page)
+static fuse_ino_t ino_of_file(unsigned conv, enum conv_file file, unsigned page)
 {
-	struct node_id id = {.kind = NODE_FILE, .conv = conv, .file = file,
-			     .page = page};
+	struct node_id id = {
+		.kind = NODE_FILE, .conv = conv, .file = file, .page = page};
 
 	return node_ino(&id);
 }

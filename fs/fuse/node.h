@@ -28,9 +28,9 @@ enum node_kind { NODE_ROOT, NODE_STATS, NODE_CONV, NODE_FILE };
 /* What an inode names, by numbers only. */
 struct node_id {
 	enum node_kind kind;
-	unsigned conv;       /* NODE_CONV, NODE_FILE: its place at the root */
+	unsigned conv;	     /* NODE_CONV, NODE_FILE: its place at the root */
 	enum conv_file file; /* NODE_FILE */
-	unsigned page;       /* page files: 1 is the oldest; else 0 */
+	unsigned page;	     /* page files: 1 is the oldest; else 0 */
 };
 
 /* The inode number of id. */

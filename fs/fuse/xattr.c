@@ -46,12 +46,14 @@ static int get_id(const struct node *n, char *out, size_t size)
 
 static int get_url(const struct node *n, char *out, size_t size)
 {
-	return info_value(n, offsetof(struct conv_info, profile_url), out, size);
+	return info_value(n, offsetof(struct conv_info, profile_url), out,
+			  size);
 }
 
 static int get_participant(const struct node *n, char *out, size_t size)
 {
-	return info_value(n, offsetof(struct conv_info, participant), out, size);
+	return info_value(n, offsetof(struct conv_info, participant), out,
+			  size);
 }
 
 static int get_unread(const struct node *n, char *out, size_t size)

@@ -18,7 +18,6 @@
 /* A hostile server could hand out ever-older cursors forever: stop there. */
 #define CONV_MAX_CHUNKS 100000u
 
-
 static bool urn_in(const char *urn, char *const *set, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -35,8 +34,8 @@ static bool seen_in(const struct taken *t, const char *urn)
 	return false;
 }
 
-int chunk_take(const struct api_page *page, char *const *prev,
-			 size_t n_prev, int64_t floor, struct taken *t)
+int chunk_take(const struct api_page *page, char *const *prev, size_t n_prev,
+	       int64_t floor, struct taken *t)
 {
 	size_t cap = page->n_messages ? page->n_messages : 1;
 
@@ -174,8 +173,8 @@ char *chunk_cursor_of(int64_t ms)
 
 /* Why the chain cannot go on after this answer, or NULL when it can. */
 const char *chunk_chain_fault(const struct api_page *page,
-			       const struct taken *t, const char *cursor,
-			       size_t chunk_no)
+			      const struct taken *t, const char *cursor,
+			      size_t chunk_no)
 {
 	int64_t now, next;
 
@@ -184,7 +183,8 @@ const char *chunk_chain_fault(const struct api_page *page,
 	if (!page->next_cursor || !page->next_cursor[0])
 		return "the API announced older messages but sent no cursor";
 	if (t->n == 0)
-		return "the API sent an empty page that announces older messages";
+		return "the API sent an empty page that announces older "
+		       "messages";
 	if (cursor && strcmp(cursor, page->next_cursor) == 0)
 		return "the cursor did not move";
 	if (chunk_time_of(cursor, &now) &&
@@ -215,7 +215,8 @@ char **chunk_edge_urns(const struct taken *t, size_t *n_edge)
 		count += t->kept[i].timestamp_ms == oldest;
 	urns = calloc(count ? count : 1, sizeof(*urns));
 	for (size_t i = 0; urns && i < t->n; i++) {
-		if (t->kept[i].timestamp_ms != oldest || !t->kept[i].entity_urn[0])
+		if (t->kept[i].timestamp_ms != oldest ||
+		    !t->kept[i].entity_urn[0])
 			continue;
 		urns[k] = strdup(t->kept[i].entity_urn);
 		if (!urns[k])
@@ -225,8 +226,6 @@ char **chunk_edge_urns(const struct taken *t, size_t *n_edge)
 	*n_edge = k;
 	return urns;
 }
-
-
 
 void chunk_strv_free(char **v, size_t n)
 {
@@ -329,7 +328,8 @@ int chunk_fetch(struct conv *c, const struct chunk_ask *a, struct chunk *k,
 	fault = r ? NULL : answer_fault(a, *page, &t);
 	if (fault) {
 		log_error("conversation %s: %schain request %zu: %s; giving up "
-			  "on it", c->name, a->what, a->chunk_no + 1, fault);
+			  "on it",
+			  c->name, a->what, a->chunk_no + 1, fault);
 		r = -EIO;
 	}
 	if (r == 0 && !(*body = chunk_body_build(&t)))
@@ -357,10 +357,13 @@ void stretch_walk(struct stretch *s)
 	while (more && s->err == 0) {
 		const struct chunk *pk = s->n ? &s->chunks[s->n - 1] : NULL;
 		struct chunk_ask ask = {
-			.cursor = cursor, .floor = s->floor,
+			.cursor = cursor,
+			.floor = s->floor,
 			.prev = pk ? pk->edge_urns : s->prev,
 			.n_prev = pk ? pk->n_edge : s->n_prev,
-			.chunk_no = s->n, .known_n = SIZE_MAX, .what = s->what,
+			.chunk_no = s->n,
+			.known_n = SIZE_MAX,
+			.what = s->what,
 		};
 		struct api_page *page = NULL;
 		struct chunk_body *b;

@@ -17,7 +17,6 @@
 #include "clock.h"
 #include "../text/render.h"
 
-
 static char *dup_or_null(const char *s)
 {
 	return s ? strdup(s) : NULL;
@@ -195,7 +194,8 @@ static int record_first(struct conv *c, unsigned uid,
 		c->last_check = clock_now();
 	}
 	index_append(c, (size_t)i, b);
-	r = k->has_next ? index_append_chunk(c, k->next_cursor, k->floor_ms) : 0;
+	r = k->has_next ? index_append_chunk(c, k->next_cursor, k->floor_ms)
+			: 0;
 	index_fit(c);
 out:
 	pthread_mutex_unlock(&c->lock);
@@ -235,7 +235,8 @@ static int fill_inputs(struct conv *c, unsigned uid, struct fill_in *in)
 	in->n = k->n;
 	in->chunk_no = (size_t)i;
 	pk = i > 0 ? &c->chunks[i - 1] : NULL;
-	if (pk && pk->n_edge && !(in->prev = calloc(pk->n_edge, sizeof(char *))))
+	if (pk && pk->n_edge &&
+	    !(in->prev = calloc(pk->n_edge, sizeof(char *))))
 		goto out;
 	for (size_t j = 0; pk && j < pk->n_edge; j++) {
 		if (!(in->prev[j] = strdup(pk->edge_urns[j])))
@@ -276,9 +277,13 @@ static int chunk_fill(void *arg, const char *key, void **value, size_t *cost,
 	if (r < 0)
 		goto out;
 	ask = (struct chunk_ask){
-		.cursor = in.cursor, .floor = in.floor, .prev = in.prev,
-		.n_prev = in.n_prev, .chunk_no = in.chunk_no,
-		.known_n = in.known ? in.n : SIZE_MAX, .what = "",
+		.cursor = in.cursor,
+		.floor = in.floor,
+		.prev = in.prev,
+		.n_prev = in.n_prev,
+		.chunk_no = in.chunk_no,
+		.known_n = in.known ? in.n : SIZE_MAX,
+		.what = "",
 	};
 	r = chunk_fetch(c, &ask, &k, &b, &page);
 	if (r < 0)
@@ -316,8 +321,8 @@ int conv_chunk_get(struct conv *c, unsigned uid, struct lru_ref **ref)
 }
 
 /* A fill that hands over a value made elsewhere. */
-static int handover_fill(void *arg, const char *key, void **value,
-			 size_t *cost, void (**destroy)(void *))
+static int handover_fill(void *arg, const char *key, void **value, size_t *cost,
+			 void (**destroy)(void *))
 {
 	struct chunk_body **b = arg;
 

@@ -1,5 +1,6 @@
 /*
- * fs/model/conv.h - one conversation: its cursor chain, its messages, its files.
+ * fs/model/conv.h - one conversation: its cursor chain, its messages, its
+ * files.
  *
  * Two layers. Chunks are what the API hands out: one request of the cursor
  * chain each, immutable once fetched (a cursor names "the messages older
@@ -38,16 +39,17 @@ struct conv_env {
 	struct api *api;
 	struct lru *cache; /* chunks: each costs a request to get back */
 	int page_size;
-	long ttl; /* seconds before the newest page is checked again */
-	int parallel; /* > 1: walk a whole conversation in that many stretches */
+	long ttl;     /* seconds before the newest page is checked again */
+	int parallel; /* > 1: walk a whole conversation in that many stretches
+		       */
 };
 
 enum conv_file {
-	CONV_META_JSON,   /* conversation.json */
-	CONV_TRANSCRIPT,  /* transcript.txt */
-	CONV_MESSAGES,    /* messages.jsonl */
-	CONV_PAGE_TXT,    /* page-NNNN.txt */
-	CONV_PAGE_JSONL,  /* page-NNNN.jsonl */
+	CONV_META_JSON,	 /* conversation.json */
+	CONV_TRANSCRIPT, /* transcript.txt */
+	CONV_MESSAGES,	 /* messages.jsonl */
+	CONV_PAGE_TXT,	 /* page-NNNN.txt */
+	CONV_PAGE_JSONL, /* page-NNNN.jsonl */
 };
 
 /* The two ways a message is shown: a file is one track over a range. */
@@ -60,9 +62,9 @@ enum conv_track {
 /* What a refresh changed, for the kernel's caches: files grow at their end
  * only, so what the kernel holds below these offsets stays right. */
 struct conv_growth {
-	bool anew;       /* the chain was read anew: forget everything */
-	unsigned pages;  /* page files before (the last may have grown) */
-	unsigned now;    /* page files after */
+	bool anew;	/* the chain was read anew: forget everything */
+	unsigned pages; /* page files before (the last may have grown) */
+	unsigned now;	/* page files after */
 	size_t all[CONV_TRACKS];  /* transcript / messages.jsonl size before */
 	size_t last[CONV_TRACKS]; /* the last page's size before */
 };
@@ -97,10 +99,10 @@ void conv_free(struct conv *c);
  * an inbox entry (copied). */
 void conv_set_inbox_info(struct conv *c, const struct api_inbox_entry *e);
 
-const char *conv_name(const struct conv *c);       /* borrowed, constant */
-unsigned conv_index(const struct conv *c);          /* its place at the root */
+const char *conv_name(const struct conv *c);	    /* borrowed, constant */
+unsigned conv_index(const struct conv *c);	    /* its place at the root */
 const char *conv_profile_url(const struct conv *c); /* as given: constant */
-const char *conv_id(const struct conv *c);          /* as given, may be NULL */
+const char *conv_id(const struct conv *c);	    /* as given, may be NULL */
 
 /* A copy of what is known; free with conv_info_clear. Never blocks. */
 void conv_get_info(struct conv *c, struct conv_info *out);
@@ -108,7 +110,6 @@ void conv_info_clear(struct conv_info *info);
 
 /* Time of the newest known message (inbox or fetched); never blocks. */
 time_t conv_mtime(struct conv *c);
-
 
 /*
  * Check the newest page when the ttl has passed since the last check (or

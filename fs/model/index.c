@@ -53,7 +53,7 @@ size_t index_bytes_before(const struct conv *c, enum conv_track t, size_t p)
 }
 
 size_t index_pos_of_byte(const struct conv *c, enum conv_track t, size_t y,
-		   size_t *at)
+			 size_t *at)
 {
 	size_t lo = 0, hi = c->n_chunks, p, end;
 
@@ -76,7 +76,7 @@ size_t index_pos_of_byte(const struct conv *c, enum conv_track t, size_t y,
 /* Bytes of the chunks before ci (all known), per track. Caller holds
  * lock. */
 void index_bytes_to_chunk(const struct conv *c, size_t ci,
-			   size_t out[CONV_TRACKS])
+			  size_t out[CONV_TRACKS])
 {
 	const struct chunk *k = ci ? &c->chunks[ci - 1] : NULL;
 
@@ -129,8 +129,7 @@ void index_fit(struct conv *c)
 
 /* Add the messages of body, as chunk index ci, after the known ones.
  * Caller holds lock and reserved room. */
-void index_append(struct conv *c, size_t ci,
-			     const struct chunk_body *b)
+void index_append(struct conv *c, size_t ci, const struct chunk_body *b)
 {
 	c->chunks[ci].first = c->n_pos;
 	index_bytes_to_chunk(c, ci, c->chunks[ci].before);
@@ -145,8 +144,8 @@ void index_append(struct conv *c, size_t ci,
 /* Caller holds lock. Add the chunk the chain continues with. */
 int index_append_chunk(struct conv *c, const char *cursor, int64_t floor)
 {
-	struct chunk *grown = realloc(c->chunks,
-				      (c->n_chunks + 1) * sizeof(*grown));
+	struct chunk *grown =
+		realloc(c->chunks, (c->n_chunks + 1) * sizeof(*grown));
 
 	if (!grown)
 		return -ENOMEM;
@@ -193,4 +192,3 @@ int index_shift(struct conv *c, size_t np, size_t at)
 	c->cap_pos = np;
 	return 0;
 }
-

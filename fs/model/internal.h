@@ -14,18 +14,18 @@
 
 /* One request of the chain. Its content never changes once fetched. */
 struct chunk {
-	unsigned uid;      /* names its cache entry; unique in the conv */
-	char *cursor;      /* fetches it; NULL only for a newest chunk not yet
-	                      fetched (then "its newest time + 1") */
-	int64_t floor_ms;  /* keeps only messages newer than this */
-	bool known;        /* fetched once: the fields below hold */
-	bool has_next;     /* an older chunk follows in the chain */
+	unsigned uid;	  /* names its cache entry; unique in the conv */
+	char *cursor;	  /* fetches it; NULL only for a newest chunk not yet
+			     fetched (then "its newest time + 1") */
+	int64_t floor_ms; /* keeps only messages newer than this */
+	bool known;	  /* fetched once: the fields below hold */
+	bool has_next;	  /* an older chunk follows in the chain */
 	char *next_cursor;
-	size_t n;          /* messages kept */
-	char **edge_urns;  /* urns at its oldest time: the next chunk drops */
-	size_t n_edge;     /* them if the API repeats them */
-	size_t first;      /* position of its newest message (the next free
-	                      one while unknown); its slots run n-1 .. 0 */
+	size_t n;	  /* messages kept */
+	char **edge_urns; /* urns at its oldest time: the next chunk drops */
+	size_t n_edge;	  /* them if the API repeats them */
+	size_t first;	  /* position of its newest message (the next free
+			     one while unknown); its slots run n-1 .. 0 */
 	size_t before[CONV_TRACKS]; /* bytes of the positions before first */
 };
 
@@ -35,18 +35,18 @@ struct chunk {
  * one line of JSON each (CONV_JSONL). */
 struct chunk_body {
 	size_t n;
-	char *bytes[CONV_TRACKS];  /* each NUL-terminated after its end */
-	size_t *off[CONV_TRACKS];  /* n + 1 offsets into bytes[t] */
-	int64_t *ts;               /* n times, oldest first */
+	char *bytes[CONV_TRACKS]; /* each NUL-terminated after its end */
+	size_t *off[CONV_TRACKS]; /* n + 1 offsets into bytes[t] */
+	int64_t *ts;		  /* n times, oldest first */
 };
 
 struct conv {
 	struct conv_env env;
 	unsigned index;
 	char name[NAME_SIZE];
-	char *id;          /* as given (inbox or option); may be NULL */
+	char *id;	   /* as given (inbox or option); may be NULL */
 	char *profile_url; /* as given, may be NULL; never changes (root.c
-	                      reads it under its own lock, not this one's) */
+			      reads it under its own lock, not this one's) */
 
 	/* One refresh (or parallel walk) at a time, held across its requests:
 	 * the deliberate exception to "no lock across the network"
@@ -56,12 +56,13 @@ struct conv {
 	 * (refresh_due), so an access with nothing due never waits for it.
 	 * Taken before lock, never inside it. */
 	pthread_mutex_t refresh_lock;
-	pthread_mutex_t lock;         /* guards everything below */
+	pthread_mutex_t lock; /* guards everything below */
 	char *participant;
 	char *headline;
 	long inbox_unread;
 	int64_t inbox_last_ms;
-	bool have_meta; /* the newest chunk was fetched: the fields below hold */
+	bool have_meta; /* the newest chunk was fetched: the fields below hold
+			 */
 	char *api_profile_url; /* the API's, when none was given */
 	char *api_id;
 	long unread_count;
@@ -72,11 +73,11 @@ struct conv {
 	struct chunk *chunks; /* newest first; all known but maybe the last */
 	size_t n_chunks;
 	unsigned next_uid;
-	int64_t *ts;          /* per message by position, newest first: its */
+	int64_t *ts; /* per message by position, newest first: its */
 	uint32_t *len[CONV_TRACKS]; /* time and its bytes in each track */
 	size_t n_pos, cap_pos;
-	unsigned gen;         /* bumped by a refresh that changed the files */
-	time_t last_check;    /* monotonic seconds of the last newest check */
+	unsigned gen;	   /* bumped by a refresh that changed the files */
+	time_t last_check; /* monotonic seconds of the last newest check */
 };
 
 /* What one answer gives: messages that are neither repeats of the newer
@@ -84,12 +85,12 @@ struct conv {
 struct taken {
 	struct api_message *kept; /* shallow copies, newest first */
 	size_t n;
-	bool hit_floor;           /* the answer reached known messages */
+	bool hit_floor; /* the answer reached known messages */
 };
 
 /* fs/chunk.c: from an answer to a chunk. */
-int chunk_take(const struct api_page *page, char *const *prev,
-		  size_t n_prev, int64_t floor, struct taken *t);
+int chunk_take(const struct api_page *page, char *const *prev, size_t n_prev,
+	       int64_t floor, struct taken *t);
 void chunk_taken_free(struct taken *t);
 /* The body of the kept messages (oldest first), or NULL (no memory). */
 struct chunk_body *chunk_body_build(const struct taken *t);
@@ -97,8 +98,9 @@ void chunk_body_free(void *value);
 /* The bytes it holds: its block's real size. */
 size_t chunk_body_cost(const struct chunk_body *b);
 /* Why the chain cannot go on after this answer, or NULL when it can. */
-const char *chunk_chain_fault(const struct api_page *page, const struct taken *t,
-			const char *cursor, size_t chunk_no);
+const char *chunk_chain_fault(const struct api_page *page,
+			      const struct taken *t, const char *cursor,
+			      size_t chunk_no);
 /* Whether an older chunk follows this answer in the chain. */
 bool chunk_more_after(const struct api_page *page, const struct taken *t);
 /* The urns of the kept messages at the oldest time (malloc'd array). */
@@ -125,14 +127,14 @@ static inline const char *conv_url_known(const struct conv *c)
 
 /* One request of the chain, as chunk_fetch asks it (all borrowed). */
 struct chunk_ask {
-	const char *cursor;  /* NULL: the newest page */
-	int64_t floor;       /* keeps only messages newer than this */
-	char *const *prev;   /* urns the answer may repeat of the newer chunk */
+	const char *cursor; /* NULL: the newest page */
+	int64_t floor;	    /* keeps only messages newer than this */
+	char *const *prev;  /* urns the answer may repeat of the newer chunk */
 	size_t n_prev;
-	size_t chunk_no;     /* its place in the walk (log, guard), from 0 */
-	size_t known_n;      /* SIZE_MAX on a first fetch, else the count of
-	                        messages it held then */
-	const char *what;    /* log prefix: "" or "refresh: " */
+	size_t chunk_no;  /* its place in the walk (log, guard), from 0 */
+	size_t known_n;	  /* SIZE_MAX on a first fetch, else the count of
+			     messages it held then */
+	const char *what; /* log prefix: "" or "refresh: " */
 };
 
 /*
@@ -159,19 +161,19 @@ void chunk_clear(struct chunk *k);
  */
 struct stretch {
 	struct conv *c;
-	char *cursor;     /* its first request (owned), NULL for the newest */
-	int64_t floor;    /* keeps messages newer than this */
-	char **prev;      /* urns the first answer may repeat (borrowed) */
+	char *cursor;  /* its first request (owned), NULL for the newest */
+	int64_t floor; /* keeps messages newer than this */
+	char **prev;   /* urns the first answer may repeat (borrowed) */
 	size_t n_prev;
-	size_t max;       /* chunks at most; 0: as many as the chain has */
-	const char *what; /* log prefix, "" or "refresh: " */
+	size_t max;	      /* chunks at most; 0: as many as the chain has */
+	const char *what;     /* log prefix, "" or "refresh: " */
 	struct chunk *chunks; /* what it found, newest first */
 	struct chunk_body **bodies;
 	size_t n, cap;
-	size_t n_msgs;    /* messages kept in all */
+	size_t n_msgs;		/* messages kept in all */
 	struct api_page *first; /* the first answer: the metadata */
 	bool more_left;
-	int err;          /* 0 or the negative errno that ended the walk */
+	int err;	  /* 0 or the negative errno that ended the walk */
 	pthread_t thread; /* for the caller's use */
 };
 
@@ -209,7 +211,7 @@ bool conv_complete(const struct conv *c);
 size_t index_chunk_of(const struct conv *c, size_t p);
 size_t index_bytes_before(const struct conv *c, enum conv_track t, size_t p);
 size_t index_pos_of_byte(const struct conv *c, enum conv_track t, size_t y,
-		   size_t *at);
+			 size_t *at);
 
 /* A reference to the body of chunks[i] (by uid), fetching on a miss. */
 int conv_chunk_get(struct conv *c, unsigned uid, struct lru_ref **ref);

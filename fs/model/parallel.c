@@ -36,7 +36,7 @@ static void *stretch_thread(void *arg)
 struct probe {
 	struct conv *c;
 	int64_t at;
-	bool ends;      /* the conversation starts within this answer */
+	bool ends;	/* the conversation starts within this answer */
 	int64_t oldest; /* its oldest message (at, when it has none) */
 	int err;
 	pthread_t thread;
@@ -82,8 +82,9 @@ static int run_all(void *jobs, size_t n, size_t size, size_t thread_off,
 			break;
 	}
 	for (size_t i = 0; i < started; i++)
-		pthread_join(*(pthread_t *)((char *)jobs + i * size + thread_off),
-			     NULL);
+		pthread_join(
+			*(pthread_t *)((char *)jobs + i * size + thread_off),
+			NULL);
 	return started == n ? 0 : -EAGAIN;
 }
 
@@ -129,10 +130,10 @@ static int find_start(struct conv *c, int k, int64_t top, int64_t span,
 
 /* Where the parallel walk starts, copied under the lock; 1: not at all. */
 struct start {
-	unsigned uid;     /* the unknown last chunk it replaces */
-	char *cursor;     /* its cursor (a time) */
+	unsigned uid; /* the unknown last chunk it replaces */
+	char *cursor; /* its cursor (a time) */
 	int64_t top;
-	int64_t span;     /* time one page covers, about */
+	int64_t span; /* time one page covers, about */
 	char **prev;
 	size_t n_prev;
 };
@@ -152,8 +153,8 @@ static int start_of(struct conv *c, struct start *st)
 		goto out; /* done, or a cursor that is not a time */
 	st->uid = last->uid;
 	st->top = top;
-	st->span = (c->ts[0] - c->ts[c->n_pos - 1]) *
-		   c->env.page_size / (int64_t)c->n_pos;
+	st->span = (c->ts[0] - c->ts[c->n_pos - 1]) * c->env.page_size /
+		   (int64_t)c->n_pos;
 	if (st->span < 1000)
 		st->span = 1000;
 	st->cursor = strdup(last->cursor);
@@ -244,7 +245,8 @@ int conv_walk_parallel(struct conv *c, bool *walked)
 		return r == -EAGAIN ? 0 : r;
 	r = find_start(c, k, st.top, st.span, &start, &found);
 	if (r == 0 && (st.top - start) / st.span < k)
-		k = (int)((st.top - start) / st.span); /* short: fewer stretches */
+		k = (int)((st.top - start) /
+			  st.span); /* short: fewer stretches */
 	if (r == 0 && k < 2)
 		r = -EAGAIN; /* too short to cut */
 	memset(s, 0, sizeof(s));

@@ -22,7 +22,9 @@
  * more than CONV_MAX_FRESH chunks of it. */
 static int fetch_fresh(struct conv *c, int64_t floor, struct stretch *s)
 {
-	*s = (struct stretch){.c = c, .floor = floor, .max = CONV_MAX_FRESH,
+	*s = (struct stretch){.c = c,
+			      .floor = floor,
+			      .max = CONV_MAX_FRESH,
 			      .what = "refresh: "};
 	stretch_walk(s);
 	return s->err == 0 && s->more_left ? -E2BIG : s->err;
@@ -31,7 +33,8 @@ static int fetch_fresh(struct conv *c, int64_t floor, struct stretch *s)
 /* Put the fresh chunks in front. Caller holds lock. */
 static int prepend_fresh(struct conv *c, struct stretch *f, unsigned *uids)
 {
-	size_t nc = f->n + c->n_chunks, n_old = c->n_chunks, n_old_pos = c->n_pos;
+	size_t nc = f->n + c->n_chunks, n_old = c->n_chunks,
+	       n_old_pos = c->n_pos;
 	struct chunk *chunks = calloc(nc, sizeof(*chunks)), *old = c->chunks;
 	size_t bytes[CONV_TRACKS];
 
@@ -101,15 +104,15 @@ static void measure(const struct conv *c, struct conv_growth *g)
 	for (int t = 0; t < CONV_TRACKS; t++) {
 		g->all[t] = index_bytes_before(c, t, c->n_pos);
 		/* the last page: the newest positions, from 0 */
-		g->last[t] = pages ? index_bytes_before(c, t, c->n_pos -
-							  (pages - 1) * per)
+		g->last[t] = pages ? index_bytes_before(
+					     c, t, c->n_pos - (pages - 1) * per)
 				   : 0;
 	}
 }
 
 /* Take in what fetch_fresh found (r its result). */
-static int apply_fresh(struct conv *c, struct stretch *f, int r,
-		       bool *changed, struct conv_growth *grown)
+static int apply_fresh(struct conv *c, struct stretch *f, int r, bool *changed,
+		       struct conv_growth *grown)
 {
 	unsigned uids[CONV_MAX_FRESH], old_gen;
 	bool prepended = false;
@@ -121,7 +124,8 @@ static int apply_fresh(struct conv *c, struct stretch *f, int r,
 	c->last_check = clock_now(); /* a failure is retried after the ttl */
 	if (r == -E2BIG) {
 		log_info("conversation %s: more than %d new pages; reading it "
-			 "anew", c->name, CONV_MAX_FRESH);
+			 "anew",
+			 c->name, CONV_MAX_FRESH);
 		restart_chain(c);
 		grown->anew = true;
 		c->gen++;
@@ -172,7 +176,8 @@ int conv_refresh(struct conv *c, bool force, bool *changed,
 		return 0;
 	memset(&f, 0, sizeof(f));
 	pthread_mutex_lock(&c->refresh_lock);
-	if (refresh_due(c, force, &floor)) { /* still: no one did it meanwhile */
+	if (refresh_due(c, force,
+			&floor)) { /* still: no one did it meanwhile */
 		r = fetch_fresh(c, floor, &f);
 		r = apply_fresh(c, &f, r, changed, grown);
 	}

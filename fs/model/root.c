@@ -31,17 +31,17 @@ struct root {
 	 * again; the listing itself is read under lock, never this one, so
 	 * nothing that is cached waits for it. Taken before lock. */
 	pthread_mutex_t load_lock;
-	pthread_mutex_t lock;      /* guards the fields below */
+	pthread_mutex_t lock; /* guards the fields below */
 	bool loaded;
-	time_t loaded_at;          /* monotonic seconds */
+	time_t loaded_at; /* monotonic seconds */
 	struct conv **convs;
 	size_t n_convs;
 	size_t cap;
 	/* set before the FUSE loop starts, then read under load_lock: */
 	struct api_inbox_page *primed; /* the inbox's first page, from
-	                                  root_prime, for the first load */
-	bool extras_done;          /* the conversation= entries were added */
-	size_t not_found;          /* conversation= entries the API denies */
+					  root_prime, for the first load */
+	bool extras_done; /* the conversation= entries were added */
+	size_t not_found; /* conversation= entries the API denies */
 };
 
 struct root *root_new(const struct conv_env *env, int inbox_limit,
@@ -117,8 +117,7 @@ static int grow(struct root *root)
 }
 
 /* Add a conversation under a unique name. Caller holds lock. */
-static struct conv *add_conv(struct root *root, const char *id,
-			     const char *url)
+static struct conv *add_conv(struct root *root, const char *id, const char *url)
 {
 	char base[NAME_SIZE], name[NAME_SIZE];
 	struct conv *c;
@@ -298,7 +297,8 @@ static int add_extra(struct root *root, const char *ref, bool check)
 	r = conv_fetch_newest(c);
 	if (r == -ENOENT && !known) {
 		log_error("conversation %s: the API does not know it; it is "
-			  "not listed", ref);
+			  "not listed",
+			  ref);
 		drop_last(root, c);
 	}
 	return r == -EACCES ? r : 0;
@@ -326,16 +326,19 @@ int root_prime(struct root *root, struct api_error *err)
 	memset(err, 0, sizeof(*err));
 	pthread_mutex_lock(&root->load_lock);
 	if (want > 0)
-		r = api_get_inbox(root->env.api, want, NULL, &root->primed, err);
+		r = api_get_inbox(root->env.api, want, NULL, &root->primed,
+				  err);
 	if (r < 0 && err->kind == API_ERR_AUTH)
 		goto out;
 	if (r < 0)
 		log_error("inbox: %s; mounting anyway: the listing comes once "
-			  "the API answers", err->message);
+			  "the API answers",
+			  err->message);
 	r = add_extras(root, true);
 	if (r < 0) {
 		err->kind = API_ERR_AUTH;
-		snprintf(err->message, sizeof(err->message), "the API refused "
+		snprintf(err->message, sizeof(err->message),
+			 "the API refused "
 			 "the request for a conversation= entry (see above)");
 	}
 out:

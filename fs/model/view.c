@@ -123,7 +123,8 @@ static char *meta_json(const struct conv *c)
 	add_num(o, "total_other_member_message_count", c->other_count,
 		c->other_count >= 0);
 	add_str(o, "last_seen_message", c->last_seen_message);
-	add_num(o, "last_seen_at", (double)c->last_seen_at, c->last_seen_at > 0);
+	add_num(o, "last_seen_at", (double)c->last_seen_at,
+		c->last_seen_at > 0);
 	add_num(o, "last_message_at", (double)last, last > 0);
 	text = cJSON_Print(o);
 	cJSON_Delete(o);
@@ -138,9 +139,9 @@ static char *meta_json(const struct conv *c)
 /* Bytes of one chunk to copy: slots are consecutive, so the bytes are too. */
 struct run {
 	unsigned uid;
-	uint32_t slot;  /* first slot (oldest message of the run) */
-	uint32_t last;  /* last slot */
-	size_t inner;   /* offset into the first message's bytes */
+	uint32_t slot; /* first slot (oldest message of the run) */
+	uint32_t last; /* last slot */
+	size_t inner;  /* offset into the first message's bytes */
 	size_t len;
 };
 
@@ -188,7 +189,8 @@ static int plan_runs(const struct conv *c, size_t lo, size_t hi, size_t off,
 
 	if (lo >= hi || off >= end - index_bytes_before(c, t, lo))
 		return 0;
-	p = index_pos_of_byte(c, t, end - off, &at); /* oldest first: from the end */
+	/* shown oldest first: counted from the end */
+	p = index_pos_of_byte(c, t, end - off, &at);
 	ci = index_chunk_of(c, p);
 	inner = off - (end - at - c->len[t][p]);
 	for (; size; inner = 0, p--) {
@@ -285,7 +287,8 @@ int conv_file_attr(struct conv *c, enum conv_file kind, unsigned page,
 	} else {
 		r = range_of(c, kind, page, &lo, &hi);
 		out->size = r ? 0
-			      : index_bytes_before(c, t, hi) - index_bytes_before(c, t, lo);
+			      : index_bytes_before(c, t, hi) -
+					    index_bytes_before(c, t, lo);
 		out->messages = hi - lo;
 		out->mtime = ms_to_time(hi > lo ? c->ts[lo] : c->inbox_last_ms);
 	}

@@ -18,7 +18,10 @@ struct buf {
 	bool oom;
 };
 
-#define BUF_INIT {NULL, 0, 0, false}
+#define BUF_INIT                                                               \
+	{                                                                      \
+		NULL, 0, 0, false                                              \
+	}
 
 void buf_append(struct buf *b, const void *p, size_t n);
 void buf_puts(struct buf *b, const char *s);

@@ -54,8 +54,7 @@ static void put_shown(struct buf *out, const unsigned char *s, size_t len,
 }
 
 /* Safe runs are copied in one append; only replaced characters break them. */
-void render_safe(struct buf *out, const char *s, size_t len,
-		 bool keep_newlines)
+void render_safe(struct buf *out, const char *s, size_t len, bool keep_newlines)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, run = 0, k;
@@ -175,8 +174,7 @@ void render_message(struct buf *out, const struct api_message *m)
 	render_lines(out, text, len);
 }
 
-void render_messages(struct buf *out, const struct api_message *msgs,
-		     size_t n)
+void render_messages(struct buf *out, const struct api_message *msgs, size_t n)
 {
 	while (n > 0)
 		render_message(out, &msgs[--n]);

@@ -61,7 +61,6 @@ void render_message(struct buf *out, const struct api_message *m);
 
 /* Append the messages of a page as a page file shows them: oldest first,
  * i.e. msgs[n-1] down to msgs[0] (the API sends newest first). */
-void render_messages(struct buf *out, const struct api_message *msgs,
-		     size_t n);
+void render_messages(struct buf *out, const struct api_message *msgs, size_t n);
 
 #endif

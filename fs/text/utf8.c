@@ -13,7 +13,8 @@ size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
 		*cp = c;
 		return 1;
 	}
-	if (c < 0xc2 || c > 0xf4) { /* continuation, overlong lead, > U+10FFFF */
+	if (c < 0xc2 ||
+	    c > 0xf4) { /* continuation, overlong lead, > U+10FFFF */
 		*cp = UTF8_BAD;
 		return 1;
 	}

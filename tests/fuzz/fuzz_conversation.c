@@ -105,7 +105,8 @@ static void check_page(const struct api_page *page)
 	FUZZ_ASSERT(!page->profile_url || page->profile_url[0]);
 	FUZZ_ASSERT(!page->n_messages || page->messages);
 	FUZZ_ASSERT(page->n_messages <= 100000);
-	FUZZ_ASSERT(page->last_seen_at >= 0 && page->last_seen_at <= MAX_TIME_MS);
+	FUZZ_ASSERT(page->last_seen_at >= 0 &&
+		    page->last_seen_at <= MAX_TIME_MS);
 	check_count(page->total_other_member_message_count);
 	check_count(page->unread_count);
 	for (i = 0; i < page->n_messages; i++)

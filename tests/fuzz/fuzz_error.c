@@ -25,7 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = api_parse_error((const char *)data + 2, size - 2, status, &err);
 	FUZZ_ASSERT(err.kind == API_ERR_HTTP || err.kind == API_ERR_AUTH ||
 		    err.kind == API_ERR_NOT_FOUND);
-	FUZZ_ASSERT((status != 401 && status != 403) || err.kind == API_ERR_AUTH);
+	FUZZ_ASSERT((status != 401 && status != 403) ||
+		    err.kind == API_ERR_AUTH);
 	FUZZ_ASSERT(status != 404 || err.kind == API_ERR_NOT_FOUND);
 	FUZZ_ASSERT(rc == api_error_errno(&err));
 	FUZZ_ASSERT(rc == -EIO || rc == -EACCES || rc == -ENOENT);

@@ -5,7 +5,8 @@
  * Input: 8 bytes of timestamp (ms, little-endian, any int64), one byte of
  * flags, then text. render_safe() gets the whole text, NUL bytes included;
  * render_message() gets a message whose sender and type are the first two
- * NUL-separated pieces of it and whose text is the rest (NULs included). Properties checked:
+ * NUL-separated pieces of it and whose text is the rest (NULs included).
+ * Properties checked:
  *   - the output is valid UTF-8 with no C0 control but \t and \n (and no \n
  *     at all from render_safe with keep_newlines false), no DEL, no C1, no
  *     bidirectional control;
@@ -24,13 +25,13 @@
 enum {
 	FLAG_KEEP_NEWLINES = 1 << 0,
 	FLAG_NULL_FIELDS = 1 << 1, /* absent pieces are NULL, not "" */
-	FLAG_ZONE_SHIFT = 2,       /* two bits: which time zone */
+	FLAG_ZONE_SHIFT = 2,	   /* two bits: which time zone */
 };
 
 /* POSIX zones, so no tzdata is needed: UTC, the extremes of real offsets
  * (+14, -12) and an odd one (+05:45). */
-static const char *const zones[4] = { "UTC0", "<+14>-14", "<-12>12",
-				      "<+0545>-5:45" };
+static const char *const zones[4] = {"UTC0", "<+14>-14", "<-12>12",
+				     "<+0545>-5:45"};
 
 static void use_zone(unsigned int which)
 {
@@ -69,7 +70,8 @@ static void check_header(const char *s, size_t n)
 	FUZZ_ASSERT(n > 22 && s[0] == '[' && s[20] == ']' && s[21] == ' ');
 	FUZZ_ASSERT(is_digits(s + 1, 4) && s[5] == '-' && is_digits(s + 6, 2));
 	FUZZ_ASSERT(s[8] == '-' && is_digits(s + 9, 2) && s[11] == ' ');
-	FUZZ_ASSERT(is_digits(s + 12, 2) && s[14] == ':' && is_digits(s + 15, 2));
+	FUZZ_ASSERT(is_digits(s + 12, 2) && s[14] == ':' &&
+		    is_digits(s + 15, 2));
 	FUZZ_ASSERT(s[17] == ':' && is_digits(s + 18, 2));
 	FUZZ_ASSERT(memcmp(s + 1, "0000", 4) != 0);
 }

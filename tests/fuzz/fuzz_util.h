@@ -18,13 +18,13 @@
 #include <string.h>
 
 /* Report which property failed (the input is saved by libFuzzer). */
-#define FUZZ_ASSERT(cond)                                                  \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "%s:%d: property violated: %s\n",  \
-				__FILE__, __LINE__, #cond);                \
-			abort();                                           \
-		}                                                          \
+#define FUZZ_ASSERT(cond)                                                      \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "%s:%d: property violated: %s\n",      \
+				__FILE__, __LINE__, #cond);                    \
+			abort();                                               \
+		}                                                              \
 	} while (0)
 
 /*
@@ -35,7 +35,7 @@
 static inline size_t fuzz_utf8_len(const unsigned char *s, size_t n,
 				   uint32_t *cp_out)
 {
-	static const uint32_t min_cp[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+	static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
 	size_t len, i;
 	uint32_t cp;
 
@@ -93,7 +93,8 @@ static inline bool fuzz_json_display_safe(const char *s, size_t n)
 
 	while (i < n) {
 		k = fuzz_utf8_len(u + i, n - i, &cp);
-		if (!k || (cp >= 0x7f && cp <= 0x9f) || fuzz_is_bidi_control(cp))
+		if (!k || (cp >= 0x7f && cp <= 0x9f) ||
+		    fuzz_is_bidi_control(cp))
 			return false;
 		i += k;
 	}

@@ -13,17 +13,17 @@
 
 #include "check.h"
 
-#define CHECK_STR(got, want)                                               \
-	do {                                                               \
-		const char *g_ = (got), *w_ = (want);                      \
-		if (g_ && w_ && strcmp(g_, w_) == 0) {                     \
-			passed++;                                          \
-		} else {                                                   \
-			failed++;                                          \
-			fprintf(stderr, "%s:%d: got \"%s\", want \"%s\"\n", \
-				__FILE__, __LINE__, g_ ? g_ : "(null)",    \
-				w_ ? w_ : "(null)");                       \
-		}                                                          \
+#define CHECK_STR(got, want)                                                   \
+	do {                                                                   \
+		const char *g_ = (got), *w_ = (want);                          \
+		if (g_ && w_ && strcmp(g_, w_) == 0) {                         \
+			passed++;                                              \
+		} else {                                                       \
+			failed++;                                              \
+			fprintf(stderr, "%s:%d: got \"%s\", want \"%s\"\n",    \
+				__FILE__, __LINE__, g_ ? g_ : "(null)",        \
+				w_ ? w_ : "(null)");                           \
+		}                                                              \
 	} while (0)
 
 /* The body in a buffer of exactly its length, so ASan catches a parser
@@ -47,8 +47,7 @@ static inline int parse_conv(const char *body, struct api_page **page,
 	return rc;
 }
 
-static inline int parse_inbox(const char *body,
-			      struct api_inbox_page **page,
+static inline int parse_inbox(const char *body, struct api_inbox_page **page,
 			      struct api_error *err)
 {
 	size_t len = strlen(body);

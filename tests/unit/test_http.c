@@ -27,8 +27,8 @@
  * request with the next scripted reply and records the last request. One
  * thread per connection, so a silent reply blocks no other connection.
  */
-#define MOCK_SILENT "silent"   /* never answer */
-#define MOCK_HUGE "huge"       /* a body larger than API_MAX_BODY */
+#define MOCK_SILENT "silent" /* never answer */
+#define MOCK_HUGE "huge"     /* a body larger than API_MAX_BODY */
 #define MOCK_MAX_CONNS 64
 #define MOCK_MAX_REPLIES 8
 
@@ -41,7 +41,7 @@ struct mock {
 	int n_conns;
 	char *replies[MOCK_MAX_REPLIES]; /* owned; the last one repeats */
 	int n_replies, next;
-	char last[8192];                  /* last request, headers and body */
+	char last[8192]; /* last request, headers and body */
 };
 
 static struct mock mock;
@@ -82,8 +82,8 @@ static void mock_send_huge(int fd)
 	size_t total = API_MAX_BODY + 65536u, sent = 0;
 
 	memset(chunk, ' ', sizeof(chunk));
-	snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n",
-		 total);
+	snprintf(head, sizeof(head),
+		 "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", total);
 	send(fd, head, strlen(head), MSG_NOSIGNAL);
 	while (sent < total && send(fd, chunk, sizeof(chunk), MSG_NOSIGNAL) > 0)
 		sent += sizeof(chunk);
@@ -96,10 +96,12 @@ static void *mock_conn(void *arg)
 	char *reply;
 
 	while (mock_read_request(fd, buf, sizeof(buf))) {
-		/* a copy: the test may replace the script once it has the answer */
+		/* a copy: the test may replace the script once it has the
+		 * answer */
 		pthread_mutex_lock(&mock.lock);
 		snprintf(mock.last, sizeof(mock.last), "%s", buf);
-		reply = strdup(mock.n_replies ? mock.replies[mock.next] : MOCK_SILENT);
+		reply = strdup(mock.n_replies ? mock.replies[mock.next]
+					      : MOCK_SILENT);
 		if (mock.next + 1 < mock.n_replies)
 			mock.next++;
 		pthread_mutex_unlock(&mock.lock);
@@ -134,13 +136,14 @@ static void *mock_accept(void *arg)
 
 static int mock_start(void)
 {
-	struct sockaddr_in addr = { .sin_family = AF_INET };
+	struct sockaddr_in addr = {.sin_family = AF_INET};
 	socklen_t alen = sizeof(addr);
 
 	pthread_mutex_init(&mock.lock, NULL);
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	mock.lfd = socket(AF_INET, SOCK_STREAM, 0);
-	if (mock.lfd < 0 || bind(mock.lfd, (struct sockaddr *)&addr, sizeof(addr)) ||
+	if (mock.lfd < 0 ||
+	    bind(mock.lfd, (struct sockaddr *)&addr, sizeof(addr)) ||
 	    listen(mock.lfd, 16) ||
 	    getsockname(mock.lfd, (struct sockaddr *)&addr, &alen))
 		return -1;
@@ -162,15 +165,17 @@ static void mock_script_clear(void)
 
 /* Queue a reply: status line, extra header lines ("" or "X: y\r\n"), body;
  * body MOCK_SILENT or MOCK_HUGE for those behaviours. */
-static void mock_reply(const char *status, const char *headers, const char *body)
+static void mock_reply(const char *status, const char *headers,
+		       const char *body)
 {
 	char *r = NULL;
 
 	if (strcmp(body, MOCK_SILENT) == 0 || strcmp(body, MOCK_HUGE) == 0)
 		r = strdup(body);
-	else if (asprintf(&r, "HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
-			  "Content-Length: %zu\r\n%s\r\n%s", status, strlen(body),
-			  headers, body) < 0)
+	else if (asprintf(&r,
+			  "HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
+			  "Content-Length: %zu\r\n%s\r\n%s",
+			  status, strlen(body), headers, body) < 0)
 		r = NULL;
 	pthread_mutex_lock(&mock.lock);
 	if (r && mock.n_replies < MOCK_MAX_REPLIES)
@@ -225,7 +230,8 @@ static double now_s(void)
 }
 
 static const char ok_page[] =
-	"{\"status\":\"success\",\"data\":{\"conversation_id\":\"c1\",\"messages\":["
+	"{\"status\":\"success\",\"data\":{\"conversation_id\":\"c1\","
+	"\"messages\":["
 	"{\"text\":\"a\",\"timestamp\":2,\"sender\":\"A\"},"
 	"{\"text\":\"b\",\"timestamp\":1,\"sender\":\"B\"}],"
 	"\"pagination\":{\"has_next_page\":false}}}";
@@ -234,9 +240,12 @@ static struct api *http_api(long timeout_s, int max_retries, long credit_limit)
 {
 	char url[64];
 	struct api_config cfg = {
-		.base_url = url, .api_key = "KEY-123456",
-		.login_token = "TOKEN-abcdef", .country = "FR",
-		.timeout_s = timeout_s, .max_retries = max_retries,
+		.base_url = url,
+		.api_key = "KEY-123456",
+		.login_token = "TOKEN-abcdef",
+		.country = "FR",
+		.timeout_s = timeout_s,
+		.max_retries = max_retries,
 		.credit_limit = credit_limit,
 	};
 
@@ -247,7 +256,7 @@ static struct api *http_api(long timeout_s, int max_retries, long credit_limit)
 static int get_conv(struct api *api, const char *id, const char *url,
 		    const char *cursor, struct api_error *err)
 {
-	struct api_conv_ref ref = { .conversation_id = id, .linkedin_url = url };
+	struct api_conv_ref ref = {.conversation_id = id, .linkedin_url = url};
 	struct api_page *page = NULL;
 	int rc = api_get_conversation(api, &ref, 20, cursor, &page, err);
 
@@ -268,41 +277,59 @@ static void test_http_requests(void)
 	mock_reply("200 OK", "", ok_page);
 	CHECK(get_conv(api, "c1", NULL, NULL, &err) == 0);
 	CHECK(err.kind == API_OK && err.retries == 0);
-	CHECK(strncmp(mock_last(), "POST /v1/messages/conversation HTTP/1.1\r\n", 41) == 0);
+	CHECK(strncmp(mock_last(),
+		      "POST /v1/messages/conversation HTTP/1.1\r\n", 41) == 0);
 	CHECK(strstr(mock_last(), "\r\nx-api-key: KEY-123456\r\n") != NULL);
-	CHECK(strstr(mock_last(), "\r\nContent-Type: application/json\r\n") != NULL);
+	CHECK(strstr(mock_last(), "\r\nContent-Type: application/json\r\n") !=
+	      NULL);
 	body = mock_last_body();
-	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(body, "conversation_id")), "c1");
-	CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(body, "total_results")) == 20);
-	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(body, "login_token")), "TOKEN-abcdef");
-	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(body, "country")), "FR");
-	CHECK(!cJSON_GetObjectItem(body, "cursor") && !cJSON_GetObjectItem(body, "linkedin_url"));
+	CHECK_STR(cJSON_GetStringValue(
+			  cJSON_GetObjectItem(body, "conversation_id")),
+		  "c1");
+	CHECK(cJSON_GetNumberValue(
+		      cJSON_GetObjectItem(body, "total_results")) == 20);
+	CHECK_STR(
+		cJSON_GetStringValue(cJSON_GetObjectItem(body, "login_token")),
+		"TOKEN-abcdef");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(body, "country")),
+		  "FR");
+	CHECK(!cJSON_GetObjectItem(body, "cursor") &&
+	      !cJSON_GetObjectItem(body, "linkedin_url"));
 	cJSON_Delete(body);
 
-	CHECK(get_conv(api, NULL, "https://www.linkedin.com/in/x/", "1700", &err) == 0);
+	CHECK(get_conv(api, NULL, "https://www.linkedin.com/in/x/", "1700",
+		       &err) == 0);
 	body = mock_last_body();
-	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(body, "linkedin_url")),
-		  "https://www.linkedin.com/in/x/");
-	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(body, "cursor")), "1700");
+	CHECK_STR(
+		cJSON_GetStringValue(cJSON_GetObjectItem(body, "linkedin_url")),
+		"https://www.linkedin.com/in/x/");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(body, "cursor")),
+		  "1700");
 	CHECK(!cJSON_GetObjectItem(body, "conversation_id"));
 	cJSON_Delete(body);
 
 	mock_script_clear();
-	mock_reply("200 OK", "", "{\"data\":{\"conversations\":[{\"conversation_id\":\"x\"}],"
+	mock_reply("200 OK", "",
+		   "{\"data\":{\"conversations\":[{\"conversation_id\":\"x\"}],"
 		   "\"next_cursor\":\"n2\"}}");
 	CHECK(api_get_inbox(api, 10, "n1", &inbox, &err) == 0);
-	CHECK(inbox && inbox->n_entries == 1 && strcmp(inbox->next_cursor, "n2") == 0);
+	CHECK(inbox && inbox->n_entries == 1 &&
+	      strcmp(inbox->next_cursor, "n2") == 0);
 	api_inbox_page_free(inbox);
-	CHECK(strncmp(mock_last(), "POST /v1/messages/inbox HTTP/1.1\r\n", 34) == 0);
+	CHECK(strncmp(mock_last(), "POST /v1/messages/inbox HTTP/1.1\r\n",
+		      34) == 0);
 	body = mock_last_body();
-	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(body, "next_cursor")), "n1");
-	CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(body, "total_results")) == 10);
+	CHECK_STR(
+		cJSON_GetStringValue(cJSON_GetObjectItem(body, "next_cursor")),
+		"n1");
+	CHECK(cJSON_GetNumberValue(
+		      cJSON_GetObjectItem(body, "total_results")) == 10);
 	CHECK(!cJSON_GetObjectItem(body, "cursor"));
 	cJSON_Delete(body);
 
 	api_get_stats(api, &st);
 	CHECK(st.requests == 3 && st.retries == 0 && st.errors == 0);
-	CHECK(st.credits == 3);     /* 2 messages, 2 messages, 1 conversation */
+	CHECK(st.credits == 3);	    /* 2 messages, 2 messages, 1 conversation */
 	CHECK(st.connections == 1); /* kept alive and reused */
 	CHECK(get_conv(api, "c1", "u", NULL, &err) == -EINVAL);
 	api_free(api);
@@ -317,7 +344,8 @@ static void test_http_retries(void)
 
 	mock_script_clear();
 	mock_reply("429 Too Many Requests", "Retry-After: 0\r\n", "{}");
-	mock_reply("503 Service Unavailable", "Retry-After: 0\r\n", "<html></html>");
+	mock_reply("503 Service Unavailable", "Retry-After: 0\r\n",
+		   "<html></html>");
 	mock_reply("200 OK", "", ok_page);
 	CHECK(get_conv(api, "c1", NULL, NULL, &err) == 0);
 	CHECK(err.retries == 2);
@@ -325,17 +353,22 @@ static void test_http_retries(void)
 	mock_script_clear();
 	mock_reply("429 Too Many Requests", "Retry-After: 0\r\n", "{}");
 	CHECK(get_conv(api, "c1", NULL, NULL, &err) == -EIO);
-	CHECK(err.kind == API_ERR_HTTP && err.http_status == 429 && err.retries == 2);
-	CHECK_STR(err.message, "API answered 429 (rate limited) 3 times; giving up");
+	CHECK(err.kind == API_ERR_HTTP && err.http_status == 429 &&
+	      err.retries == 2);
+	CHECK_STR(err.message,
+		  "API answered 429 (rate limited) 3 times; giving up");
 
 	mock_script_clear();
 	mock_reply("401 Unauthorized", "", "{\"message\":\"Invalid API key\"}");
 	CHECK(get_conv(api, "c1", NULL, NULL, &err) == -EACCES);
 	CHECK(err.kind == API_ERR_AUTH && err.retries == 0);
-	CHECK_STR(err.message, "API answered 401 (Invalid API key); check LINKUP_API_KEY");
+	CHECK_STR(err.message,
+		  "API answered 401 (Invalid API key); check LINKUP_API_KEY");
 
 	mock_script_clear();
-	mock_reply("200 OK", "", "{\"status\":\"error\",\"message\":\"bad token TOKEN-abcdef!\"}");
+	mock_reply("200 OK", "",
+		   "{\"status\":\"error\",\"message\":\"bad token "
+		   "TOKEN-abcdef!\"}");
 	CHECK(get_conv(api, "c1", NULL, NULL, &err) == -EIO);
 	CHECK_STR(err.message, "API reported an error (bad token ***!)");
 
@@ -399,7 +432,7 @@ static void test_http_limits(void)
 
 static void *cancel_later(void *arg)
 {
-	struct timespec ts = { 0, 300 * 1000000L };
+	struct timespec ts = {0, 300 * 1000000L};
 
 	nanosleep(&ts, NULL);
 	api_cancel(arg);
@@ -451,18 +484,24 @@ static void test_http_cancel(void)
 static void test_http_refused(void)
 {
 	struct api_config cfg = {
-		.base_url = "http://127.0.0.1:1", .api_key = "k",
-		.login_token = "t", .timeout_s = 5, .max_retries = 1,
+		.base_url = "http://127.0.0.1:1",
+		.api_key = "k",
+		.login_token = "t",
+		.timeout_s = 5,
+		.max_retries = 1,
 	};
 	struct api *api = api_new(&cfg);
 	struct api_stats st;
 	struct api_error err;
 
 	CHECK(get_conv(api, "c1", NULL, NULL, &err) == -EIO);
-	CHECK(err.kind == API_ERR_TRANSPORT && err.http_status == 0 && err.retries == 1);
-	CHECK_STR(err.message, "connection refused (127.0.0.1:1); gave up after 2 tries");
+	CHECK(err.kind == API_ERR_TRANSPORT && err.http_status == 0 &&
+	      err.retries == 1);
+	CHECK_STR(err.message,
+		  "connection refused (127.0.0.1:1); gave up after 2 tries");
 	api_get_stats(api, &st);
-	CHECK(st.requests == 2 && st.retries == 1 && st.errors == 1 && st.credits == 0);
+	CHECK(st.requests == 2 && st.retries == 1 && st.errors == 1 &&
+	      st.credits == 0);
 	api_free(api);
 	api_free(NULL);
 }

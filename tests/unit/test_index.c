@@ -79,9 +79,11 @@ static void test_index(void)
 			CHECK(index_chunk_of(&c, p) == want_chunk[p]);
 			cum += len_of(t, p);
 		}
-		/* byte y - 1 lies in the p with before(p) < y <= before(p + 1) */
+		/* byte y - 1 lies in the p with before(p) < y <= before(p + 1)
+		 */
 		for (size_t y = 1; y <= total; y++) {
-			size_t at = SIZE_MAX, p = index_pos_of_byte(&c, t, y, &at);
+			size_t at = SIZE_MAX,
+			       p = index_pos_of_byte(&c, t, y, &at);
 
 			CHECK(p < N_POS);
 			CHECK(at == index_bytes_before(&c, t, p));
@@ -93,15 +95,30 @@ static void test_index(void)
 static void test_body(void)
 {
 	struct api_message msgs[3] = {
-		{.text = "newest", .text_len = 6, .timestamp_ms = 3000, .sender = "Ann",
-		 .message_type = "TEXT", .entity_urn = "urn:3",
-		 .json = "{\"n\":3}", .json_len = 7},
-		{.text = "middle\nline", .text_len = 11, .timestamp_ms = 2000, .sender = "Bob",
-		 .message_type = "TEXT", .entity_urn = "urn:2",
-		 .json = "{\"n\":2}", .json_len = 7},
-		{.text = "oldest", .text_len = 6, .timestamp_ms = 1000, .sender = "Ann",
-		 .message_type = "TEXT", .entity_urn = "urn:1",
-		 .json = "{\"n\":1}", .json_len = 7},
+		{.text = "newest",
+		 .text_len = 6,
+		 .timestamp_ms = 3000,
+		 .sender = "Ann",
+		 .message_type = "TEXT",
+		 .entity_urn = "urn:3",
+		 .json = "{\"n\":3}",
+		 .json_len = 7},
+		{.text = "middle\nline",
+		 .text_len = 11,
+		 .timestamp_ms = 2000,
+		 .sender = "Bob",
+		 .message_type = "TEXT",
+		 .entity_urn = "urn:2",
+		 .json = "{\"n\":2}",
+		 .json_len = 7},
+		{.text = "oldest",
+		 .text_len = 6,
+		 .timestamp_ms = 1000,
+		 .sender = "Ann",
+		 .message_type = "TEXT",
+		 .entity_urn = "urn:1",
+		 .json = "{\"n\":1}",
+		 .json_len = 7},
 	};
 	const char *lines = "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n";
 	struct taken t = {.kept = msgs, .n = 3};
@@ -119,9 +136,9 @@ static void test_body(void)
 	CHECK(strcmp(b->bytes[CONV_JSONL], lines) == 0);
 	CHECK(b->off[CONV_JSONL][1] == 8 && b->off[CONV_JSONL][3] == 24);
 	CHECK(b->ts[0] == 1000 && b->ts[2] == 3000);
-	CHECK(chunk_body_cost(b) >=
-	      sizeof(*b) + 8 * sizeof(size_t) + 3 * sizeof(int64_t) +
-		      want.len + 1 + strlen(lines) + 1);
+	CHECK(chunk_body_cost(b) >= sizeof(*b) + 8 * sizeof(size_t) +
+					    3 * sizeof(int64_t) + want.len + 1 +
+					    strlen(lines) + 1);
 	buf_free(&want);
 	chunk_body_free(b);
 }

@@ -23,7 +23,7 @@ static atomic_int destroyed;
 #define VALUE_MAGIC 0x1badcafeu
 
 struct value {
-	unsigned magic;	/* cleared on destroy: a second destroy is caught */
+	unsigned magic; /* cleared on destroy: a second destroy is caught */
 	char key[64];
 };
 
@@ -55,7 +55,7 @@ static struct value *value_new(const char *key)
 struct fill_arg {
 	size_t cost;
 	atomic_int calls;
-	int fail;	/* negative errno to return instead of a value */
+	int fail; /* negative errno to return instead of a value */
 };
 
 static int fill_value(void *arg, const char *key, void **value, size_t *cost,
@@ -98,7 +98,7 @@ static int cached(struct lru *lru, const char *key)
 
 static void sleep_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 	nanosleep(&ts, NULL);
 }
@@ -106,18 +106,18 @@ static void sleep_ms(long ms)
 static void test_eviction_order(void)
 {
 	struct lru *lru = lru_new(30);
-	struct fill_arg fa = { .cost = 10 };
+	struct fill_arg fa = {.cost = 10};
 	struct lru_stats st;
 
 	CHECK(touch(lru, "a", &fa) == 0);
 	CHECK(touch(lru, "b", &fa) == 0);
 	CHECK(touch(lru, "c", &fa) == 0);
-	CHECK(touch(lru, "a", &fa) == 0);	/* a hit: b is now the oldest */
+	CHECK(touch(lru, "a", &fa) == 0); /* a hit: b is now the oldest */
 	CHECK(atomic_load(&fa.calls) == 3);
 	CHECK(touch(lru, "d", &fa) == 0);
 	CHECK(!cached(lru, "b"));
 	CHECK(cached(lru, "a") && cached(lru, "c") && cached(lru, "d"));
-	CHECK(touch(lru, "e", &fa) == 0);	/* a, c, d touched in that order */
+	CHECK(touch(lru, "e", &fa) == 0); /* a, c, d touched in that order */
 	CHECK(!cached(lru, "a"));
 	CHECK(cached(lru, "c") && cached(lru, "d") && cached(lru, "e"));
 	lru_get_stats(lru, &st);
@@ -145,7 +145,7 @@ static void test_missing_without_fill(void)
 static void test_budget_every_insertion(void)
 {
 	struct lru *lru = lru_new(1000);
-	struct fill_arg fa = { 0 };
+	struct fill_arg fa = {0};
 	unsigned seed = 7;
 	int over = 0;
 
@@ -168,7 +168,7 @@ static void test_budget_every_insertion(void)
 static void test_oversized(void)
 {
 	struct lru *lru = lru_new(10);
-	struct fill_arg fa = { .cost = 100 };
+	struct fill_arg fa = {.cost = 100};
 	struct lru_ref *ref;
 	struct lru_stats st;
 	int before = atomic_load(&destroyed);
@@ -188,7 +188,7 @@ static void test_oversized(void)
 static void test_destroy_once(void)
 {
 	struct lru *lru = lru_new(50);
-	struct fill_arg fa = { .cost = 10 };
+	struct fill_arg fa = {.cost = 10};
 	int before = atomic_load(&destroyed);
 	char key[16];
 
@@ -205,7 +205,7 @@ static void test_destroy_once(void)
 static void test_ref_outlives_eviction(void)
 {
 	struct lru *lru = lru_new(100);
-	struct fill_arg fa = { .cost = 10 };
+	struct fill_arg fa = {.cost = 10};
 	struct lru_ref *r1, *r2, *r3;
 	int before = atomic_load(&destroyed);
 
@@ -214,7 +214,7 @@ static void test_ref_outlives_eviction(void)
 	CHECK(lru_get(lru, "two", fill_value, &fa, &r3) == 0);
 	CHECK(r2 == r3);
 	lru_remove(lru, "two");
-	lru_set_budget(lru, 0);		/* evicts "one" */
+	lru_set_budget(lru, 0); /* evicts "one" */
 	CHECK(!cached(lru, "one") && !cached(lru, "two"));
 	CHECK(atomic_load(&destroyed) == before);
 	CHECK(!strcmp(((struct value *)lru_value(r1))->key, "one"));
@@ -224,7 +224,7 @@ static void test_ref_outlives_eviction(void)
 	lru_release(r2);
 	CHECK(atomic_load(&destroyed) == before + 1);
 	CHECK(!strcmp(((struct value *)lru_value(r3))->key, "two"));
-	lru_free(lru);		/* r3 survives the cache itself */
+	lru_free(lru); /* r3 survives the cache itself */
 	CHECK(!strcmp(((struct value *)lru_value(r3))->key, "two"));
 	lru_release(r3);
 	CHECK(atomic_load(&destroyed) == before + 2);
@@ -234,7 +234,7 @@ static void test_ref_outlives_eviction(void)
 static void test_failed_fill(void)
 {
 	struct lru *lru = lru_new(100);
-	struct fill_arg fa = { .cost = 10, .fail = -EIO };
+	struct fill_arg fa = {.cost = 10, .fail = -EIO};
 	struct lru_stats st;
 
 	CHECK(touch(lru, "f", &fa) == -EIO);
@@ -254,7 +254,7 @@ static void test_failed_fill(void)
 struct flight {
 	struct lru *lru;
 	atomic_int calls;
-	int saw_all;		/* the fill saw every getter waiting */
+	int saw_all; /* the fill saw every getter waiting */
 	struct lru_ref *refs[FLIGHT_THREADS];
 	int errs[FLIGHT_THREADS];
 	int idx;
@@ -308,7 +308,7 @@ static void test_single_flight(void)
 
 	fl.lru = lru_new(1000);
 	for (int i = 0; i < FLIGHT_THREADS; i++) {
-		t[i] = (struct flight_thread){ &fl, i };
+		t[i] = (struct flight_thread){&fl, i};
 		pthread_create(&tid[i], NULL, flight_main, &t[i]);
 	}
 	for (int i = 0; i < FLIGHT_THREADS; i++)
@@ -331,7 +331,7 @@ static void test_single_flight(void)
 /* Two fills of different keys that each wait for the other to start. */
 struct overlap {
 	struct lru *lru;
-	pthread_mutex_t lock;	/* guards started */
+	pthread_mutex_t lock; /* guards started */
 	pthread_cond_t cond;
 	int started;
 };
@@ -377,7 +377,7 @@ static void *overlap_main(void *p)
 
 static void test_fills_overlap(void)
 {
-	struct overlap ov = { .lru = lru_new(100) };
+	struct overlap ov = {.lru = lru_new(100)};
 	pthread_t tid[2];
 	void *res[2];
 
@@ -395,9 +395,10 @@ static void test_fills_overlap(void)
 	pthread_mutex_destroy(&ov.lock);
 }
 
-/* lru_remove while a fill runs: its getter gets the value, the cache drops it. */
+/* lru_remove while a fill runs: its getter gets the value, the cache drops it.
+ */
 struct gate {
-	pthread_mutex_t lock;	/* guards entered and open */
+	pthread_mutex_t lock; /* guards entered and open */
 	pthread_cond_t cond;
 	int entered, open;
 	atomic_int calls;
@@ -438,8 +439,8 @@ static void *gated_main(void *p)
 
 static void test_remove_while_filling(void)
 {
-	struct gate g = { .entered = 0 };
-	struct gated_get gg = { .lru = lru_new(100), .g = &g };
+	struct gate g = {.entered = 0};
+	struct gated_get gg = {.lru = lru_new(100), .g = &g};
 	struct lru_stats st;
 	pthread_t tid;
 
@@ -463,7 +464,7 @@ static void test_remove_while_filling(void)
 	CHECK(st.entries == 0 && st.bytes == 0);
 	lru_release(gg.ref);
 	/* A new get fills again, and this time the result is kept. */
-	CHECK(touch(gg.lru, "conv/a/p1", &(struct fill_arg){ .cost = 5 }) == 0);
+	CHECK(touch(gg.lru, "conv/a/p1", &(struct fill_arg){.cost = 5}) == 0);
 	CHECK(cached(gg.lru, "conv/a/p1"));
 	CHECK(atomic_load(&g.calls) == 1);
 	lru_free(gg.lru);
@@ -474,9 +475,9 @@ static void test_remove_while_filling(void)
 static void test_remove_prefix(void)
 {
 	struct lru *lru = lru_new(1000);
-	struct fill_arg fa = { .cost = 1 };
-	const char *keys[] = { "conv/a/1", "conv/a/2", "conv/b/1", "conv/ab",
-			       "conv/a/" };
+	struct fill_arg fa = {.cost = 1};
+	const char *keys[] = {"conv/a/1", "conv/a/2", "conv/b/1", "conv/ab",
+			      "conv/a/"};
 	struct lru_stats st;
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -496,13 +497,13 @@ static void test_remove_prefix(void)
 static void test_set_budget(void)
 {
 	struct lru *lru = lru_new(100);
-	struct fill_arg fa = { .cost = 10 };
-	const char *keys[] = { "p", "q", "r", "s", "t" };
+	struct fill_arg fa = {.cost = 10};
+	const char *keys[] = {"p", "q", "r", "s", "t"};
 	struct lru_stats st;
 
 	for (int i = 0; i < 5; i++)
 		CHECK(touch(lru, keys[i], &fa) == 0);
-	CHECK(cached(lru, "p"));	/* p is now the most recent */
+	CHECK(cached(lru, "p")); /* p is now the most recent */
 	lru_set_budget(lru, 25);
 	lru_get_stats(lru, &st);
 	CHECK(st.entries == 2 && st.bytes == 20 && st.budget == 25);
@@ -516,7 +517,7 @@ static void test_set_budget(void)
 static void test_many_keys(void)
 {
 	struct lru *lru = lru_new(SIZE_MAX);
-	struct fill_arg fa = { .cost = 1 };
+	struct fill_arg fa = {.cost = 1};
 	struct lru_stats st;
 	char key[32];
 	int bad = 0;
@@ -549,8 +550,8 @@ struct stress {
 	atomic_int wrong;
 };
 
-static int fill_stress(void *arg, const char *key, void **value,
-		       size_t *cost, void (**destroy)(void *))
+static int fill_stress(void *arg, const char *key, void **value, size_t *cost,
+		       void (**destroy)(void *))
 {
 	struct stress *s = arg;
 

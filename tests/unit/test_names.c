@@ -39,8 +39,11 @@ static bool utf8_whole(const char *s)
 	size_t i = 0, need, k;
 
 	while (u[i]) {
-		need = u[i] < 0x80 ? 0 : (u[i] & 0xe0) == 0xc0 ? 1
-		     : (u[i] & 0xf0) == 0xe0 ? 2 : (u[i] & 0xf8) == 0xf0 ? 3 : 9;
+		need = u[i] < 0x80	       ? 0
+		       : (u[i] & 0xe0) == 0xc0 ? 1
+		       : (u[i] & 0xf0) == 0xe0 ? 2
+		       : (u[i] & 0xf8) == 0xf0 ? 3
+					       : 9;
 		if (need == 9)
 			return false;
 		for (k = 1; k <= need; k++)
@@ -53,45 +56,52 @@ static bool utf8_whole(const char *s)
 
 static void test_slugs(void)
 {
-	SLUG(IN "al%C3%A9s-pr%C3%A9w-aa0262324/", "al\xc3\xa9s-pr\xc3\xa9w-aa0262324");
-	SLUG(IN "al%c3%a9s-pr%c3%a9w-aa0262324", "al\xc3\xa9s-pr\xc3\xa9w-aa0262324");
+	SLUG(IN "al%C3%A9s-pr%C3%A9w-aa0262324/",
+	     "al\xc3\xa9s-pr\xc3\xa9w-aa0262324");
+	SLUG(IN "al%c3%a9s-pr%c3%a9w-aa0262324",
+	     "al\xc3\xa9s-pr\xc3\xa9w-aa0262324");
 	SLUG(IN "john-doe-42?trk=public_profile&x=%2F", "john-doe-42");
 	SLUG(IN "john-doe-42#about", "john-doe-42");
 	SLUG(IN "john-doe-42", "john-doe-42");
 	/* the neighbours of the bidi controls are ordinary characters */
-	SLUG(IN "a%E2%80%A9b%E2%80%AFc%E2%81%A5d%E2%81%AA", "a\xe2\x80\xa9" "b"
-	     "\xe2\x80\xaf" "c\xe2\x81\xa5" "d\xe2\x81\xaa");
+	SLUG(IN "a%E2%80%A9b%E2%80%AFc%E2%81%A5d%E2%81%AA", "a\xe2\x80\xa9"
+							    "b"
+							    "\xe2\x80\xaf"
+							    "c\xe2\x81\xa5"
+							    "d\xe2\x81\xaa");
 	SLUG(IN "john-doe-42/details/experience/", "john-doe-42");
-	SLUG("http://linkedin.com/in/%E5%BC%A0%E4%BC%9F", "\xe5\xbc\xa0\xe4\xbc\x9f");
+	SLUG("http://linkedin.com/in/%E5%BC%A0%E4%BC%9F",
+	     "\xe5\xbc\xa0\xe4\xbc\x9f");
 	SLUG(IN "x%C2%A0y", "x\xc2\xa0y"); /* NBSP is not a control */
 }
 
 static void test_hostile_slugs(void)
 {
-	SLUG(IN "..%2F..%2Fetc", NULL);       /* traversal */
-	SLUG(IN "%2e%2e", NULL);              /* ".." */
-	SLUG(IN "%2E", NULL);                 /* "." */
+	SLUG(IN "..%2F..%2Fetc", NULL); /* traversal */
+	SLUG(IN "%2e%2e", NULL);	/* ".." */
+	SLUG(IN "%2E", NULL);		/* "." */
 	SLUG(IN ".hidden", NULL);
-	SLUG(IN "a%2Fb", NULL);               /* '/' */
-	SLUG(IN "a%00b", NULL);               /* NUL */
+	SLUG(IN "a%2Fb", NULL); /* '/' */
+	SLUG(IN "a%00b", NULL); /* NUL */
 	SLUG(IN "%00", NULL);
-	SLUG(IN "%C0%AF", NULL);              /* overlong '/' */
-	SLUG(IN "%E0%80%AF", NULL);           /* overlong '/' */
-	SLUG(IN "%ED%A0%80", NULL);           /* surrogate */
-	SLUG(IN "%F4%90%80%80", NULL);        /* > U+10FFFF */
-	SLUG(IN "ab%C3", NULL);               /* truncated */
+	SLUG(IN "%C0%AF", NULL);       /* overlong '/' */
+	SLUG(IN "%E0%80%AF", NULL);    /* overlong '/' */
+	SLUG(IN "%ED%A0%80", NULL);    /* surrogate */
+	SLUG(IN "%F4%90%80%80", NULL); /* > U+10FFFF */
+	SLUG(IN "ab%C3", NULL);	       /* truncated */
 	SLUG(IN "ab%FF", NULL);
-	SLUG(IN "%1B%5B31m", NULL);           /* ESC */
-	SLUG(IN "a%0Ab", NULL);               /* newline */
-	SLUG(IN "a%7Fb", NULL);               /* DEL */
-	SLUG(IN "a%C2%85b", NULL);            /* C1 NEL */
-	SLUG(IN "evil%E2%80%AEgnp.exe", NULL); /* RLO: "evilexe.png" on screen */
-	SLUG(IN "a%E2%80%AAb", NULL);         /* LRE */
-	SLUG(IN "a%E2%80%ACb", NULL);         /* PDF */
-	SLUG(IN "a%E2%81%A6b", NULL);         /* LRI */
-	SLUG(IN "a%E2%81%A9b", NULL);         /* PDI */
+	SLUG(IN "%1B%5B31m", NULL); /* ESC */
+	SLUG(IN "a%0Ab", NULL);	    /* newline */
+	SLUG(IN "a%7Fb", NULL);	    /* DEL */
+	SLUG(IN "a%C2%85b", NULL);  /* C1 NEL */
+	SLUG(IN "evil%E2%80%AEgnp.exe",
+	     NULL);		      /* RLO: "evilexe.png" on screen */
+	SLUG(IN "a%E2%80%AAb", NULL); /* LRE */
+	SLUG(IN "a%E2%80%ACb", NULL); /* PDF */
+	SLUG(IN "a%E2%81%A6b", NULL); /* LRI */
+	SLUG(IN "a%E2%81%A9b", NULL); /* PDI */
 	SLUG(IN "%E2%80%AE", NULL);
-	SLUG(IN "a%2", NULL);                 /* malformed % */
+	SLUG(IN "a%2", NULL); /* malformed % */
 	SLUG(IN "a%zzb", NULL);
 	SLUG(IN "a%", NULL);
 	SLUG(IN "", NULL);
@@ -155,7 +165,8 @@ static void test_conversation_names(void)
 	CHECK(strcmp(a, b) == 0);
 	CHECK(strlen(a) == 17 && strncmp(a, "conv-", 5) == 0);
 	for (i = 5; i < 17; i++)
-		CHECK((a[i] >= '0' && a[i] <= '9') || (a[i] >= 'a' && a[i] <= 'f'));
+		CHECK((a[i] >= '0' && a[i] <= '9') ||
+		      (a[i] >= 'a' && a[i] <= 'f'));
 	CHECK(strcmp(a, "conv-cda8acc1dade") == 0); /* pinned: names persist */
 
 	name_for_conversation(IN "..%2F..%2Fetc", id, b);
@@ -194,7 +205,8 @@ static void test_suffix(void)
 
 	name_with_suffix(base, INT_MAX, out);
 	n = strlen(out);
-	CHECK(n <= 255 && utf8_whole(out) && strcmp(out + n - 11, "-2147483647") == 0);
+	CHECK(n <= 255 && utf8_whole(out) &&
+	      strcmp(out + n - 11, "-2147483647") == 0);
 
 	memset(base, 'a', 255);
 	base[255] = '\0';

@@ -23,11 +23,10 @@ static bool same(const struct node_id *a, const struct node_id *b)
 /* Every file of a conversation with 3 pages, listed, named, numbered. */
 static void test_round_trip(void)
 {
-	const char *want[] = {"conversation.json", "transcript.txt",
-			      "messages.jsonl", "page-0001.txt",
-			      "page-0001.jsonl", "page-0002.txt",
-			      "page-0002.jsonl", "page-0003.txt",
-			      "page-0003.jsonl"};
+	const char *want[] = {
+		"conversation.json", "transcript.txt",	"messages.jsonl",
+		"page-0001.txt",     "page-0001.jsonl", "page-0002.txt",
+		"page-0002.jsonl",   "page-0003.txt",	"page-0003.jsonl"};
 	fuse_ino_t seen[16];
 	struct node_id id, back;
 	size_t k;
@@ -57,9 +56,11 @@ static void test_root_stats_and_directories(void)
 	struct node_id id = {.kind = NODE_ROOT}, back;
 
 	CHECK(node_ino(&id) == FUSE_ROOT_ID);
-	CHECK(node_from_ino(FUSE_ROOT_ID, &back) == 0 && back.kind == NODE_ROOT);
+	CHECK(node_from_ino(FUSE_ROOT_ID, &back) == 0 &&
+	      back.kind == NODE_ROOT);
 	id.kind = NODE_STATS;
-	CHECK(node_from_ino(node_ino(&id), &back) == 0 && back.kind == NODE_STATS);
+	CHECK(node_from_ino(node_ino(&id), &back) == 0 &&
+	      back.kind == NODE_STATS);
 	id = (struct node_id){.kind = NODE_CONV, .conv = 0};
 	CHECK(node_ino(&id) == (fuse_ino_t)1 << 32);
 	CHECK(node_from_ino(node_ino(&id), &back) == 0 && same(&id, &back));
@@ -69,18 +70,20 @@ static void test_root_stats_and_directories(void)
 
 static void test_what_names_nothing(void)
 {
-	const char *names[] = {"page-1.txt", "page-0000.txt", "page-0001.json",
-			       "page-0001.txt.bak", "page-+001.txt",
-			       "page-00001.txt", "Transcript.txt", "",
+	const char *names[] = {"page-1.txt",	   "page-0000.txt",
+			       "page-0001.json",   "page-0001.txt.bak",
+			       "page-+001.txt",	   "page-00001.txt",
+			       "Transcript.txt",   "",
 			       "page-1000000.txt", ".stats"};
 	struct node_id id;
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		CHECK(node_file_from_name(0, names[i], &id) == -ENOENT);
-	CHECK(node_from_ino(3, &id) == -ENOENT);  /* below any directory */
+	CHECK(node_from_ino(3, &id) == -ENOENT); /* below any directory */
 	CHECK(node_from_ino(((fuse_ino_t)1 << 32) | 0xffffffffu, &id) ==
 	      -ENOENT); /* past the last page */
-	CHECK(node_file_at(0, 0, 3, &id) == -ENOENT); /* no page, no page file */
+	CHECK(node_file_at(0, 0, 3, &id) ==
+	      -ENOENT); /* no page, no page file */
 	/* a page as large as names go is still a name */
 	CHECK(node_file_from_name(0, "page-999999.jsonl", &id) == 0 &&
 	      id.page == 999999 && id.file == CONV_PAGE_JSONL);

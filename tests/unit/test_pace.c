@@ -23,7 +23,7 @@ static int take(struct pace *p, bool front, int64_t deadline, int *slot,
 /* Poll (not sleep) until n requests wait in p's line. */
 static void until_waiting(struct pace *p, uint64_t n)
 {
-	struct timespec tick = { 0, 1000000L };
+	struct timespec tick = {0, 1000000L};
 	struct pace_stats st;
 
 	for (int i = 0; i < 5000; i++) {
@@ -127,7 +127,9 @@ static void test_fifo_front_and_stop(void)
 {
 	struct pace *p = pace_new(1, 1);
 	struct waiter_arg w[3] = {
-		{ .p = p }, { .p = p }, { .p = p, .front = true },
+		{.p = p},
+		{.p = p},
+		{.p = p, .front = true},
 	};
 	pthread_t t[3];
 	struct pace_stats st;

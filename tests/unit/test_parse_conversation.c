@@ -18,7 +18,8 @@
 static const char conv_page[] =
 	"{\"status\":\"success\",\"data\":{"
 	"\"conversation_id\":\"2-YWJj(x,y)==\","
-	"\"profile_url\":\"https://www.linkedin.com/in/al%C3%A9s-pr%C3%A9w-aa0262324/\","
+	"\"profile_url\":\"https://www.linkedin.com/in/"
+	"al%C3%A9s-pr%C3%A9w-aa0262324/\","
 	"\"total_results\":4,\"total_other_member_message_count\":\"12\","
 	"\"unread_count\":0,\"last_seen_message\":\"urn:li:msg:3\","
 	"\"last_seen_at\":1745269538000,"
@@ -27,9 +28,11 @@ static const char conv_page[] =
 	"\"sender\":\"Titouan Prioux\",\"message_type\":\"TEXT\","
 	"\"entity_urn\":\"urn:li:msg:4\"},"
 	"{\"text\":\"two\\nlines\",\"timestamp\":\"1745269300000\","
-	"\"sender_info\":{\"first_name\":\"Al\xc3\xa9s\",\"last_name\":\"Pr\xc3\xa9w\"},"
+	"\"sender_info\":{\"first_name\":\"Al\xc3\xa9s\",\"last_name\":"
+	"\"Pr\xc3\xa9w\"},"
 	"\"entity_urn\":\"urn:li:msg:3\"},"
-	"{\"text\":\"\",\"timestamp\":1745268898000,\"sender\":\"Al\xc3\xa9s Pr\xc3\xa9w\","
+	"{\"text\":\"\",\"timestamp\":1745268898000,\"sender\":\"Al\xc3\xa9s "
+	"Pr\xc3\xa9w\","
 	"\"message_type\":\"SYSTEM\",\"entity_urn\":\"urn:li:msg:2\"},"
 	"42,\"junk\",null,"
 	"{\"timestamp\":-5,\"sender_info\":null}"
@@ -103,18 +106,21 @@ static void test_conversation_variants(void)
 		CHECK(p->last_seen_message == NULL);
 		CHECK(p->n_messages == 0);
 		CHECK(p->data_json_whole);
-		CHECK_STR(p->data_json, "{\"status\":\"success\",\"data\":"
+		CHECK_STR(p->data_json,
+			  "{\"status\":\"success\",\"data\":"
 			  "{\"messages\":[],\"pagination\":"
 			  "{\"next_cursor\":\"1700000000000\"}}}\n");
 	}
 	api_page_free(p);
 
 	/* no pagination at all; numbers as strings; hostile numbers */
-	CHECK(parse_conv("{\"data\":{\"conversation_id\":123,\"unread_count\":\"x\","
+	CHECK(parse_conv("{\"data\":{\"conversation_id\":123,\"unread_count\":"
+			 "\"x\","
 			 "\"last_seen_at\":\"0x10\",\"messages\":["
 			 "{\"timestamp\":\"nan\"},{\"timestamp\":1e999},"
 			 "{\"timestamp\":\"1e400\"},{\"timestamp\":9e300},"
-			 "{\"timestamp\":\" 17 \",\"sender_info\":{\"last_name\":\"Solo\"}}]}}",
+			 "{\"timestamp\":\" 17 "
+			 "\",\"sender_info\":{\"last_name\":\"Solo\"}}]}}",
 			 &p, &err) == 0);
 	if (p) {
 		CHECK_STR(p->conversation_id, "123");
@@ -161,7 +167,8 @@ static void check_reprinted(const char *body, size_t len)
 
 static void test_lenient_json_not_kept(void)
 {
-	static const char nul[] = "{\"data\":{\"messages\":[{\"text\":\"a\0b\"}]}}";
+	static const char nul[] =
+		"{\"data\":{\"messages\":[{\"text\":\"a\0b\"}]}}";
 	const char *cases[] = {
 		"{\"data\":{\"messages\":[]}} trailing garbage",
 		"{\"data\":{\"messages\":[{\"text\":\"a\x01\nb\"}]}}",
@@ -182,12 +189,15 @@ static void test_invalid_utf8(void)
 	struct api_error err;
 	cJSON *again;
 
-	CHECK(parse_conv("{\"data\":{\"messages\":[{\"text\":\"a\xff" "b\xc3\"}]}}",
+	CHECK(parse_conv("{\"data\":{\"messages\":[{\"text\":\"a\xff"
+			 "b\xc3\"}]}}",
 			 &p, &err) == 0);
 	if (!p)
 		return;
-	CHECK_STR(p->messages[0].text, "a\xff" "b\xc3");
-	CHECK(strstr(p->data_json, "a\xef\xbf\xbd" "b\xef\xbf\xbd\"") != NULL);
+	CHECK_STR(p->messages[0].text, "a\xff"
+				       "b\xc3");
+	CHECK(strstr(p->data_json, "a\xef\xbf\xbd"
+				   "b\xef\xbf\xbd\"") != NULL);
 	CHECK(strchr(p->data_json, '\xff') == NULL);
 	CHECK(!p->data_json_whole);
 	again = cJSON_Parse(p->data_json);
@@ -198,7 +208,8 @@ static void test_invalid_utf8(void)
 
 	/* a surrogate escape could decode to bytes that are not UTF-8: such
 	 * an answer is not kept as it came, its data is checked and printed */
-	CHECK(parse_conv("{\"data\":{\"messages\":[{\"text\":\"x\\ud83d\\ude03\"}]}}",
+	CHECK(parse_conv("{\"data\":{\"messages\":[{\"text\":"
+			 "\"x\\ud83d\\ude03\"}]}}",
 			 &p, &err) == 0);
 	if (!p)
 		return;
@@ -217,11 +228,12 @@ static void test_nul_text(void)
 	struct api_error err;
 	cJSON *back;
 
-	CHECK(parse_conv("{\"data\":{\"messages\":["
-			 "{\"text\":\"\\u0000nul at start\",\"sender\":\"A\"},"
-			 "{\"t\\u0065xt\":\"a\\u0000b\\u0000\",\"timestamp\":7},"
-			 "{\"text\":\"\\uzzzz\"},{\"text\":\"plain\"}]}}",
-			 &p, &err) == 0);
+	CHECK(parse_conv(
+		      "{\"data\":{\"messages\":["
+		      "{\"text\":\"\\u0000nul at start\",\"sender\":\"A\"},"
+		      "{\"t\\u0065xt\":\"a\\u0000b\\u0000\",\"timestamp\":7},"
+		      "{\"text\":\"\\uzzzz\"},{\"text\":\"plain\"}]}}",
+		      &p, &err) == 0);
 	if (!p || p->n_messages != 4)
 		goto out;
 	CHECK(p->messages[0].text_len == 13 &&
@@ -236,7 +248,8 @@ static void test_nul_text(void)
 	CHECK(back && strcmp(cJSON_GetObjectItem(back, "sender")->valuestring,
 			     "A") == 0);
 	cJSON_Delete(back);
-	/* printed anew ("\\uzzzz" is not JSON): the page's JSON keeps the NULs */
+	/* printed anew ("\\uzzzz" is not JSON): the page's JSON keeps the NULs
+	 */
 	CHECK(!p->data_json_whole && strstr(p->data_json, "a\\u0000b\\u0000"));
 	api_page_free(p);
 	p = NULL;
@@ -249,7 +262,8 @@ out:
 	p = NULL;
 
 	/* raw NUL and invalid UTF-8: reprinted, NUL kept, bytes repaired */
-	static const char raw[] = "{\"data\":{\"messages\":[{\"text\":\"\xff\\u0000x\0y\"}]}}";
+	static const char raw[] =
+		"{\"data\":{\"messages\":[{\"text\":\"\xff\\u0000x\0y\"}]}}";
 	char *copy = exact(raw, sizeof(raw) - 1);
 
 	CHECK(api_parse_conversation(copy, sizeof(raw) - 1, &p, &err) == 0);
@@ -278,27 +292,33 @@ static void test_message_json(void)
 	cJSON *back;
 
 	CHECK(parse_conv("{\"data\":{\"messages\":[{\"text\":\"two\\nlines "
-			 "\xe2\x80\xae" "rlo \\u2066 del\x7f c1\xc2\x9b\","
+			 "\xe2\x80\xae"
+			 "rlo \\u2066 del\x7f c1\xc2\x9b\","
 			 "\"timestamp\":1745269425000,\"sender\":\"Ann\","
-			 "\"entity_urn\":\"urn:li:msg:1\"}]}}", &p, &err) == 0);
+			 "\"entity_urn\":\"urn:li:msg:1\"}]}}",
+			 &p, &err) == 0);
 	if (!p || p->n_messages != 1)
 		goto out;
 	m = &p->messages[0];
 	CHECK(m->json_len == strlen(m->json));
 	CHECK(!strchr(m->json, '\n') && !strstr(m->json, "\xe2\x80\xae") &&
 	      !strchr(m->json, '\x7f') && !strstr(m->json, "\xc2\x9b"));
-	CHECK(strstr(m->json, "two\\nlines \\u202e" "rlo \\u2066 del\\u007f "
-		     "c1\\u009b\"") != NULL);
+	CHECK(strstr(m->json, "two\\nlines \\u202e"
+			      "rlo \\u2066 del\\u007f "
+			      "c1\\u009b\"") != NULL);
 	/* kept as it came (it is valid JSON), but with those escaped too */
 	CHECK(p->data_json_whole && !strstr(p->data_json, "\xe2\x80\xae") &&
 	      strstr(p->data_json, "\\u202e"));
 	/* the text itself is as sent: render.h shows what must be shown */
-	CHECK(strstr(m->text, "\xe2\x80\xae" "rlo \xe2\x81\xa6") != NULL);
+	CHECK(strstr(m->text, "\xe2\x80\xae"
+			      "rlo \xe2\x81\xa6") != NULL);
 	back = cJSON_Parse(m->json);
 	CHECK(back != NULL);
 	if (back) {
-		CHECK_STR(cJSON_GetObjectItem(back, "text")->valuestring, m->text);
-		CHECK_STR(cJSON_GetObjectItem(back, "sender")->valuestring, "Ann");
+		CHECK_STR(cJSON_GetObjectItem(back, "text")->valuestring,
+			  m->text);
+		CHECK_STR(cJSON_GetObjectItem(back, "sender")->valuestring,
+			  "Ann");
 		CHECK(cJSON_GetObjectItem(back, "timestamp")->valuedouble ==
 		      1745269425000.0);
 		CHECK_STR(cJSON_GetObjectItem(back, "entity_urn")->valuestring,
@@ -319,7 +339,8 @@ static void check_parse_error(const char *body, size_t len,
 	int rc = api_parse_conversation(copy, len, &p, &err);
 
 	free(copy);
-	if (rc < 0 && p == NULL && err.kind == kind && rc == api_error_errno(&err) &&
+	if (rc < 0 && p == NULL && err.kind == kind &&
+	    rc == api_error_errno(&err) &&
 	    (!message || strcmp(err.message, message) == 0)) {
 		passed++;
 		return;
@@ -331,7 +352,7 @@ static void check_parse_error(const char *body, size_t len,
 	api_page_free(p == (struct api_page *)&p ? NULL : p);
 }
 
-#define BAD(body, kind, msg) \
+#define BAD(body, kind, msg)                                                   \
 	check_parse_error((body), strlen(body), (kind), (msg), __LINE__)
 
 static void test_wrong_shapes(void)
@@ -342,11 +363,13 @@ static void test_wrong_shapes(void)
 	    "response is HTML, not JSON");
 	BAD("[1,2]", API_ERR_PARSE, "response is not a JSON object");
 	BAD("\"success\"", API_ERR_PARSE, "response is not a JSON object");
-	BAD("{\"status\":\"success\"}", API_ERR_PARSE, "response has no data object");
+	BAD("{\"status\":\"success\"}", API_ERR_PARSE,
+	    "response has no data object");
 	BAD("{\"data\":null}", API_ERR_PARSE, "response has no data object");
 	BAD("{\"data\":[]}", API_ERR_PARSE, "response has no data object");
 	BAD("{\"data\":\"x\"}", API_ERR_PARSE, "response has no data object");
-	BAD("{\"data\":{}}", API_ERR_PARSE, "response has no data.messages array");
+	BAD("{\"data\":{}}", API_ERR_PARSE,
+	    "response has no data.messages array");
 	BAD("{\"data\":{\"messages\":null}}", API_ERR_PARSE,
 	    "response has no data.messages array");
 	BAD("{\"data\":{\"messages\":{\"0\":{}}}}", API_ERR_PARSE,
@@ -410,7 +433,8 @@ static void test_limits(void)
 	memset(body, '[', 5000);
 	CHECK(api_parse_conversation(body, 5000, &p, &err) == -EIO && !p);
 	CHECK(err.kind == API_ERR_PARSE);
-	CHECK(api_parse_conversation(body, API_MAX_BODY + 1u, &p, &err) == -EIO);
+	CHECK(api_parse_conversation(body, API_MAX_BODY + 1u, &p, &err) ==
+	      -EIO);
 	CHECK_STR(err.message, "response larger than 16 MiB");
 	free(body);
 }

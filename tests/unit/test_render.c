@@ -41,8 +41,8 @@ static char *safe(const char *s, size_t len, bool keep_newlines)
 	return r ? r : calloc(1, 1);
 }
 
-static void check_safe(const char *in, size_t len, bool keep,
-		       const char *want, int line)
+static void check_safe(const char *in, size_t len, bool keep, const char *want,
+		       int line)
 {
 	char *got = safe(in, len, keep);
 
@@ -50,7 +50,8 @@ static void check_safe(const char *in, size_t len, bool keep,
 	free(got);
 }
 
-#define SAFE(in, keep, want) check_safe((in), sizeof(in) - 1, (keep), (want), __LINE__)
+#define SAFE(in, keep, want)                                                   \
+	check_safe((in), sizeof(in) - 1, (keep), (want), __LINE__)
 
 /* Our own strict UTF-8 check: well-formed, no C0 but \t \n, no DEL, no C1,
  * no bidirectional embedding, override or isolate control. */
@@ -63,7 +64,8 @@ static bool clean_utf8(const unsigned char *s, size_t n, bool allow_nl)
 		unsigned char c = s[i];
 
 		if (c < 0x80) {
-			if ((c < 0x20 && c != '\t' && !(allow_nl && c == '\n')) ||
+			if ((c < 0x20 && c != '\t' &&
+			     !(allow_nl && c == '\n')) ||
 			    c == 0x7f)
 				return false;
 			i++;
@@ -85,8 +87,10 @@ static bool clean_utf8(const unsigned char *s, size_t n, bool allow_nl)
 				return false;
 			cp = cp << 6 | (s[i + k] & 0x3f);
 		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
-		    (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+		if (cp < min || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff) ||
+		    (cp >= 0x80 && cp <= 0x9f) ||
+		    (cp >= 0x202a && cp <= 0x202e) ||
 		    (cp >= 0x2066 && cp <= 0x2069))
 			return false;
 		i += need + 1;
@@ -126,12 +130,15 @@ static void test_buf(void)
 static void test_controls(void)
 {
 	SAFE("\x1b[31mred\x1b[0m", true, "\\x1b[31mred\\x1b[0m");
-	SAFE("a\xc2\x9b" "31m", true, "a\\x9b31m");
+	SAFE("a\xc2\x9b"
+	     "31m",
+	     true, "a\\x9b31m");
 	SAFE("\xc2\x85|\xc2\x80|\xc2\x9f|\xc2\xa0", true,
 	     "\\x85|\\x80|\\x9f|\xc2\xa0");
 	SAFE("del\x7f", true, "del\\x7f");
 	SAFE("a\0b", true, "a\\x00b");
-	SAFE("\x01\x07\x08\x0b\x0c\x1f", true, "\\x01\\x07\\x08\\x0b\\x0c\\x1f");
+	SAFE("\x01\x07\x08\x0b\x0c\x1f", true,
+	     "\\x01\\x07\\x08\\x0b\\x0c\\x1f");
 	SAFE("tab\there\nnext", true, "tab\there\nnext");
 	SAFE("tab\there\nnext", false, "tab\there\\x0anext");
 	SAFE("a\r\nb", true, "a\nb");
@@ -143,12 +150,13 @@ static void test_controls(void)
 /* "Trojan Source": the controls that reorder text on screen are shown. */
 static void test_bidi_controls(void)
 {
-	SAFE("\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xac\xe2\x80\xad\xe2\x80\xae", true,
-	     "<U+202A><U+202B><U+202C><U+202D><U+202E>");
+	SAFE("\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xac\xe2\x80\xad\xe2\x80\xae",
+	     true, "<U+202A><U+202B><U+202C><U+202D><U+202E>");
 	SAFE("\xe2\x81\xa6\xe2\x81\xa7\xe2\x81\xa8\xe2\x81\xa9", false,
 	     "<U+2066><U+2067><U+2068><U+2069>");
-	SAFE("if admin \xe2\x80\xae" "} \xe2\x81\xa6 begin", false,
-	     "if admin <U+202E>} <U+2066> begin");
+	SAFE("if admin \xe2\x80\xae"
+	     "} \xe2\x81\xa6 begin",
+	     false, "if admin <U+202E>} <U+2066> begin");
 	/* their neighbours, and the marks, pass: no scope, ordinary RTL text */
 	SAFE("\xe2\x80\xa9\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa", true,
 	     "\xe2\x80\xa9\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa");
@@ -157,18 +165,21 @@ static void test_bidi_controls(void)
 	/* "<U+202E>" as text is text: shown as it is, so it stays readable */
 	SAFE("<U+202E>", true, "<U+202E>");
 	CHECK(render_is_bidi_control(0x202e) && render_is_bidi_control(0x2069));
-	CHECK(!render_is_bidi_control(0x200f) && !render_is_bidi_control(0x061c));
+	CHECK(!render_is_bidi_control(0x200f) &&
+	      !render_is_bidi_control(0x061c));
 }
 
 static void test_valid_unchanged(void)
 {
 	static const char *const ok[] = {
-		"Titouan Prioux: \xf0\x9f\x98\x83",                 /* 😃 */
+		"Titouan Prioux: \xf0\x9f\x98\x83", /* 😃 */
 		"\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d"
-		"\xf0\x9f\x91\xa7",                                 /* ZWJ family */
-		"Al\xc3\xa9s Pr\xc3\xa9w \xc3\xa7" "a va \xc3\xbc\xc3\x9f",
+		"\xf0\x9f\x91\xa7", /* ZWJ family */
+		"Al\xc3\xa9s Pr\xc3\xa9w \xc3\xa7"
+		"a va \xc3\xbc\xc3\x9f",
 		"\xe4\xbd\xa0\xe5\xa5\xbd\xe4\xb8\x96\xe7\x95\x8c", /* CJK */
-		"\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d \xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7",
+		"\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d "
+		"\xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7",
 		"\xed\x9f\xbf \xee\x80\x80 \xf4\x8f\xbf\xbf \xef\xbf\xbd",
 	};
 	size_t i;
@@ -183,19 +194,19 @@ static void test_valid_unchanged(void)
 
 static void test_invalid_utf8(void)
 {
-	SAFE("\xc0\xaf", true, FFFD FFFD);                     /* overlong '/' */
-	SAFE("\xc1\xbf", true, FFFD FFFD);                     /* overlong */
-	SAFE("\xe0\x80\xaf", true, FFFD FFFD FFFD);            /* overlong */
-	SAFE("\xf0\x80\x80\xaf", true, FFFD FFFD FFFD FFFD);   /* overlong */
-	SAFE("\xed\xa0\x80", true, FFFD FFFD FFFD);            /* surrogate */
-	SAFE("\xf4\x90\x80\x80", true, FFFD FFFD FFFD FFFD);   /* > U+10FFFF */
+	SAFE("\xc0\xaf", true, FFFD FFFD);		     /* overlong '/' */
+	SAFE("\xc1\xbf", true, FFFD FFFD);		     /* overlong */
+	SAFE("\xe0\x80\xaf", true, FFFD FFFD FFFD);	     /* overlong */
+	SAFE("\xf0\x80\x80\xaf", true, FFFD FFFD FFFD FFFD); /* overlong */
+	SAFE("\xed\xa0\x80", true, FFFD FFFD FFFD);	     /* surrogate */
+	SAFE("\xf4\x90\x80\x80", true, FFFD FFFD FFFD FFFD); /* > U+10FFFF */
 	SAFE("\xf5|\xfe|\xff", true, FFFD "|" FFFD "|" FFFD);
-	SAFE("a\xe2\x82", true, "a" FFFD);                     /* truncated at end */
-	SAFE("\xf0\x9f\x98", true, FFFD);                      /* truncated 4-byte */
-	SAFE("\xe2\x82x", true, FFFD "x");                     /* cut by ASCII */
-	SAFE("\x80x\xbf", true, FFFD "x" FFFD);                /* stray continuation */
-	SAFE("\xc3\xc3\xa9", true, FFFD "\xc3\xa9");           /* lead then valid */
-	SAFE("\xe2\x82\n", true, FFFD "\n");                   /* cut by newline */
+	SAFE("a\xe2\x82", true, "a" FFFD);	     /* truncated at end */
+	SAFE("\xf0\x9f\x98", true, FFFD);	     /* truncated 4-byte */
+	SAFE("\xe2\x82x", true, FFFD "x");	     /* cut by ASCII */
+	SAFE("\x80x\xbf", true, FFFD "x" FFFD);	     /* stray continuation */
+	SAFE("\xc3\xc3\xa9", true, FFFD "\xc3\xa9"); /* lead then valid */
+	SAFE("\xe2\x82\n", true, FFFD "\n");	     /* cut by newline */
 	/* the example of Unicode 15 section 3.9, Table 3-8 */
 	SAFE("\x61\xf1\x80\x80\xe1\x80\xc2\x62\x80\x63\x80\xbf\x64", true,
 	     "a" FFFD FFFD FFFD "b" FFFD "c" FFFD FFFD "d");
@@ -215,9 +226,9 @@ static uint64_t rng(void)
 static unsigned char rng_byte(void)
 {
 	static const unsigned char tricky[] = {
-		0x00, 0x09, 0x0a, 0x0d, 0x1b, 0x7f, 0x80, 0x85, 0x9b, 0x9f,
-		0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0,
-		0xf4, 0xf5, 0xff, 'a',
+		0x00, 0x09, 0x0a, 0x0d, 0x1b, 0x7f, 0x80, 0x85,
+		0x9b, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf,
+		0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff, 'a',
 	};
 	uint64_t r = rng();
 
@@ -329,9 +340,14 @@ static void test_time(void)
 static char *render_n(const char *sender, const char *type, const char *text,
 		      size_t text_len, size_t *n)
 {
-	struct api_message m = {(char *)text, text_len, 1745270025000LL,
-				(char *)sender, (char *)type, (char *)"",
-				NULL, 0};
+	struct api_message m = {(char *)text,
+				text_len,
+				1745270025000LL,
+				(char *)sender,
+				(char *)type,
+				(char *)"",
+				NULL,
+				0};
 	struct buf b = BUF_INIT;
 
 	render_message(&b, &m);
@@ -354,7 +370,8 @@ static void check_msg(const char *sender, const char *type, const char *text,
 	free(got);
 }
 
-#define MSG(sender, type, text, want) check_msg(sender, type, text, want, __LINE__)
+#define MSG(sender, type, text, want)                                          \
+	check_msg(sender, type, text, want, __LINE__)
 #define T "[2025-04-21 21:13:45] "
 
 static void test_messages(void)
@@ -403,7 +420,11 @@ static void test_message_nul_and_bidi(void)
 	s = render_n("A", "TEXT", NULL, 5, &n);
 	CHECK_STR(s, T "A:\n");
 	free(s);
-	MSG("Eve\xe2\x80\xae" "lin", "SYS\xe2\x81\xa7", "x\xe2\x80\xae" "y\nz\xe2\x80\xac",
+	MSG("Eve\xe2\x80\xae"
+	    "lin",
+	    "SYS\xe2\x81\xa7",
+	    "x\xe2\x80\xae"
+	    "y\nz\xe2\x80\xac",
 	    T "Eve<U+202E>lin (SYS<U+2067>): x<U+202E>y\n  z<U+202C>\n");
 }
 

@@ -31,25 +31,29 @@ static void make_messages(void)
 			 i == 2 ? "\nsecond line" : "");
 		snprintf(jsons[i], sizeof(jsons[i]), "{\"n\":%d}", i);
 		snprintf(urns[i], sizeof(urns[i]), "urn:%d", i);
-		msgs[i] = (struct api_message){
-			.text = texts[i], .text_len = strlen(texts[i]),
-			.timestamp_ms = 1000 * (i + 1), .sender = "Ann",
-			.message_type = "TEXT", .entity_urn = urns[i],
-			.json = jsons[i], .json_len = strlen(jsons[i])};
+		msgs[i] = (struct api_message){.text = texts[i],
+					       .text_len = strlen(texts[i]),
+					       .timestamp_ms = 1000 * (i + 1),
+					       .sender = "Ann",
+					       .message_type = "TEXT",
+					       .entity_urn = urns[i],
+					       .json = jsons[i],
+					       .json_len = strlen(jsons[i])};
 	}
 }
 
 /* A chunk of the messages [from, to) (oldest first), newest first as the
  * API sends them. */
-static struct chunk_body *body_of(int from, int to, struct chunk *k,
-				  bool last)
+static struct chunk_body *body_of(int from, int to, struct chunk *k, bool last)
 {
 	struct api_message kept[5];
 	struct taken t = {.kept = kept, .n = 0};
 
 	for (int i = to - 1; i >= from; i--)
 		kept[t.n++] = msgs[i];
-	*k = (struct chunk){.known = true, .n = t.n, .has_next = !last,
+	*k = (struct chunk){.known = true,
+			    .n = t.n,
+			    .has_next = !last,
 			    .floor_ms = INT64_MIN};
 	k->cursor = chunk_cursor_of(1000 * (to + 1));
 	k->next_cursor = last ? NULL : chunk_cursor_of(1000 * (from + 1));
@@ -100,7 +104,9 @@ static void check_file(struct conv *c, enum conv_file kind, unsigned page,
 int main(void)
 {
 	struct lru *cache = lru_new(1 << 20);
-	struct conv_env env = {.cache = cache, .page_size = PER_PAGE, .ttl = 60,
+	struct conv_env env = {.cache = cache,
+			       .page_size = PER_PAGE,
+			       .ttl = 60,
 			       .parallel = 1};
 	struct conv *c = conv_new(&env, 0, "ann", "urn:conv", NULL);
 	struct chunk chunks[3];
@@ -118,10 +124,10 @@ int main(void)
 	CHECK(conv_splice(c, 0, chunks, bodies, 3) == 0);
 	CHECK(conv_page_count(c, &pages) == 0 && pages == 2);
 	for (int t = 0; t < CONV_TRACKS; t++) {
-		enum conv_file page = t == CONV_TEXT ? CONV_PAGE_TXT
-						     : CONV_PAGE_JSONL;
-		enum conv_file whole = t == CONV_TEXT ? CONV_TRANSCRIPT
-						      : CONV_MESSAGES;
+		enum conv_file page =
+			t == CONV_TEXT ? CONV_PAGE_TXT : CONV_PAGE_JSONL;
+		enum conv_file whole =
+			t == CONV_TEXT ? CONV_TRANSCRIPT : CONV_MESSAGES;
 		char *p1 = expect(t, 0, 3), *p2 = expect(t, 3, 5);
 		char *all = expect(t, 0, 5);
 
