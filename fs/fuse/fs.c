@@ -38,14 +38,18 @@ static struct lfs *begin(fuse_req_t req)
 /* Check a conversation or the inbox for news (after the ttl, or now with
  * force) and tell the kernel what changed. 0, or the check's error when
  * there is nothing to serve instead. */
+static void announce(void *arg, struct conv *c, const struct conv_growth *g)
+{
+	struct lfs *fs = arg;
+
+	inval_conv(fs->se, c, g);
+}
+
 int fs_refresh_conv(struct lfs *fs, struct conv *c, bool force, bool *changed)
 {
-	struct conv_growth grown;
-	int r = conv_refresh(c, force, changed, &grown);
+	struct conv_announce to = {announce, fs};
 
-	if (*changed)
-		inval_conv(fs->se, c, &grown);
-	return r;
+	return conv_refresh(c, force, &to, changed);
 }
 
 int fs_refresh_root(struct lfs *fs, bool force, bool *read)

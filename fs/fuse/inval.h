@@ -20,13 +20,14 @@
 /* One inode: its attributes, its bytes or listing. */
 void inval_ino(struct fuse_session *se, fuse_ino_t ino);
 
-/* A refreshed conversation, as g says it grew: each file from where it
- * grew (the pages before the last one that grew never change),
- * conversation.json, its directory, and the root (whose mtime is its newest
- * conversation's). Not the names of new pages: announcing a name locks its
- * directory, which the callback that refreshes may hold (a lookup in it, a
- * touch of it); a name the kernel took for missing comes back after
- * NEGATIVE_TIMEOUT (fs/fs.c). */
+/* A refreshed conversation, as g says it grew (conv_refresh's
+ * announcement, before any new size can be read): each file that grew is
+ * given its new bytes from the page that held its old end (the pages below
+ * never change), conversation.json, its directory, and the root (whose
+ * mtime is its newest conversation's) are forgotten. Not the names of new
+ * pages: announcing a name locks its directory, which the callback that
+ * refreshes may hold (a lookup in it); a name the kernel took for missing
+ * comes back after NEGATIVE_TIMEOUT (fs/fuse/fs.c). */
 void inval_conv(struct fuse_session *se, struct conv *c,
 		const struct conv_growth *g);
 

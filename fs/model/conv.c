@@ -50,6 +50,7 @@ struct conv *conv_new(const struct conv_env *env, unsigned index,
 	c->other_count = -1;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_mutex_init(&c->refresh_lock, NULL);
+	pthread_rwlock_init(&c->attr_lock, NULL);
 	c->chunks = calloc(1, sizeof(*c->chunks)); /* the newest: no cursor */
 	if (!c->chunks || (conversation_id && !c->id) ||
 	    (profile_url && !c->profile_url)) {
@@ -81,6 +82,7 @@ void conv_free(struct conv *c)
 	free(c->last_seen_message);
 	pthread_mutex_destroy(&c->lock);
 	pthread_mutex_destroy(&c->refresh_lock);
+	pthread_rwlock_destroy(&c->attr_lock);
 	free(c);
 }
 

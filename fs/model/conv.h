@@ -112,14 +112,26 @@ void conv_info_clear(struct conv_info *info);
 time_t conv_mtime(struct conv *c);
 
 /*
+ * Who is told what a refresh changed, and when: fn runs after the new
+ * messages are in (conv_file_read serves them) and before any
+ * conv_file_attr may report the sizes they make, so the kernel can be
+ * given the new bytes before it can learn the new sizes. It may call
+ * conv_file_read and conv_known_pages, not conv_file_attr.
+ */
+struct conv_announce {
+	void (*fn)(void *arg, struct conv *c, const struct conv_growth *g);
+	void *arg;
+};
+
+/*
  * Check the newest page when the ttl has passed since the last check (or
  * now, with force), and take in the messages that arrived: one request when
  * nothing is new, about ceil(new / page_size) + 1 otherwise. Does nothing
  * for a conversation nothing was read of yet. *changed tells whether the
- * files changed, and then *grown how. 0 or negative errno.
+ * files changed; then to (may be NULL) was told how. 0 or negative errno.
  */
-int conv_refresh(struct conv *c, bool force, bool *changed,
-		 struct conv_growth *grown);
+int conv_refresh(struct conv *c, bool force, const struct conv_announce *to,
+		 bool *changed);
 
 /* Fetch the newest page unless it is known (cached, like any page).
  * Blocks for the network. 0 or negative errno: -ENOENT when the API does

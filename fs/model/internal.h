@@ -56,6 +56,14 @@ struct conv {
 	 * (refresh_due), so an access with nothing due never waits for it.
 	 * Taken before lock, never inside it. */
 	pthread_mutex_t refresh_lock;
+	/* Held for writing by a refresh from the moment it takes new
+	 * messages in until its announcement (conv_announce) is done; sizes
+	 * are read under it (conv_file_attr). So the kernel never learns a
+	 * new size before its caches were given the new bytes: a page it
+	 * read when it ended the file, zero-filled past that end, would
+	 * otherwise show zeros to a reader once the file grew. Taken after
+	 * refresh_lock, before lock; never by a read. */
+	pthread_rwlock_t attr_lock;
 	pthread_mutex_t lock; /* guards everything below */
 	char *participant;
 	char *headline;

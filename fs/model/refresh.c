@@ -111,23 +111,26 @@ static void measure(const struct conv *c, struct conv_growth *g)
 }
 
 /* Take in what fetch_fresh found (r its result). */
-static int apply_fresh(struct conv *c, struct stretch *f, int r, bool *changed,
-		       struct conv_growth *grown)
+static int apply_fresh(struct conv *c, struct stretch *f, int r,
+		       const struct conv_announce *to, bool *changed)
 {
 	unsigned uids[CONV_MAX_FRESH], old_gen;
 	bool prepended = false;
-	struct conv_growth after;
+	struct conv_growth grown = {0}, after;
 
+	/* sizes stay hidden from conv_file_attr until the kernel holds the
+	 * new bytes (see attr_lock) */
+	pthread_rwlock_wrlock(&c->attr_lock);
 	pthread_mutex_lock(&c->lock);
 	old_gen = c->gen;
-	measure(c, grown);
+	measure(c, &grown);
 	c->last_check = clock_now(); /* a failure is retried after the ttl */
 	if (r == -E2BIG) {
 		log_info("conversation %s: more than %d new pages; reading it "
 			 "anew",
 			 c->name, CONV_MAX_FRESH);
 		restart_chain(c);
-		grown->anew = true;
+		grown.anew = true;
 		c->gen++;
 		r = 0;
 	} else if (r == 0 && f->n_msgs) {
@@ -139,12 +142,16 @@ static int apply_fresh(struct conv *c, struct stretch *f, int r, bool *changed,
 		conv_record_meta(c, f->first);
 	*changed = c->gen != old_gen;
 	measure(c, &after);
-	grown->now = after.pages;
+	grown.now = after.pages;
 	pthread_mutex_unlock(&c->lock);
 	if (prepended)
-		publish_fresh(c, f, uids);
-	if (grown->anew)
+		publish_fresh(c, f,
+			      uids); /* before the announcement reads them */
+	if (grown.anew)
 		forget_chunks(c);
+	if (*changed && to)
+		to->fn(to->arg, c, &grown);
+	pthread_rwlock_unlock(&c->attr_lock);
 	return r;
 }
 
@@ -161,15 +168,14 @@ static bool refresh_due(struct conv *c, bool force, int64_t *floor)
 	return due;
 }
 
-int conv_refresh(struct conv *c, bool force, bool *changed,
-		 struct conv_growth *grown)
+int conv_refresh(struct conv *c, bool force, const struct conv_announce *to,
+		 bool *changed)
 {
 	struct stretch f;
 	int64_t floor;
 	int r = 0;
 
 	*changed = false;
-	memset(grown, 0, sizeof(*grown));
 	/* every access asks: answer "not due" without waiting for a refresh
 	 * or a parallel walk that holds refresh_lock over the network */
 	if (!refresh_due(c, force, &floor))
@@ -179,7 +185,7 @@ int conv_refresh(struct conv *c, bool force, bool *changed,
 	if (refresh_due(c, force,
 			&floor)) { /* still: no one did it meanwhile */
 		r = fetch_fresh(c, floor, &f);
-		r = apply_fresh(c, &f, r, changed, grown);
+		r = apply_fresh(c, &f, r, to, changed);
 	}
 	stretch_free(&f);
 	pthread_mutex_unlock(&c->refresh_lock);

@@ -276,6 +276,7 @@ int conv_file_attr(struct conv *c, enum conv_file kind, unsigned page,
 
 	if (r < 0)
 		return r;
+	pthread_rwlock_rdlock(&c->attr_lock); /* see its comment */
 	pthread_mutex_lock(&c->lock);
 	if (kind == CONV_META_JSON) {
 		json = meta_json(c);
@@ -293,6 +294,7 @@ int conv_file_attr(struct conv *c, enum conv_file kind, unsigned page,
 		out->mtime = ms_to_time(hi > lo ? c->ts[lo] : c->inbox_last_ms);
 	}
 	pthread_mutex_unlock(&c->lock);
+	pthread_rwlock_unlock(&c->attr_lock);
 	return r;
 }
 
