@@ -16,6 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
+#include "log.h"
+
 enum setting_id {
 	S_API_URL,
 	S_PAGE_SIZE,
@@ -79,19 +82,6 @@ struct source {
 };
 
 #define KEY_CONVERSATION S_COUNT
-#define CONFIG_MAX_BYTES (64 * 1024)
-
-static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("linkupfs: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static void wipe(char *s)
 {
@@ -152,9 +142,10 @@ static int opt_proc(void *data, const char *arg, int key,
 	if (key < 0 || key >= S_COUNT)
 		return 1;
 	if (settings[key].secret) {
-		fail("%s is not accepted on the command line (anyone can read "
-		     "it with ps); set %s or put it in the config file",
-		     settings[key].name, settings[key].env);
+		log_error("%s is not accepted on the command line (anyone can "
+			  "read "
+			  "it with ps); set %s or put it in the config file",
+			  settings[key].name, settings[key].env);
 		src->bad = true;
 		return -1;
 	}
@@ -183,7 +174,7 @@ static int parse_cli(struct source *src, struct fuse_args *args)
 	spec[n] = (struct fuse_opt)FUSE_OPT_END;
 	if (fuse_opt_parse(args, src, spec, opt_proc) != 0) {
 		if (!src->bad)
-			fail("cannot parse the command line");
+			log_error("cannot parse the command line");
 		return -1;
 	}
 	return 0;
@@ -207,18 +198,6 @@ static int read_env(struct source *src)
 	return 0;
 }
 
-static char *trim(char *s)
-{
-	char *end;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	end = s + strlen(s);
-	while (end > s && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	return s;
-}
-
 static int setting_by_name(const char *name)
 {
 	for (int i = 0; i < S_COUNT; i++)
@@ -227,135 +206,21 @@ static int setting_by_name(const char *name)
 	return -1;
 }
 
-/* One "key = value" line of the config file. */
-static int config_line(struct source *src, const char *path, int lineno,
-		       char *line)
+/* One "key = value" line of the config file (config_read's callback). */
+static int config_line(void *arg, const char *path, int lineno, const char *key,
+		       const char *value)
 {
-	char *eq, *key, *value;
+	struct source *src = arg;
 	int id;
 
-	line = trim(line);
-	if (!*line || *line == '#')
-		return 0;
-	eq = strchr(line, '=');
-	if (!eq) {
-		fail("%s line %d: expected 'key = value'", path, lineno);
-		return -1;
-	}
-	*eq = '\0';
-	key = trim(line);
-	value = trim(eq + 1);
 	if (strcmp(key, "conversation") == 0)
 		return add_conv(src, value);
 	id = setting_by_name(key);
 	if (id < 0 || id == S_CONFIG) {
-		fail("%s line %d: unknown key '%s'", path, lineno, key);
+		log_error("%s line %d: unknown key '%s'", path, lineno, key);
 		return -1;
 	}
 	return set_value(src, id, value);
-}
-
-/* A config file must be private, as ssh insists for keys. */
-static int check_private(int fd, const char *path)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		fail("%s is not a regular file", path);
-		return -1;
-	}
-	if (st.st_mode & 077) {
-		fail("%s is accessible by group or others (mode %04o); it "
-		     "holds "
-		     "credentials: run chmod 600 %s",
-		     path, (unsigned)(st.st_mode & 07777), path);
-		return -1;
-	}
-	if (st.st_uid != getuid()) {
-		fail("%s is not owned by you; refusing to read credentials "
-		     "from it",
-		     path);
-		return -1;
-	}
-	return 0;
-}
-
-static int parse_config_text(struct source *src, const char *path, char *text)
-{
-	int lineno = 0;
-
-	for (char *line = text, *next; line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		if (config_line(src, path, ++lineno, line) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* Read path; a missing file is fine unless must_exist. */
-static int read_config(struct source *src, const char *path, bool must_exist)
-{
-	char *text = NULL;
-	ssize_t n;
-	int fd, r = -1;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		if (errno == ENOENT && !must_exist)
-			return 0;
-		fail("cannot open config file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (check_private(fd, path) < 0)
-		goto out;
-	text = calloc(1, CONFIG_MAX_BYTES + 1);
-	if (!text)
-		goto out;
-	n = read(fd, text, CONFIG_MAX_BYTES + 1);
-	if (n < 0 || n > CONFIG_MAX_BYTES) {
-		fail("cannot read config file %s: %s", path,
-		     n < 0 ? strerror(errno) : "larger than 64 KiB");
-		goto out;
-	}
-	r = parse_config_text(src, path, text);
-out:
-	if (text) {
-		explicit_bzero(text, CONFIG_MAX_BYTES + 1);
-		free(text);
-	}
-	close(fd);
-	return r;
-}
-
-/* $HOME, unless mount(8) or mount.fuse3 left it unset or someone else's
- * (they do for fstab mounts): then the passwd entry, as ssh does. */
-static const char *home_dir(void)
-{
-	const char *home = getenv("HOME");
-	struct passwd *pw;
-	struct stat st;
-
-	if (home && *home && stat(home, &st) == 0 && st.st_uid == getuid())
-		return home;
-	pw = getpwuid(getuid());
-	return pw && pw->pw_dir && *pw->pw_dir ? pw->pw_dir : home;
-}
-
-static char *default_config_path(void)
-{
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = home_dir();
-	char *path = NULL;
-
-	if (xdg && *xdg) {
-		if (asprintf(&path, "%s/linkupfs/config", xdg) < 0)
-			path = NULL;
-	} else if (home && *home) {
-		if (asprintf(&path, "%s/.config/linkupfs/config", home) < 0)
-			path = NULL;
-	}
-	return path;
 }
 
 static bool parse_long(const char *s, long min, long max, long *out)
@@ -454,10 +319,10 @@ static int parse_rate(const char *s, struct options *o)
 		    parse_long(slash + 1, 1, 86400, &o->rate_seconds))
 			return 0;
 	}
-	fail("bad value '%s' for rate_limit: expected N/SECONDS such as "
-	     "300/60 (N from 1 to 100000, SECONDS from 1 to 86400), or 0 "
-	     "for no limit",
-	     s ? s : "");
+	log_error("bad value '%s' for rate_limit: expected N/SECONDS such as "
+		  "300/60 (N from 1 to 100000, SECONDS from 1 to 86400), or 0 "
+		  "for no limit",
+		  s ? s : "");
 	return -1;
 }
 
@@ -469,10 +334,11 @@ static int take_numbers(struct options *o, struct source *const src[3])
 		long v;
 
 		if (!parse_long(s, numbers[i].min, numbers[i].max, &v)) {
-			fail("bad value '%s' for %s: expected a whole number "
-			     "from %ld to %ld",
-			     s, settings[numbers[i].id].name, numbers[i].min,
-			     numbers[i].max);
+			log_error("bad value '%s' for %s: expected a whole "
+				  "number "
+				  "from %ld to %ld",
+				  s, settings[numbers[i].id].name,
+				  numbers[i].min, numbers[i].max);
 			return -1;
 		}
 		if (numbers[i].width == sizeof(int))
@@ -483,9 +349,10 @@ static int take_numbers(struct options *o, struct source *const src[3])
 	if (parse_rate(pick(src, S_RATE_LIMIT), o) < 0)
 		return -1;
 	if (!parse_size(pick(src, S_CACHE_SIZE), &o->cache_size)) {
-		fail("bad value '%s' for cache_size: expected a size such as "
-		     "64M, 512K or 1G",
-		     pick(src, S_CACHE_SIZE));
+		log_error("bad value '%s' for cache_size: expected a size such "
+			  "as "
+			  "64M, 512K or 1G",
+			  pick(src, S_CACHE_SIZE));
 		return -1;
 	}
 	return 0;
@@ -497,15 +364,17 @@ static int take_strings(struct options *o, struct source *const src[3])
 
 	if (strncmp(url, "http://", 7) != 0 &&
 	    strncmp(url, "https://", 8) != 0) {
-		fail("bad value '%s' for api_url: expected http:// or https://",
-		     url);
+		log_error("bad value '%s' for api_url: expected http:// or "
+			  "https://",
+			  url);
 		return -1;
 	}
 	if (cc && (strlen(cc) != 2 || !isalpha((unsigned char)cc[0]) ||
 		   !isalpha((unsigned char)cc[1]))) {
-		fail("bad value '%s' for country: expected a two-letter code "
-		     "such as FR",
-		     cc);
+		log_error("bad value '%s' for country: expected a two-letter "
+			  "code "
+			  "such as FR",
+			  cc);
 		return -1;
 	}
 	o->api_url = strdup(url);
@@ -533,15 +402,17 @@ int options_check_credentials(const struct options *o)
 	const char *path = o->config_path ? o->config_path : "the config file";
 
 	if (!o->api_key) {
-		fail("no API key: set LINKUP_API_KEY or put 'api_key = ...' "
-		     "in %s",
-		     path);
+		log_error(
+			"no API key: set LINKUP_API_KEY or put 'api_key = ...' "
+			"in %s",
+			path);
 		return -1;
 	}
 	if (!o->login_token) {
-		fail("no LinkedIn login token: set LINKUP_LOGIN_TOKEN or put "
-		     "'login_token = ...' in %s",
-		     path);
+		log_error("no LinkedIn login token: set LINKUP_LOGIN_TOKEN or "
+			  "put "
+			  "'login_token = ...' in %s",
+			  path);
 		return -1;
 	}
 	return 0;
@@ -577,9 +448,9 @@ int options_load(struct options *o, struct fuse_args *args)
 	if (parse_cli(&cli, args) < 0 || read_env(&env) < 0)
 		goto out;
 	cfg = cli.val[S_CONFIG] ? cli.val[S_CONFIG] : env.val[S_CONFIG];
-	o->config_path = cfg ? strdup(cfg) : default_config_path();
+	o->config_path = cfg ? strdup(cfg) : config_default_path();
 	if (o->config_path &&
-	    read_config(&file, o->config_path, cfg != NULL) < 0)
+	    config_read(o->config_path, cfg != NULL, config_line, &file) < 0)
 		goto out;
 	if (take_numbers(o, order) < 0 || take_strings(o, order) < 0 ||
 	    take_secrets(o, order) < 0 || take_conversations(o, order) < 0)
