@@ -1,0 +1,122 @@
+"""The answers of the mock LinkupAPI (tests/mock_api.py) to valid API
+requests, read from the data set under the state's lock: a conversation
+page (newest first, the cursor an exclusive timestamp unless
+inclusive_cursor), an inbox page (its cursor an opaque base64 offset); the
+JSON encoding a real server sends; ApiError, an error answer.
+"""
+
+import base64
+import bisect
+import json
+
+import sample_data
+
+INBOX_CURSOR_PREFIX = b"inbox-offset:"
+
+MSG_BAD_KEY = "Invalid API key"
+MSG_NO_TOKEN = "login_token is required"
+MSG_BAD_TOKEN = "LinkedIn session expired, login_token invalid"
+MSG_RATE_LIMIT = "API Rate limit exceeded"
+
+
+def encode(payload):
+    """JSON bytes as a real server sends them (UTF-8, not ASCII-escaped), with
+    the invalid-UTF-8 placeholder replaced by raw invalid bytes."""
+    b = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    ph = sample_data.INVALID_UTF8_PLACEHOLDER.encode()
+    if ph in b:
+        b = b.replace(ph, sample_data.INVALID_UTF8_BYTES)
+    return b
+
+
+class ApiError(Exception):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def parse_total(body, default=10):
+    v = body.get("total_results", default)
+    if isinstance(v, bool):
+        raise ApiError(400, "total_results must be an integer")
+    if isinstance(v, str) and v.strip().isdigit():
+        v = int(v)
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    if not isinstance(v, int):
+        raise ApiError(400, "total_results must be an integer")
+    if v < 1:
+        raise ApiError(400, "total_results must be at least 1")
+    return v
+
+
+def conversation_answer(state, body, ref, total):
+    """(payload, number of messages) for a valid conversation request."""
+    cursor = body.get("cursor")
+    if cursor is not None and cursor != "":
+        if not isinstance(cursor, (str, int)) or not str(cursor).isdigit():
+            raise ApiError(400, "Invalid cursor")
+        cursor = int(cursor)
+    else:
+        cursor = None
+    with state.lock:
+        conv = state.dataset.find(ref)
+        if conv is None:
+            return {"status": "error", "message": "Conversation not found"}, 0
+        ts = conv.ts
+        if cursor is None:
+            hi = len(ts)
+        elif state.inclusive_cursor:
+            hi = bisect.bisect_right(ts, cursor)
+        else:
+            hi = bisect.bisect_left(ts, cursor)
+        lo = max(0, hi - total)
+        msgs = [conv.message(i) for i in range(hi - 1, lo - 1, -1)]
+        data = {"conversation_id": conv.id}
+        if body.get("linkedin_url"):
+            data["profile_url"] = conv.profile_url
+        seen = max(0, len(ts) - 1 - conv.unread)
+        data.update({
+            "total_results": len(msgs),
+            "total_other_member_message_count": conv.other_count,
+            "unread_count": conv.unread,
+            "last_seen_message": conv.entity_urn(seen) if ts else None,
+            "last_seen_at": ts[seen] if ts else None,
+            "messages": msgs,
+            "pagination": {
+                "count": len(msgs),
+                "has_next_page": lo > 0 and bool(msgs),
+                "next_cursor": str(msgs[-1]["timestamp"]) if msgs else None,
+            },
+        })
+    return {"status": "success", "data": data}, len(msgs)
+
+
+def inbox_cursor(offset):
+    return base64.b64encode(INBOX_CURSOR_PREFIX + str(offset).encode()).decode()
+
+
+def parse_inbox_cursor(c):
+    if c is None or c == "":
+        return 0
+    try:
+        raw = base64.b64decode(str(c), validate=True)
+        if raw.startswith(INBOX_CURSOR_PREFIX):
+            return int(raw[len(INBOX_CURSOR_PREFIX):])
+    except ValueError:
+        pass
+    raise ApiError(400, "Invalid next_cursor")
+
+
+def inbox_answer(state, body, total):
+    offset = parse_inbox_cursor(body.get("next_cursor"))
+    with state.lock:
+        order = state.dataset.inbox_order()
+        page = [c.inbox_entry() for c in order[offset:offset + total]]
+        data = {"conversations": page, "total_results": len(page)}
+        if offset + total < len(order):
+            data["next_cursor"] = inbox_cursor(offset + total)
+        elif state.inbox_null_cursor:
+            data["next_cursor"] = None
+    return {"status": "success", "data": data}, len(page)
