@@ -75,7 +75,11 @@ class Bench(Scenarios):
         self.mock.set(latency_ms=ms)
 
     def mount(self, *opts):
-        m = Mount(self.mock, self.tmp, "page_size=%d" % PAGE_SIZE, *opts, env=UTC)
+        # rate_limit=0: these scenarios measure linkupfs against its own
+        # limits at the mock's latency, as BENCHMARKS.md's runs did; pacing
+        # at the API's 300/60 has scenarios of its own (issue 10)
+        m = Mount(self.mock, self.tmp, "page_size=%d" % PAGE_SIZE,
+                  "rate_limit=0", *opts, env=UTC)
         self.mounts.append(m)
         return m
 
