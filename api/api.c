@@ -346,7 +346,7 @@ struct api *api_new(const struct api_config *cfg)
 	api->credit_limit = cfg->credit_limit > 0 ? cfg->credit_limit : 0;
 	api->interrupted = cfg->interrupted;
 	if (cfg->rate_limit > 0 && cfg->rate_seconds > 0) {
-		api->rate_window_ms = cfg->rate_seconds * 1000;
+		api->rate_window_ms = cfg->rate_seconds * 1000 + PACE_MARGIN_MS;
 		api->pace = pace_new(cfg->rate_limit > API_MAX_RATE
 					     ? API_MAX_RATE
 					     : cfg->rate_limit,

@@ -51,7 +51,7 @@ struct pace *pace_new(long limit, long seconds)
 	if (limit > 0 && seconds > 0) {
 		p->limit = limit;
 		p->seconds = seconds;
-		p->window_ms = (int64_t)seconds * 1000;
+		p->window_ms = (int64_t)seconds * 1000 + PACE_MARGIN_MS;
 		p->ends = calloc((size_t)limit, sizeof(*p->ends));
 		if (!p->ends)
 			goto fail;

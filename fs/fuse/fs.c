@@ -385,18 +385,22 @@ static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct node n = {0};
 	char *buf = malloc(size ? size : 1);
 	ssize_t got = -ENOMEM;
+	unsigned token = 0;
 
 	(void)fi;
-	if (buf) {
+	if (buf)
 		got = node_of(fs, ino, &n, false);
-		if (got == 0)
-			got = node_read(fs, &n, buf, size, off);
-	}
+	if (got == 0 && n.conv) /* until answered: see conv_read_begin */
+		token = conv_read_begin(n.conv);
+	if (got == 0)
+		got = node_read(fs, &n, buf, size, off);
 	done(fs, &n);
 	if (got < 0)
 		fuse_reply_err(req, (int)-got);
 	else
 		fuse_reply_buf(req, buf, (size_t)got);
+	if (n.conv)
+		conv_read_end(n.conv, token);
 	free(buf);
 }
 

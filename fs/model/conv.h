@@ -151,6 +151,12 @@ int conv_page_count(struct conv *c, unsigned *count);
 int conv_file_attr(struct conv *c, enum conv_file kind, unsigned page,
 		   struct conv_attr *out);
 
+/* A kernel read of a file, from before it is planned (conv_file_read) to
+ * after its answer reached the kernel: a refresh announces its news only
+ * once the reads that began before it were answered. Never blocks. */
+unsigned conv_read_begin(struct conv *c);
+void conv_read_end(struct conv *c, unsigned token);
+
 /* Read size bytes at off into buf, all from one state of the conversation:
  * every byte asked for up to the end of the file, or a negative errno,
  * never fewer (the kernel takes a short read for the end of the file).

@@ -64,6 +64,14 @@ struct conv {
 	 * otherwise show zeros to a reader once the file grew. Taken after
 	 * refresh_lock, before lock; never by a read. */
 	pthread_rwlock_t attr_lock;
+	/* Kernel reads under way (conv_read_begin .. conv_read_end), by the
+	 * parity of gen when they began; under lock. A refresh waits for
+	 * those of the state before it to be answered before it announces
+	 * (a page read then, zero-filled past the old end, is in the
+	 * kernel's cache once its read is answered, and can then be given
+	 * its new bytes). reads_done is signalled when a count drops. */
+	unsigned reads[2];
+	pthread_cond_t reads_done;
 	pthread_mutex_t lock; /* guards everything below */
 	char *participant;
 	char *headline;
