@@ -59,6 +59,7 @@ def most_in_any_window(times, seconds):
     return best
 
 
+@pytest.mark.timing   # turns and waits in seconds: not under valgrind
 def test_a_cold_grep_larger_than_one_window_waits_its_turns_and_draws_no_429(
         mock_factory, mount_factory):
     mock = mock_factory(extra_args=("--rate-limit", "30/%d" % WINDOW))
@@ -76,6 +77,7 @@ def test_a_cold_grep_larger_than_one_window_waits_its_turns_and_draws_no_429(
     assert most_in_any_window(starts, WINDOW) <= 30
 
 
+@pytest.mark.timing   # turns and waits in seconds: not under valgrind
 def test_a_key_shared_with_another_program_draws_429s_and_the_grep_still_reads_everything(
         mock_factory, mount_factory):
     # the mock allows 20 per window, linkupfs believes 30: the other 10
@@ -99,6 +101,7 @@ def test_a_key_shared_with_another_program_draws_429s_and_the_grep_still_reads_e
     assert float(s["rate_wait_max_seconds"]) <= WAIT_BOUND, s
 
 
+@pytest.mark.timing   # turns and waits in seconds: not under valgrind
 def test_a_read_waiting_for_its_turn_ends_at_once_on_ctrl_c(
         mock, mount_factory):
     # the mount's own inbox request takes the one turn of the minute
@@ -124,6 +127,7 @@ def test_a_read_waiting_for_its_turn_ends_at_once_on_ctrl_c(
     assert mm.proc.poll() is None
 
 
+@pytest.mark.timing   # turns and waits in seconds: not under valgrind
 def test_sigterm_cancels_reads_waiting_for_their_turn(mock, mount_factory):
     mm = mount_factory(mock, "page_size=100,rate_limit=1/60")
     path = os.path.join(mm.path, sd.ALES_DIR, "transcript.txt")
@@ -175,6 +179,7 @@ def test_errors_are_charged_as_the_api_charges_them(mock, mount_factory):
     assert int(s["credits_spent"]) == st["credits"]
 
 
+@pytest.mark.timing   # turns and waits in seconds: not under valgrind
 def test_a_429_that_persists_fails_with_eio_after_one_window_of_retries(
         mock, mount_factory):
     mm = mount_factory(mock, "page_size=100,timeout=5,rate_limit=30/2")
