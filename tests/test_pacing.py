@@ -59,7 +59,6 @@ def most_in_any_window(times, seconds):
     return best
 
 
-@pytest.mark.timing   # turns and waits in seconds: not under valgrind
 def test_a_cold_grep_larger_than_one_window_waits_its_turns_and_draws_no_429(
         mock_factory, mount_factory):
     mock = mock_factory(extra_args=("--rate-limit", "30/%d" % WINDOW))
@@ -77,7 +76,6 @@ def test_a_cold_grep_larger_than_one_window_waits_its_turns_and_draws_no_429(
     assert most_in_any_window(starts, WINDOW) <= 30
 
 
-@pytest.mark.timing   # turns and waits in seconds: not under valgrind
 def test_a_key_shared_with_another_program_draws_429s_and_the_grep_still_reads_everything(
         mock_factory, mount_factory):
     # the mock allows 20 per window, linkupfs believes 30: the other 10
