@@ -205,10 +205,21 @@ def test_cp_copies_exact_bytes(m, tmp_path):
 
 
 def test_mmap_reader_sees_the_content(m):
-    p = os.path.join(m.path, sd.LONG_DIR, "transcript.txt")
+    d = os.path.join(m.path, sd.LONG_DIR)
+    # a full page never changes: the kernel caches it, MAP_SHARED works
+    full = os.path.join(d, "page-0001.txt")
+    with open(full, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        assert mm[:] == read(full)
+    # a file that may grow is read through linkupfs (direct_io): MAP_PRIVATE
+    # sees it whole, MAP_SHARED is refused with ENODEV (README, Limitations)
+    p = os.path.join(d, "transcript.txt")
     data = read(p)
-    with open(p, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+    with open(p, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY) as mm:
         assert mm[:] == data
+    with open(p, "rb") as f:
+        with pytest.raises(OSError) as e:
+            mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        assert e.value.errno == errno.ENODEV
 
 
 def test_second_read_makes_no_request(mock, m):

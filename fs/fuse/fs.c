@@ -345,18 +345,41 @@ static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 }
 
 /*
- * No state per open file or directory. ENOSYS tells the kernel to send no
- * open (opendir) and no release from now on, and to keep each file's pages
- * and each directory's listing (FOPEN_KEEP_CACHE, FOPEN_CACHE_DIR) until
- * told to forget them (inval.h): a warm read or listing never reaches us.
- * The mount is read-only (ro): the kernel itself answers EROFS to an open
- * for writing and to every change, so no write, setattr or create comes.
+ * No state per open file or directory: an open only says how the kernel
+ * is to cache the file. A file that never changes again (a full page, and
+ * .stats, whose snapshot is settled per access) keeps its pages in the
+ * kernel (FOPEN_KEEP_CACHE) until told to forget them (inval.h), so a warm
+ * read never reaches us. A file that may still grow (transcript.txt,
+ * messages.jsonl, the last page) or be rewritten (conversation.json) is
+ * read through us every time (FOPEN_DIRECT_IO): the kernel has no safe way
+ * to grow a file whose last page it holds (it sets the new size before it
+ * can be given the new bytes, so a reader holding that page, zero-filled
+ * past the old end, would copy zeros). Such a file cannot be mmap'd
+ * MAP_SHARED (ENODEV) unless libfuse can ask the kernel to allow it;
+ * MAP_PRIVATE works. ENOSYS to opendir: the kernel sends no opendir and
+ * keeps each listing (FOPEN_CACHE_DIR) until told. The mount is read-only
+ * (ro): the kernel itself answers EROFS to an open for writing and to
+ * every change, so no write, setattr or create comes.
  */
 static void ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	(void)ino;
-	(void)fi;
-	fuse_reply_err(req, ENOSYS);
+	struct lfs *fs = begin(req);
+	struct node n = {0};
+	struct conv_attr a = {0};
+	int r = node_of(fs, ino, &n, false);
+
+	if (r == 0 && n.id.kind == NODE_FILE)
+		r = conv_file_attr(n.conv, n.id.file, n.id.page, &a);
+	done(fs, &n);
+	if (r < 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	if (n.id.kind == NODE_FILE && !a.final)
+		fi->direct_io = 1;
+	else
+		fi->keep_cache = 1;
+	fuse_reply_open(req, fi);
 }
 
 static void ll_opendir(fuse_req_t req, fuse_ino_t ino,
@@ -385,13 +408,10 @@ static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct node n = {0};
 	char *buf = malloc(size ? size : 1);
 	ssize_t got = -ENOMEM;
-	unsigned token = 0;
 
 	(void)fi;
 	if (buf)
 		got = node_of(fs, ino, &n, false);
-	if (got == 0 && n.conv) /* until answered: see conv_read_begin */
-		token = conv_read_begin(n.conv);
 	if (got == 0)
 		got = node_read(fs, &n, buf, size, off);
 	done(fs, &n);
@@ -399,8 +419,6 @@ static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, (int)-got);
 	else
 		fuse_reply_buf(req, buf, (size_t)got);
-	if (n.conv)
-		conv_read_end(n.conv, token);
 	free(buf);
 }
 
@@ -466,6 +484,10 @@ static void ll_init(void *data, struct fuse_conn_info *conn)
 	/* every change is announced (inval.h): no need for the kernel to ask
 	 * for attributes before each read to see whether the mtime moved */
 	conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
+#ifdef FUSE_CAP_DIRECT_IO_ALLOW_MMAP /* libfuse 3.16: see ll_open */
+	if (conn->capable & FUSE_CAP_DIRECT_IO_ALLOW_MMAP)
+		conn->want |= FUSE_CAP_DIRECT_IO_ALLOW_MMAP;
+#endif
 	pthread_mutex_init(&fs->stats_lock, NULL);
 }
 

@@ -3,9 +3,6 @@
  */
 #include "inval.h"
 
-#include <errno.h>
-#include <stdlib.h>
-
 #include "node.h"
 
 static fuse_ino_t ino_of_conv(unsigned conv)
@@ -30,45 +27,20 @@ void inval_ino(struct fuse_session *se, fuse_ino_t ino)
 		fuse_lowlevel_notify_inval_inode(se, ino, 0, 0);
 }
 
-/* Bytes from off on of one file (its attributes too). */
-static void inval_from(struct fuse_session *se, fuse_ino_t ino, size_t off)
-{
-	if (se)
-		fuse_lowlevel_notify_inval_inode(se, ino, (off_t)off, 0);
-}
-
-/* Bytes given to the kernel at once, at most. */
-#define STORE_PIECE (128 * 1024)
-
 /*
- * A file that grew from old bytes: give the kernel its bytes from the page
- * that held its old end, so that page, if the kernel holds it zero-filled
- * past that end, is right before the kernel can learn the new size (the
- * store also sets it). The pages below never change. When the bytes cannot
- * be had (a chunk evicted and its refetch failed), forget from that page.
+ * A file that grew from old bytes. It is read through us (FOPEN_DIRECT_IO,
+ * see ll_open), so the kernel holds its pages only for a MAP_PRIVATE
+ * mapping: forget them from the page that held the old end (the pages
+ * below never change), and the attributes, so the new size is asked for.
  */
 static void grow(struct fuse_session *se, struct conv *c, enum conv_file kind,
 		 unsigned page, size_t old)
 {
 	fuse_ino_t ino = ino_of_file(conv_index(c), kind, page);
-	size_t off = old - old % 4096;
-	char *buf = se ? malloc(STORE_PIECE) : NULL;
-	ssize_t got = -ENOMEM;
 
-	while (buf && (got = conv_file_read(c, kind, page, buf, STORE_PIECE,
-					    (off_t)off)) > 0) {
-		struct fuse_bufvec v = FUSE_BUFVEC_INIT((size_t)got);
-
-		v.buf[0].mem = buf;
-		if (fuse_lowlevel_notify_store(se, ino, (off_t)off, &v, 0) < 0)
-			break; /* the kernel never looked it up: nothing held */
-		off += (size_t)got;
-	}
-	free(buf);
-	if (got < 0)
-		inval_from(se, ino, off);
-	else if (se) /* the new size and time: attributes only */
-		fuse_lowlevel_notify_inval_inode(se, ino, -1, 0);
+	if (se)
+		fuse_lowlevel_notify_inval_inode(se, ino,
+						 (off_t)(old - old % 4096), 0);
 }
 
 void inval_conv(struct fuse_session *se, struct conv *c,

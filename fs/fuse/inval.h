@@ -1,9 +1,10 @@
 /*
  * fs/fuse/inval.h - tell the kernel to forget what it cached of what changed.
  *
- * linkupfs answers no open or opendir (fs/fs.c), so the kernel keeps every
- * file's pages and every directory's listing until their attributes expire
- * (the ttl) or it is told here. Each change is announced by the callback
+ * The kernel keeps the pages of every file that never changes again, and
+ * every directory's listing, until their attributes expire (the ttl) or it
+ * is told here; files that may still change are read through us (ll_open
+ * in fs.c). Each change is announced by the callback
  * that made it, before it replies, so the next system call sees it.
  *
  * Never from a read of one of the files announced: the kernel holds that
@@ -22,10 +23,10 @@ void inval_ino(struct fuse_session *se, fuse_ino_t ino);
 
 /* A refreshed conversation, as g says it grew (conv_refresh's
  * announcement, before any new size can be read): each file that grew is
- * given its new bytes from the page that held its old end (the pages below
- * never change), conversation.json, its directory, and the root (whose
- * mtime is its newest conversation's) are forgotten. Not the names of new
- * pages: announcing a name locks its directory, which the callback that
+ * forgotten from the page that held its old end (the pages below never
+ * change), and its attributes; conversation.json, its directory, and the root
+ * (whose mtime is its newest conversation's) are forgotten. Not the names of
+ * new pages: announcing a name locks its directory, which the callback that
  * refreshes may hold (a lookup in it); a name the kernel took for missing
  * comes back after NEGATIVE_TIMEOUT (fs/fuse/fs.c). */
 void inval_conv(struct fuse_session *se, struct conv *c,

@@ -1,12 +1,12 @@
 /*
  * fs/fuse/stats.c - MOUNT/.stats: the mount's counters as key: value lines.
  *
- * The kernel keeps .stats' pages like any file's (there is no open to say
- * otherwise, see ll_open), so: a getattr takes a snapshot, whose size the
- * kernel then holds, and reads serve that snapshot; once the kernel may
- * hold it, the next other callback (which may change a counter) tells the
- * kernel to forget it, before it replies. The flag is raised before the
- * snapshot is taken: a change either makes it in or sees the flag.
+ * The kernel keeps .stats' pages like a full page's (ll_open says so), so: a
+ * getattr takes a snapshot, whose size the kernel then holds, and reads serve
+ * that snapshot; once the kernel may hold it, the next other callback (which
+ * may change a counter) tells the kernel to forget it, before it replies. The
+ * flag is raised before the snapshot is taken: a change either makes it in or
+ * sees the flag.
  */
 #include "internal.h"
 

@@ -51,7 +51,6 @@ struct conv *conv_new(const struct conv_env *env, unsigned index,
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_mutex_init(&c->refresh_lock, NULL);
 	pthread_rwlock_init(&c->attr_lock, NULL);
-	pthread_cond_init(&c->reads_done, NULL);
 	c->chunks = calloc(1, sizeof(*c->chunks)); /* the newest: no cursor */
 	if (!c->chunks || (conversation_id && !c->id) ||
 	    (profile_url && !c->profile_url)) {
@@ -84,7 +83,6 @@ void conv_free(struct conv *c)
 	pthread_mutex_destroy(&c->lock);
 	pthread_mutex_destroy(&c->refresh_lock);
 	pthread_rwlock_destroy(&c->attr_lock);
-	pthread_cond_destroy(&c->reads_done);
 	free(c);
 }
 
@@ -433,23 +431,4 @@ int conv_walk(struct conv *c, size_t need)
 int conv_fetch_newest(struct conv *c)
 {
 	return conv_walk(c, 1);
-}
-
-unsigned conv_read_begin(struct conv *c)
-{
-	unsigned token;
-
-	pthread_mutex_lock(&c->lock);
-	token = c->gen & 1;
-	c->reads[token]++;
-	pthread_mutex_unlock(&c->lock);
-	return token;
-}
-
-void conv_read_end(struct conv *c, unsigned token)
-{
-	pthread_mutex_lock(&c->lock);
-	if (--c->reads[token] == 0)
-		pthread_cond_broadcast(&c->reads_done);
-	pthread_mutex_unlock(&c->lock);
 }

@@ -73,6 +73,7 @@ struct conv_attr {
 	size_t size;
 	time_t mtime;
 	size_t messages; /* messages the file holds (0 for conversation.json) */
+	bool final;	 /* its bytes never change again: a full page */
 };
 
 /* What the API said of the conversation (strings malloc'd, may be NULL). */
@@ -115,7 +116,7 @@ time_t conv_mtime(struct conv *c);
  * Who is told what a refresh changed, and when: fn runs after the new
  * messages are in (conv_file_read serves them) and before any
  * conv_file_attr may report the sizes they make, so the kernel can be
- * given the new bytes before it can learn the new sizes. It may call
+ * told to forget what it held before it can learn the new sizes. It may call
  * conv_file_read and conv_known_pages, not conv_file_attr.
  */
 struct conv_announce {
@@ -150,12 +151,6 @@ int conv_page_count(struct conv *c, unsigned *count);
  * -ENOENT past the last page. */
 int conv_file_attr(struct conv *c, enum conv_file kind, unsigned page,
 		   struct conv_attr *out);
-
-/* A kernel read of a file, from before it is planned (conv_file_read) to
- * after its answer reached the kernel: a refresh announces its news only
- * once the reads that began before it were answered. Never blocks. */
-unsigned conv_read_begin(struct conv *c);
-void conv_read_end(struct conv *c, unsigned token);
 
 /* Read size bytes at off into buf, all from one state of the conversation:
  * every byte asked for up to the end of the file, or a negative errno,

@@ -58,20 +58,12 @@ struct conv {
 	pthread_mutex_t refresh_lock;
 	/* Held for writing by a refresh from the moment it takes new
 	 * messages in until its announcement (conv_announce) is done; sizes
-	 * are read under it (conv_file_attr). So the kernel never learns a
-	 * new size before its caches were given the new bytes: a page it
-	 * read when it ended the file, zero-filled past that end, would
-	 * otherwise show zeros to a reader once the file grew. Taken after
+	 * are read under it (conv_file_attr). So the kernel learns a new size
+	 * only after it was told to forget the pages from the old end (a
+	 * growing file is read through us, but a MAP_PRIVATE mapping may
+	 * have put its pages in the kernel's cache). Taken after
 	 * refresh_lock, before lock; never by a read. */
 	pthread_rwlock_t attr_lock;
-	/* Kernel reads under way (conv_read_begin .. conv_read_end), by the
-	 * parity of gen when they began; under lock. A refresh waits for
-	 * those of the state before it to be answered before it announces
-	 * (a page read then, zero-filled past the old end, is in the
-	 * kernel's cache once its read is answered, and can then be given
-	 * its new bytes). reads_done is signalled when a count drops. */
-	unsigned reads[2];
-	pthread_cond_t reads_done;
 	pthread_mutex_t lock; /* guards everything below */
 	char *participant;
 	char *headline;

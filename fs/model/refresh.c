@@ -110,17 +110,6 @@ static void measure(const struct conv *c, struct conv_growth *g)
 	}
 }
 
-/* Until the kernel reads that began in the state of parity token were
- * answered (they cannot wait for this refresh: they hold none of its
- * locks). */
-static void wait_reads(struct conv *c, unsigned token)
-{
-	pthread_mutex_lock(&c->lock);
-	while (c->reads[token])
-		pthread_cond_wait(&c->reads_done, &c->lock);
-	pthread_mutex_unlock(&c->lock);
-}
-
 /* Take in what fetch_fresh found (r its result). */
 static int apply_fresh(struct conv *c, struct stretch *f, int r,
 		       const struct conv_announce *to, bool *changed)
@@ -159,10 +148,8 @@ static int apply_fresh(struct conv *c, struct stretch *f, int r,
 		publish_fresh(c, f, uids);
 	if (grown.anew)
 		forget_chunks(c);
-	if (*changed && to) {
-		wait_reads(c, old_gen & 1);
+	if (*changed && to)
 		to->fn(to->arg, c, &grown);
-	}
 	pthread_rwlock_unlock(&c->attr_lock);
 	return r;
 }

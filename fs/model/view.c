@@ -282,6 +282,7 @@ int conv_file_attr(struct conv *c, enum conv_file kind, unsigned page,
 		json = meta_json(c);
 		out->size = json ? strlen(json) : 0;
 		out->messages = 0;
+		out->final = false;
 		out->mtime = ms_to_time(c->n_pos ? c->ts[0] : c->inbox_last_ms);
 		free(json);
 		r = json ? 0 : -ENOMEM;
@@ -292,6 +293,12 @@ int conv_file_attr(struct conv *c, enum conv_file kind, unsigned page,
 					    index_bytes_before(c, t, lo);
 		out->messages = hi - lo;
 		out->mtime = ms_to_time(hi > lo ? c->ts[lo] : c->inbox_last_ms);
+		/* the chain is whole (conv_walk): a full page is never added to
+		 */
+		out->final =
+			r == 0 &&
+			(kind == CONV_PAGE_TXT || kind == CONV_PAGE_JSONL) &&
+			hi - lo == page_size(c);
 	}
 	pthread_mutex_unlock(&c->lock);
 	pthread_rwlock_unlock(&c->attr_lock);
