@@ -416,8 +416,8 @@ static size_t value(struct line *l, const char *s, size_t len, int *rc)
 	return 0;
 }
 
-int api_json_print_line(const char *json, size_t len, bool newline,
-			char **out, size_t *out_len, size_t *used)
+int api_json_print_line(const char *json, size_t len, bool newline, char **out,
+			size_t *out_len, size_t *used)
 {
 	struct line l = {.cap = len + 16};
 	int rc = 0;
@@ -522,8 +522,8 @@ static size_t member(const char *s, size_t len, size_t i, const char *key)
 	return 0;
 }
 
-bool api_json_elems_open(struct api_json_elems *e, const char *body,
-			 size_t len, const char *const *path)
+bool api_json_elems_open(struct api_json_elems *e, const char *body, size_t len,
+			 const char *const *path)
 {
 	size_t i = skip_space(body, len, 0);
 

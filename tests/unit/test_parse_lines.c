@@ -49,8 +49,10 @@ static int fast_vs_tree(const char *text, size_t len, int line)
 	    !(slow && fast_n == slow_n && memcmp(fast, slow, slow_n) == 0 &&
 	      fast[fast_n] == '\0' && used == end)) {
 		failed++;
-		fprintf(stderr, "%s:%d: fast \"%s\" (%zu used of %zu), tree \"%s\"\n",
-			__FILE__, line, fast, used, end, slow ? slow : "(null)");
+		fprintf(stderr,
+			"%s:%d: fast \"%s\" (%zu used of %zu), tree \"%s\"\n",
+			__FILE__, line, fast, used, end,
+			slow ? slow : "(null)");
 	} else if (rc == 0) {
 		passed++;
 	}
@@ -113,7 +115,8 @@ static void test_escapes(void)
 
 static void test_raw_bytes(void)
 {
-	FAST("{\"s\":\"caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x83\"}");
+	FAST("{\"s\":\"caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac "
+	     "\xf0\x9f\x98\x83\"}");
 	FAST("{\"s\":\"del\x7f c1\xc2\x80\xc2\x9f nbsp\xc2\xa0\"}");
 	FAST("{\"s\":\"\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xac\xe2\x80\xad"
 	     "\xe2\x80\xae\xe2\x80\xa9\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xa6"
@@ -126,9 +129,10 @@ static void test_raw_bytes(void)
 static void test_offsets(void)
 {
 	static const char *const specials[] = {
-		"\\\"", "\\\\", "\\n", "\\u0001", "\\u00e9", "\\u202e",
-		"\x7f", "\xc2\x85", "\xc3\xa9", "\xe2\x80\xae", "\xe2\x82\xac",
-		"\xf0\x9f\x98\x83", "\\/"};
+		"\\\"",	    "\\\\",	    "\\n",	    "\\u0001",
+		"\\u00e9",  "\\u202e",	    "\x7f",	    "\xc2\x85",
+		"\xc3\xa9", "\xe2\x80\xae", "\xe2\x82\xac", "\xf0\x9f\x98\x83",
+		"\\/"};
 	char text[128];
 	size_t n;
 
@@ -163,11 +167,13 @@ static void check_page(const char *body, int line)
 		if (!ok || !cJSON_IsObject(item))
 			continue;
 		printed = cJSON_PrintUnformatted(item);
-		want = api_json_for_display(printed, strlen(printed), false, &n);
+		want = api_json_for_display(printed, strlen(printed), false,
+					    &n);
 		ok = k < p->n_messages && p->messages[k].json_len == n &&
 		     memcmp(p->messages[k].json, want, n) == 0;
 		if (!ok)
-			fprintf(stderr, "%s:%d: message %zu: \"%s\", want \"%s\"\n",
+			fprintf(stderr,
+				"%s:%d: message %zu: \"%s\", want \"%s\"\n",
 				__FILE__, line, k,
 				k < p->n_messages ? p->messages[k].json : "-",
 				want);
@@ -195,8 +201,9 @@ static void test_invalid_utf8(void)
 			 "\xff\xc3\", \"n\": 1}]}}",
 			 &p, &err) == 0);
 	if (p && p->n_messages == 1)
-		CHECK_STR(p->messages[0].json,
-			  "{\"text\":\"bad \xef\xbf\xbd\xef\xbf\xbd\",\"n\":1}");
+		CHECK_STR(
+			p->messages[0].json,
+			"{\"text\":\"bad \xef\xbf\xbd\xef\xbf\xbd\",\"n\":1}");
 	api_page_free(p);
 }
 
