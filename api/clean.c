@@ -56,6 +56,9 @@ static size_t string_len(const unsigned char *s, size_t n)
 	size_t i = 1, m;
 
 	while (i < n) {
+		i += api_json_plain_run((const char *)s + i, n - i);
+		if (i >= n)
+			break;
 		if (s[i] == '"')
 			return i + 1;
 		if (s[i] < 0x20)
@@ -144,8 +147,9 @@ bool api_json_strict(const char *body, size_t len)
 		} else if (ch == '}' || ch == ']') {
 			if (--depth == 0)
 				break; /* the value ends here */
-		} else if (!ch || (!strchr(" \t\n\r,:", ch) &&
-				   !(ch >= 'a' && ch <= 'z'))) {
+		} else if (ch != ' ' && ch != '\t' && ch != '\n' &&
+			   ch != '\r' && ch != ',' && ch != ':' &&
+			   !(ch >= 'a' && ch <= 'z')) {
 			return false; /* letters: true false null, cJSON checked
 				       */
 		}
@@ -208,11 +212,23 @@ static void json_repair_utf8(struct api_parse_ctx *ctx, cJSON *item)
 	}
 }
 
-char *api_json_line(struct api_parse_ctx *ctx, cJSON *item, bool newline,
-		    size_t *n)
+char *api_json_line(struct api_parse_ctx *ctx, cJSON *item,
+		    struct api_json_elems *raw, bool newline, size_t *n)
 {
 	char *printed, *text = NULL;
+	size_t used;
+	int rc;
 
+	if (ctx->clean && raw) {
+		rc = api_json_print_line(raw->s + raw->at, raw->len - raw->at,
+					 newline, &text, n, &used);
+		if (!rc)
+			api_json_elems_done(raw, used);
+		if (rc == -ENOMEM)
+			ctx->oom = true;
+		if (rc != -EINVAL)
+			return text;
+	}
 	if (!ctx->clean)
 		json_repair_utf8(ctx, item->child);
 	printed = cJSON_PrintUnformatted(item);
@@ -233,7 +249,7 @@ char *api_json_compact(struct api_parse_ctx *ctx, cJSON *data, const char *body,
 
 	*whole = ctx->clean;
 	if (!ctx->clean)
-		return api_json_line(ctx, data, true, &n);
+		return api_json_line(ctx, data, NULL, true, &n);
 	while (len && strchr(" \t\n\r", *body)) {
 		body++; /* the text starts with its object */
 		len--;

@@ -42,7 +42,7 @@ static bool next_string(struct tokens *t, size_t *at, size_t *n)
 	return true;
 }
 
-static int hex4(const char *s)
+int api_json_hex4(const char *s)
 {
 	int v = 0, d;
 
@@ -88,13 +88,14 @@ static size_t unicode_escape(const char *s, size_t n, uint32_t *cp)
 {
 	int hi, lo;
 
-	if (n < 5 || (hi = hex4(s + 1)) < 0 || (hi >= 0xdc00 && hi <= 0xdfff))
+	if (n < 5 || (hi = api_json_hex4(s + 1)) < 0 ||
+	    (hi >= 0xdc00 && hi <= 0xdfff))
 		return 0;
 	*cp = (uint32_t)hi;
 	if (hi < 0xd800 || hi > 0xdbff)
 		return 5;
 	if (n < 11 || s[5] != '\\' || s[6] != 'u' ||
-	    (lo = hex4(s + 7)) < 0xdc00 || lo > 0xdfff)
+	    (lo = api_json_hex4(s + 7)) < 0xdc00 || lo > 0xdfff)
 		return 0;
 	*cp = 0x10000 + (((uint32_t)hi - 0xd800) << 10) +
 	      ((uint32_t)lo - 0xdc00);
@@ -283,63 +284,4 @@ int api_json_raw_bytes(const cJSON *item, char **out, size_t *out_len)
 	*out = bytes;
 	*out_len = (size_t)dlen;
 	return 0;
-}
-
-/* Length of the character at s[0..n) to show as a \u escape, or 0. In
- * valid UTF-8 these bytes start a character wherever they appear. */
-static size_t hidden_len(const unsigned char *s, size_t n)
-{
-	if (s[0] == 0x7f)
-		return 1;
-	if (s[0] == 0xc2 && n >= 2 && s[1] >= 0x80 && s[1] <= 0x9f)
-		return 2;
-	if (s[0] == 0xe2 && n >= 3 &&
-	    ((s[1] == 0x80 && s[2] >= 0xaa && s[2] <= 0xae) ||
-	     (s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9)))
-		return 3;
-	return 0;
-}
-
-static uint32_t hidden_cp(const unsigned char *s, size_t k)
-{
-	if (k == 1)
-		return s[0];
-	if (k == 2)
-		return s[1];
-	return 0x2000u | (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
-}
-
-char *api_json_for_display(const char *json, size_t len, bool newline,
-			   size_t *out_len)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *s = (const unsigned char *)json;
-	size_t i, k, o = 0, count = 0;
-	uint32_t cp;
-	char *out;
-
-	for (i = 0; i < len; i += k ? k : 1) {
-		k = hidden_len(s + i, len - i);
-		count += k != 0;
-	}
-	out = malloc(len + 6 * count + 2); /* each hidden becomes 6 bytes */
-	if (!out)
-		return NULL;
-	for (i = 0; i < len; i += k ? k : 1) {
-		k = hidden_len(s + i, len - i);
-		if (!k) {
-			out[o++] = json[i];
-			continue;
-		}
-		cp = hidden_cp(s + i, k);
-		memcpy(out + o, "\\u", 2);
-		for (int d = 0; d < 4; d++)
-			out[o + 2 + (size_t)d] = hex[cp >> (12 - 4 * d) & 0xf];
-		o += 6;
-	}
-	if (newline)
-		out[o++] = '\n';
-	out[o] = '\0';
-	*out_len = o;
-	return out;
 }

@@ -5,9 +5,11 @@
  * cJSON ends every string at its first NUL, so a "\u0000" in a message's
  * text would cut it short. api_json_keep_nul() finds such strings again in
  * the answer's own bytes and turns them into raw items that print exactly;
- * api_json_raw_bytes() gives their bytes back. api_json_for_display() makes
- * JSON text safe to show in a terminal without changing what it means.
- * Pure functions, no global state.
+ * api_json_raw_bytes() gives their bytes back (json.c). In json_line.c:
+ * api_json_for_display() makes JSON text safe to show in a terminal without
+ * changing what it means; api_json_print_line() makes the line cJSON would
+ * print of a value straight from a strictly valid text, whose values
+ * api_json_elems finds. Pure functions, no global state.
  */
 #ifndef LINKUPFS_API_JSON_H
 #define LINKUPFS_API_JSON_H
@@ -41,5 +43,51 @@ int api_json_raw_bytes(const cJSON *item, char **out, size_t *out_len);
  */
 char *api_json_for_display(const char *json, size_t len, bool newline,
 			   size_t *out_len);
+
+/* The value of the four hex digits at s, or -1 when they are not. In
+ * json.c. */
+int api_json_hex4(const char *s);
+
+/* Length of the run at s[0..n) of bytes a JSON string holds as they are,
+ * printable ASCII but '"' and '\\': eight at a time while it can. */
+size_t api_json_plain_run(const char *s, size_t n);
+
+/*
+ * The value that starts json[0..len) (whitespace may come first; what
+ * follows it is not read), in a strictly valid JSON text (api_json_strict
+ * in parse.h), as api_json_for_display() shows what cJSON_PrintUnformatted
+ * prints of it once cJSON parsed it, byte for byte, without the tree: into
+ * *out (malloc'd, NUL-terminated, *out_len bytes before the NUL; newline
+ * appends "\n"), *used the bytes it took. Returns 0; -EINVAL when that
+ * value might print otherwise (a number other than an integer of at most
+ * 15 digits, "-0", a string holding a NUL, anything not strictly valid):
+ * print the tree then; or -ENOMEM.
+ */
+int api_json_print_line(const char *json, size_t len, bool newline, char **out,
+			size_t *out_len, size_t *used);
+
+/* The elements of one array of a strictly valid JSON text, in order. */
+struct api_json_elems {
+	const char *s; /* borrowed: the text */
+	size_t len;
+	size_t at;  /* the current element (at first, the '[') */
+	size_t end; /* where it ends, 0 until known */
+	bool first;
+};
+
+/* e before the first element of the array body[path[0]][path[1]]...
+ * (path ends with NULL), each member found as
+ * cJSON_GetObjectItemCaseSensitive finds it (the first of that name).
+ * false when there is no such array, or a key before one on the path is
+ * spelt with an escape. */
+bool api_json_elems_open(struct api_json_elems *e, const char *body, size_t len,
+			 const char *const *path);
+
+/* The next element starts at e->s[*at]; false after the last. */
+bool api_json_elems_next(struct api_json_elems *e, size_t *at);
+
+/* The current element is n bytes long (as api_json_print_line found), so
+ * the next needs no scan past it. */
+void api_json_elems_done(struct api_json_elems *e, size_t n);
 
 #endif

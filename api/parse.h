@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct api_json_elems; /* json.h */
+
 /* What one parse carries along while it fills its structs. */
 struct api_parse_ctx {
 	bool oom;   /* an allocation failed: the result is incomplete */
@@ -93,9 +95,12 @@ bool api_json_strict(const char *body, size_t len);
 
 /* item printed as one line of JSON fit for display (api_json_for_display),
  * repaired first unless ctx->clean; malloc'd, *n its length; NULL (and
- * ctx->oom) when memory is short. In clean.c. */
-char *api_json_line(struct api_parse_ctx *ctx, cJSON *item, bool newline,
-		    size_t *n);
+ * ctx->oom) when memory is short. raw (may be NULL) is at item's own bytes
+ * in the answer: when ctx->clean, the line is made from them
+ * (api_json_print_line, the same bytes) unless they are unusual. In
+ * clean.c. */
+char *api_json_line(struct api_parse_ctx *ctx, cJSON *item,
+		    struct api_json_elems *raw, bool newline, size_t *n);
 
 /* data as JSON text ending in "\n" (for page-NNNN.json): the body itself
  * when it is clean (*whole), else data repaired and printed anew; either

@@ -17,7 +17,16 @@
  * "\\u0000", which is not one: a cheap test, not an exact one). */
 static bool may_hold_nul(const char *body, size_t len)
 {
-	return memchr(body, '\0', len) || memmem(body, len, "\\u0000", 6);
+	const char *p = body, *end = body + len;
+
+	if (memchr(body, '\0', len))
+		return true;
+	while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
+		if (end - p >= 6 && memcmp(p + 1, "u0000", 5) == 0)
+			return true;
+		p++;
+	}
+	return false;
 }
 
 /* The message's text, NUL bytes included (api_json_keep_nul made a text
@@ -38,8 +47,9 @@ static void parse_text(struct api_parse_ctx *ctx, const cJSON *item,
 	m->text_len = m->text ? strlen(m->text) : 0;
 }
 
+/* raw: at item's own bytes in the answer, or NULL. */
 static void parse_message(struct api_parse_ctx *ctx, cJSON *item,
-			  struct api_message *m)
+			  struct api_json_elems *raw, struct api_message *m)
 {
 	const char *s;
 
@@ -56,12 +66,39 @@ static void parse_message(struct api_parse_ctx *ctx, cJSON *item,
 	s = api_json_str(item, "entity_urn");
 	m->entity_urn = api_parse_strdup(ctx, s ? s : "");
 	/* last: the fields above are read as sent, before any repair */
-	m->json = api_json_line(ctx, item, false, &m->json_len);
+	m->json = api_json_line(ctx, item, raw, false, &m->json_len);
+}
+
+/* The bytes of data.messages' elements, in step with cJSON's items, when
+ * the body is clean (the lines are made from them): raw->s NULL if not. */
+static void open_raw(const struct api_parse_ctx *ctx,
+		     struct api_json_elems *raw, const char *body, size_t len)
+{
+	static const char *const path[] = {"data", "messages", NULL};
+
+	if (!ctx->clean || !api_json_elems_open(raw, body, len, path))
+		raw->s = NULL;
+}
+
+/* raw at item's bytes, when it is still in step; NULL when not (and for
+ * the rest). */
+static struct api_json_elems *next_raw(struct api_json_elems *raw,
+				       const cJSON *item)
+{
+	size_t at;
+
+	if (raw->s && !api_json_elems_next(raw, &at))
+		raw->s = NULL;
+	if (raw->s && cJSON_IsObject(item) != (raw->s[at] == '{'))
+		raw->s = NULL; /* out of step: never when clean */
+	return raw->s ? raw : NULL;
 }
 
 static int parse_messages(struct api_parse_ctx *ctx, cJSON *array,
-			  struct api_page *page, struct api_error *err)
+			  const char *body, size_t len, struct api_page *page,
+			  struct api_error *err)
 {
+	struct api_json_elems raw, *at;
 	cJSON *item;
 	long n;
 
@@ -73,10 +110,12 @@ static int parse_messages(struct api_parse_ctx *ctx, cJSON *array,
 	page->messages = calloc((size_t)n, sizeof(*page->messages));
 	if (!page->messages)
 		return api_parse_oom(err);
+	open_raw(ctx, &raw, body, len);
 	cJSON_ArrayForEach(item, array)
 	{
+		at = next_raw(&raw, item);
 		if (cJSON_IsObject(item))
-			parse_message(ctx, item,
+			parse_message(ctx, item, at,
 				      &page->messages[page->n_messages++]);
 	}
 	return 0;
@@ -151,7 +190,7 @@ int api_parse_conversation(const char *body, size_t len, struct api_page **out,
 		goto out;
 	}
 	parse_page_meta(&ctx, data, page);
-	rc = parse_messages(&ctx, messages, page, err);
+	rc = parse_messages(&ctx, messages, body, len, page, err);
 	if (rc)
 		goto out;
 	page->data_json = api_json_compact(&ctx, (cJSON *)data, body, len,

@@ -5,12 +5,16 @@
  * the promises of api.h (no NULL where none is allowed, sane numbers,
  * data_json one valid JSON object in valid UTF-8, nothing after it, each
  * message's json one line of it, nothing raw to hide text) and renders to
- * safe text.
+ * safe text. For a strictly valid body, each message's line (made from the
+ * body's own bytes) must be, byte for byte, what cJSON prints of the
+ * parsed tree.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
 
 #include "../../api/api.h"
+#include "../../api/json.h"
+#include "../../api/parse.h"
 #include "../../fs/text/buf.h"
 #include "../../fs/text/render.h"
 #include "fuzz_util.h"
@@ -115,6 +119,44 @@ static void check_page(const struct api_page *page)
 	check_rendered(page);
 }
 
+/* The lines of a strictly valid body against the tree's: cJSON's parse
+ * (with api_json_keep_nul, as the parse does), each object printed. */
+static void check_lines(const struct api_page *page, const char *body,
+			size_t len)
+{
+	cJSON *root, *item, *messages;
+	char *printed, *want;
+	size_t k = 0, n;
+
+	if (!api_json_strict(body, len))
+		return;
+	root = cJSON_ParseWithLength(body, len);
+	FUZZ_ASSERT(root);
+	if (api_json_keep_nul(root, body, len))
+		goto out; /* no memory */
+	messages = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(root, "data"), "messages");
+	cJSON_ArrayForEach(item, messages)
+	{
+		if (!cJSON_IsObject(item))
+			continue;
+		printed = cJSON_PrintUnformatted(item);
+		want = printed ? api_json_for_display(printed, strlen(printed),
+						      false, &n)
+			       : NULL;
+		FUZZ_ASSERT(k < page->n_messages);
+		if (want)
+			FUZZ_ASSERT(page->messages[k].json_len == n &&
+				    !memcmp(page->messages[k].json, want, n));
+		k++;
+		cJSON_free(printed);
+		free(want);
+	}
+	FUZZ_ASSERT(k == page->n_messages);
+out:
+	cJSON_Delete(root);
+}
+
 static void check_failure(int rc, const struct api_error *err)
 {
 	FUZZ_ASSERT(rc < 0);
@@ -134,6 +176,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 0) {
 		FUZZ_ASSERT(page && err.kind == API_OK);
 		check_page(page);
+		check_lines(page, (const char *)data, size);
 	} else {
 		FUZZ_ASSERT(!page);
 		check_failure(rc, &err);
