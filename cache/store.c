@@ -23,8 +23,8 @@
 struct store {
 	pthread_mutex_t lock; /* guards everything below */
 	sqlite3 *db;
-	int lock_fd;	/* holds the flock of store.lock */
-	uint64_t tick;	/* the last use handed out */
+	int lock_fd;   /* holds the flock of store.lock */
+	uint64_t tick; /* the last use handed out */
 	struct store_stats st;
 };
 
@@ -187,22 +187,24 @@ static int open_db(struct store *s, const char *dir, char *why, size_t size)
 	if (fd < 0)
 		return fd;
 	close(fd);
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
-						  SQLITE_OPEN_NOMUTEX,
+	if (sqlite3_open_v2(path, &s->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK ||
 	    schema(s->db) < 0) {
 		say(why, size, "store %s: cannot be opened%s", path, NULL);
 		return -EIO;
 	}
-	say(why, size, "store %s was damaged: set aside as %s.damaged, "
-		       "starting anew", path, path);
+	say(why, size,
+	    "store %s was damaged: set aside as %s.damaged, "
+	    "starting anew",
+	    path, path);
 done:
 	s->st.writable = !ro;
 	return 0;
 }
 
-int store_open(const char *dir, uint64_t budget, struct store **out,
-	       char *why, size_t why_size)
+int store_open(const char *dir, uint64_t budget, struct store **out, char *why,
+	       size_t why_size)
 {
 	struct store *s = calloc(1, sizeof(*s));
 	int r;
@@ -276,8 +278,9 @@ static int run(sqlite3_stmt *q)
 /* Drop key, keeping the counts. Caller holds lock. */
 static void drop(struct store *s, const char *key)
 {
-	sqlite3_stmt *q = prepare(s, "SELECT length(value) FROM blob WHERE "
-				     "key=?1",
+	sqlite3_stmt *q = prepare(s,
+				  "SELECT length(value) FROM blob WHERE "
+				  "key=?1",
 				  key);
 	int64_t len = -1;
 
@@ -295,8 +298,7 @@ static void drop(struct store *s, const char *key)
 }
 
 /* Copy the row's value if its checksum holds. Caller holds lock. */
-static int take_row(sqlite3_stmt *q, const char *key, void **value,
-		    size_t *len)
+static int take_row(sqlite3_stmt *q, const char *key, void **value, size_t *len)
 {
 	const void *bytes = sqlite3_column_blob(q, 1);
 	size_t n = (size_t)sqlite3_column_bytes(q, 1);
@@ -411,8 +413,9 @@ static int put_row(struct store *s, const char *key, const void *value,
 	int rc;
 
 	drop(s, key);
-	q = prepare(s, "INSERT OR REPLACE INTO blob(key, sum, used, value) "
-		       "VALUES(?1, ?2, ?3, ?4)",
+	q = prepare(s,
+		    "INSERT OR REPLACE INTO blob(key, sum, used, value) "
+		    "VALUES(?1, ?2, ?3, ?4)",
 		    key);
 	if (!q)
 		return errno_of(sqlite3_errcode(s->db));

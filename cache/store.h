@@ -48,8 +48,8 @@ struct store_stats {
  * or file others may read, -EBUSY for a store another process holds, else
  * the error met.
  */
-int store_open(const char *dir, uint64_t budget, struct store **out,
-	       char *why, size_t why_size);
+int store_open(const char *dir, uint64_t budget, struct store **out, char *why,
+	       size_t why_size);
 
 /* Close and free. store_close(NULL) is a no-op. */
 void store_close(struct store *s);
@@ -62,8 +62,7 @@ int store_get(struct store *s, const char *key, void **value, size_t *len);
 /* Keep len bytes under key (replacing any), evicting for the budget. 0 or
  * a negative errno (see the top for -ECANCELED). A blob larger than the
  * budget is not kept (-EFBIG). */
-int store_put(struct store *s, const char *key, const void *value,
-	      size_t len);
+int store_put(struct store *s, const char *key, const void *value, size_t len);
 
 /* Forget key if present. */
 void store_delete(struct store *s, const char *key);

@@ -123,9 +123,8 @@ static char *body_key(const struct conv *c, const char *cursor, int64_t floor)
 {
 	char *key = NULL;
 
-	if (asprintf(&key, "%s/body/%s/%s/%lld", c->env.account,
-		     conv_key_of(c), cursor ? cursor : "-",
-		     (long long)floor) < 0)
+	if (asprintf(&key, "%s/body/%s/%s/%lld", c->env.account, conv_key_of(c),
+		     cursor ? cursor : "-", (long long)floor) < 0)
 		return NULL;
 	return key;
 }
@@ -472,8 +471,7 @@ void keep_restore(struct conv *c)
 
 /* ---- inbox pages ------------------------------------------------------- */
 
-static char *inbox_key(const struct conv_env *env, int want,
-		       const char *cursor)
+static char *inbox_key(const struct conv_env *env, int want, const char *cursor)
 {
 	char *key = NULL;
 

@@ -51,8 +51,8 @@ bool net_may_ask(struct net *n)
 
 static bool unreachable(int r, const struct api_error *err)
 {
-	return r < 0 && (err->kind == API_ERR_TRANSPORT ||
-			 err->kind == API_ERR_TIMEOUT);
+	return r < 0 &&
+	       (err->kind == API_ERR_TRANSPORT || err->kind == API_ERR_TIMEOUT);
 }
 
 void net_note(struct net *n, int r, const struct api_error *err)
