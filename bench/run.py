@@ -175,6 +175,7 @@ class Bench(Scenarios):
             ("6", self.scenario6),
             ("7", self.scenario7),
             ("8", self.scenario8),
+            ("9", self.scenario9),
         ]
         for num, fn in steps:
             if only and num not in only:

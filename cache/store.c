@@ -28,18 +28,37 @@ struct store {
 	struct store_stats st;
 };
 
+/* Two lanes of 8-byte words, multiplied and folded: not cryptographic
+ * (damage, not an adversary, is what it detects), but any changed bit
+ * changes it, at memory speed rather than a byte at a time. */
+static uint64_t mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 29);
+}
+
+static uint64_t sum_bytes(uint64_t seed, const unsigned char *p, size_t len)
+{
+	uint64_t a = seed, b = ~seed, w;
+	size_t i = 0;
+
+	for (; i + 16 <= len; i += 16) {
+		memcpy(&w, p + i, 8);
+		a = mix(a, w);
+		memcpy(&w, p + i + 8, 8);
+		b = mix(b, w);
+	}
+	for (; i < len; i++)
+		a = mix(a, p[i]);
+	return mix(mix(a, b), len);
+}
+
 uint64_t store_checksum(const char *key, const void *value, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)key;
-	uint64_t h = 1469598103934665603ull;
+	uint64_t k = sum_bytes(0x6c696e6b75706673ull, (const void *)key,
+			       strlen(key));
 
-	for (; *p; p++)
-		h = (h ^ *p) * 1099511628211ull;
-	h = (h ^ 0xff) * 1099511628211ull; /* key and bytes apart */
-	p = value;
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ p[i]) * 1099511628211ull;
-	return h;
+	return sum_bytes(k, value, len);
 }
 
 static void say(char *why, size_t size, const char *fmt, const char *a,
@@ -297,60 +316,99 @@ static void drop(struct store *s, const char *key)
 	}
 }
 
-/* Copy the row's value if its checksum holds. Caller holds lock. */
-static int take_row(sqlite3_stmt *q, const char *key, void **value, size_t *len)
+/* Hand the row's value to fn if its checksum holds. Caller holds lock. */
+static int take_row(sqlite3_stmt *q, const char *key, store_read_fn fn,
+		    void *arg)
 {
-	const void *bytes = sqlite3_column_blob(q, 1);
-	size_t n = (size_t)sqlite3_column_bytes(q, 1);
+	const void *bytes = sqlite3_column_blob(q, 2);
+	size_t n = (size_t)sqlite3_column_bytes(q, 2);
 	uint64_t sum = (uint64_t)sqlite3_column_int64(q, 0);
-	char *copy;
 
+	if (!bytes)
+		bytes = "";
 	if (store_checksum(key, bytes, n) != sum)
 		return -EBADMSG;
-	copy = malloc(n + 1);
-	if (!copy)
-		return -ENOMEM;
-	if (n)
-		memcpy(copy, bytes, n);
-	copy[n] = '\0';
-	*value = copy;
-	*len = n;
-	return 0;
+	return fn(arg, bytes, n);
 }
 
-int store_get(struct store *s, const char *key, void **value, size_t *len)
+/* A get stamps a blob's use again only once it is older than this share
+ * of the blobs: a write per get would cost more than the read. */
+#define STORE_RESTAMP_SHARE 4
+
+/* A blob read: stamp its use if it grew old. Caller holds lock. */
+static void stamp(struct store *s, const char *key, uint64_t used)
 {
 	sqlite3_stmt *q;
+
+	if (!s->st.writable ||
+	    s->tick - used <= s->st.entries / STORE_RESTAMP_SHARE)
+		return;
+	q = prepare(s, "UPDATE blob SET used=?2 WHERE key=?1", key);
+	if (q)
+		sqlite3_bind_int64(q, 2, (int64_t)++s->tick);
+	run(q);
+}
+
+int store_read(struct store *s, const char *key, store_read_fn fn, void *arg)
+{
+	sqlite3_stmt *q;
+	uint64_t used = 0;
 	int r = -ENOENT, step;
 
-	*value = NULL;
-	*len = 0;
 	pthread_mutex_lock(&s->lock);
-	q = prepare(s, "SELECT sum, value FROM blob WHERE key=?1", key);
+	q = prepare(s, "SELECT sum, used, value FROM blob WHERE key=?1", key);
 	step = q ? sqlite3_step(q) : SQLITE_ERROR;
-	if (step == SQLITE_ROW)
-		r = take_row(q, key, value, len);
-	else if (step == SQLITE_CORRUPT || step == SQLITE_NOTADB)
+	if (step == SQLITE_ROW) {
+		used = (uint64_t)sqlite3_column_int64(q, 1);
+		r = take_row(q, key, fn, arg);
+	} else if (step == SQLITE_CORRUPT || step == SQLITE_NOTADB) {
 		r = -EBADMSG;
-	else if (step != SQLITE_DONE)
+	} else if (step != SQLITE_DONE) {
 		r = -EIO;
+	}
 	sqlite3_finalize(q);
 	if (r == -EBADMSG) {
 		s->st.damaged++;
 		drop(s, key);
 		r = -ENOENT;
 	}
-	if (r == 0 && s->st.writable) {
-		q = prepare(s, "UPDATE blob SET used=?2 WHERE key=?1", key);
-		if (q)
-			sqlite3_bind_int64(q, 2, (int64_t)++s->tick);
-		run(q);
-	}
+	if (r == 0)
+		stamp(s, key, used);
 	if (r == 0)
 		s->st.hits++;
 	else
 		s->st.misses++;
 	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+/* store_get's reader: a copy, NUL-terminated. */
+struct copy {
+	void *value;
+	size_t len;
+};
+
+static int copy_out(void *arg, const void *bytes, size_t len)
+{
+	struct copy *c = arg;
+	char *p = malloc(len + 1);
+
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, bytes, len);
+	p[len] = '\0';
+	c->value = p;
+	c->len = len;
+	return 0;
+}
+
+int store_get(struct store *s, const char *key, void **value, size_t *len)
+{
+	struct copy c = {NULL, 0};
+	int r = store_read(s, key, copy_out, &c);
+
+	*value = c.value;
+	*len = c.len;
 	return r;
 }
 

@@ -11,7 +11,8 @@
  * is refused). Every blob carries a checksum of its key and bytes, checked
  * on each get: a damaged blob is dropped and reported as absent, never
  * handed out. Puts beyond the budget evict the least recently used blobs
- * (a get counts as a use).
+ * (a get counts as a use; it is written down once the blob is older than
+ * a quarter of the others).
  *
  * When a write fails (disk full, read-only file system, I/O error), writes
  * are turned off for the life of the store: that put returns the error,
@@ -59,6 +60,12 @@ void store_close(struct store *s);
  * or another negative errno. */
 int store_get(struct store *s, const char *key, void **value, size_t *len);
 
+/* The same without a copy: fn(arg, bytes, len) is called with the blob's
+ * bytes (borrowed for the call, under the store's lock: fn must not call
+ * the store) and its result returned; -ENOENT as above. */
+typedef int (*store_read_fn)(void *arg, const void *bytes, size_t len);
+int store_read(struct store *s, const char *key, store_read_fn fn, void *arg);
+
 /* Keep len bytes under key (replacing any), evicting for the budget. 0 or
  * a negative errno (see the top for -ECANCELED). A blob larger than the
  * budget is not kept (-EFBIG). */
@@ -69,8 +76,8 @@ void store_delete(struct store *s, const char *key);
 
 void store_get_stats(struct store *s, struct store_stats *out);
 
-/* The checksum kept with each blob (FNV-1a, 64 bits), over key then
- * bytes; for the tests. */
+/* The checksum kept with each blob (64 bits, over key then bytes; not
+ * cryptographic: it detects damage, not an adversary). */
 uint64_t store_checksum(const char *key, const void *value, size_t len);
 
 #endif

@@ -103,6 +103,12 @@ def test_a_changed_conversation_costs_only_its_new_messages(
     assert b"new message 2" in again[sd.LONG_DIR + "/transcript.txt"]
     plain = mount_factory(mock, "page_size=%d" % PAGE, env=UTC)
     assert tree(plain.path) == again
+    assert m.unmount() == 0
+    # the new messages were kept with the rest: the next remount costs none
+    mock.reset()
+    m = mount_factory(mock, *opts(store), env=UTC)
+    assert tree(m.path) == again
+    assert conv_requests(mock) == 0
 
 
 def test_offline_remount_serves_the_store_and_fails_fast_for_the_rest(

@@ -229,26 +229,29 @@ void keep_body_put(struct conv *c, const char *cursor, int64_t floor,
 	free(key);
 }
 
+static int decode_out(void *arg, const void *bytes, size_t len)
+{
+	struct chunk_body **b = arg;
+
+	*b = keep_body_decode(bytes, len);
+	return *b ? 0 : -ENOENT;
+}
+
 int keep_body_get(struct conv *c, const char *cursor, int64_t floor, size_t n,
 		  struct chunk_body **b)
 {
 	char *key;
-	void *bytes = NULL;
-	size_t len = 0;
 	int r;
 
 	*b = NULL;
 	if (!c->env.store || !(key = body_key(c, cursor, floor)))
 		return -ENOENT;
-	r = store_get(c->env.store, key, &bytes, &len);
-	if (r == 0 && !(*b = keep_body_decode(bytes, len)))
-		r = -ENOENT;
+	r = store_read(c->env.store, key, decode_out, b);
 	if (r == 0 && (*b)->n != n) { /* not the chunk this chain has */
 		chunk_body_free(*b);
 		*b = NULL;
 		r = -ENOENT;
 	}
-	free(bytes);
 	free(key);
 	return r;
 }
@@ -385,10 +388,10 @@ static int get_chain(const void *bytes, size_t len, struct kept_chain *k)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		k->n = i + 1;
+		/* a refresh's chunks end at the floor (has_next false) and
+		 * the older ones follow: only the last says where it goes */
 		if (get_chunk(&r, &k->chunks[i], &k->index[i]) < 0)
 			return -EIO;
-		if (i + 1 < n && !k->chunks[i].has_next)
-			return -EIO; /* a chain goes on until its last chunk */
 		k->n_msgs += k->chunks[i].n;
 	}
 	return r.left ? -EIO : 0;
