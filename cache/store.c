@@ -20,12 +20,18 @@
 /* Another connection (the sqlite3 shell) may hold the file briefly. */
 #define STORE_BUSY_MS 2000
 
+/* Uses of blobs read, written down together (one transaction for many). */
+#define STORE_STAMPS 128
+
 struct store {
 	pthread_mutex_t lock; /* guards everything below */
 	sqlite3 *db;
 	int lock_fd;   /* holds the flock of store.lock */
 	uint64_t tick; /* the last use handed out */
 	struct store_stats st;
+	char *stamps[STORE_STAMPS]; /* keys read, their use not written yet */
+	uint64_t stamp_tick[STORE_STAMPS];
+	size_t n_stamps;
 };
 
 /* Two lanes of 8-byte words, multiplied and folded: not cryptographic
@@ -148,76 +154,108 @@ static int64_t query_int(sqlite3 *db, const char *sql)
 	return v;
 }
 
-static int schema(sqlite3 *db)
+static int errno_of(int rc)
 {
-	if (query_int(db, "PRAGMA user_version") != STORE_SCHEMA)
-		exec(db, "DROP TABLE IF EXISTS blob");
-	if (exec(db, "PRAGMA journal_mode=WAL") != SQLITE_OK ||
-	    exec(db, "PRAGMA synchronous=NORMAL") != SQLITE_OK)
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_READONLY:
+		return -EROFS;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	default:
 		return -EIO;
-	if (exec(db, "CREATE TABLE IF NOT EXISTS blob(key TEXT PRIMARY KEY,"
-		     " sum INTEGER NOT NULL, used INTEGER NOT NULL,"
-		     " value BLOB NOT NULL);"
-		     "CREATE INDEX IF NOT EXISTS blob_used ON blob(used);"
-		     "PRAGMA user_version=1") != SQLITE_OK)
-		return -EIO;
-	return 0;
+	}
 }
 
-/* SQLite's own look at the file: a damaged one is set aside (renamed
- * store.db.damaged) and the store starts empty. */
+/* The table, in a file opened for writing. An SQLite result code. */
+static int schema(sqlite3 *db)
+{
+	int rc;
+
+	if (query_int(db, "PRAGMA user_version") != STORE_SCHEMA)
+		exec(db, "DROP TABLE IF EXISTS blob");
+	rc = exec(db, "PRAGMA journal_mode=WAL");
+	if (rc == SQLITE_OK)
+		rc = exec(db, "PRAGMA synchronous=NORMAL");
+	if (rc == SQLITE_OK)
+		rc = exec(db,
+			  "CREATE TABLE IF NOT EXISTS blob(key TEXT PRIMARY "
+			  "KEY, sum INTEGER NOT NULL, used INTEGER NOT NULL,"
+			  " value BLOB NOT NULL);"
+			  "CREATE INDEX IF NOT EXISTS blob_used ON blob(used);"
+			  "PRAGMA user_version=1");
+	return rc;
+}
+
+static bool is_damage(int rc)
+{
+	return (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB;
+}
+
+/* Open path (the schema when writable) and let SQLite look at it (its
+ * quick check). An SQLite result code; s->db stays open only on success. */
+static int try_open(struct store *s, const char *path, bool ro)
+{
+	int flags = ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	int rc = sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX,
+				 NULL);
+
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
+		if (!ro)
+			rc = schema(s->db);
+	}
+	if (rc == SQLITE_OK &&
+	    query_int(s->db, "SELECT count(*) FROM pragma_quick_check "
+			     "WHERE quick_check <> 'ok'") != 0)
+		rc = SQLITE_CORRUPT;
+	if (rc == SQLITE_OK && is_damage(sqlite3_errcode(s->db)))
+		rc = sqlite3_errcode(s->db);
+	if (rc != SQLITE_OK) {
+		sqlite3_close(s->db);
+		s->db = NULL;
+	}
+	return rc;
+}
+
+/* A damaged file is set aside (renamed store.db.damaged) and the store
+ * starts empty; any other failure is returned, with why. */
 static int open_db(struct store *s, const char *dir, char *why, size_t size)
 {
-	char path[4096];
-	bool ro = false;
-	int fd = open_private(dir, "store.db", why, size), flags, r;
+	char path[4096], aside[4200];
+	int fd = open_private(dir, "store.db", why, size), rc;
+	bool ro;
 
 	if (fd < 0)
 		return fd;
 	ro = (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY;
 	close(fd);
 	snprintf(path, sizeof(path), "%s/store.db", dir);
-	flags = ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
-	r = sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
-	if (r == SQLITE_OK) {
-		sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
-		r = ro ? SQLITE_OK : (schema(s->db) ? SQLITE_CORRUPT : 0);
-	}
-	if (r == SQLITE_OK &&
-	    query_int(s->db, "SELECT count(*) FROM pragma_quick_check "
-			     "WHERE quick_check <> 'ok'") == 0 &&
-	    sqlite3_errcode(s->db) != SQLITE_NOTADB &&
-	    sqlite3_errcode(s->db) != SQLITE_CORRUPT)
-		goto done;
-	sqlite3_close(s->db);
-	s->db = NULL;
-	if (ro) {
-		say(why, size, "store %s: damaged and read-only%s", path, NULL);
-		return -EIO;
-	}
-	{
-		char aside[4200];
-
+	rc = try_open(s, path, ro);
+	if (rc != SQLITE_OK && is_damage(rc) && !ro) {
 		snprintf(aside, sizeof(aside), "%s.damaged", path);
 		rename(path, aside);
 		unlink(path); /* in case the rename failed */
+		fd = open_private(dir, "store.db", why, size);
+		if (fd < 0)
+			return fd;
+		close(fd);
+		rc = try_open(s, path, false);
+		if (rc == SQLITE_OK)
+			say(why, size,
+			    "store %s was damaged: set aside as %s.damaged, "
+			    "starting anew",
+			    path, path);
 	}
-	fd = open_private(dir, "store.db", why, size);
-	if (fd < 0)
-		return fd;
-	close(fd);
-	if (sqlite3_open_v2(path, &s->db,
-			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK ||
-	    schema(s->db) < 0) {
-		say(why, size, "store %s: cannot be opened%s", path, NULL);
-		return -EIO;
+	if (rc != SQLITE_OK) {
+		snprintf(why, size, "store %s: cannot be opened (%s)", path,
+			 sqlite3_errstr(rc));
+		return errno_of(rc);
 	}
-	say(why, size,
-	    "store %s was damaged: set aside as %s.damaged, "
-	    "starting anew",
-	    path, path);
-done:
 	s->st.writable = !ro;
 	return 0;
 }
@@ -259,10 +297,16 @@ int store_open(const char *dir, uint64_t budget, struct store **out, char *why,
 	return 0;
 }
 
+static void flush_stamps(struct store *s);
+
 void store_close(struct store *s)
 {
 	if (!s)
 		return;
+	if (s->db && s->st.writable)
+		flush_stamps(s);
+	for (size_t i = 0; i < s->n_stamps; i++)
+		free(s->stamps[i]);
 	if (s->db)
 		sqlite3_close(s->db);
 	if (s->lock_fd >= 0)
@@ -335,18 +379,43 @@ static int take_row(sqlite3_stmt *q, const char *key, store_read_fn fn,
  * of the blobs: a write per get would cost more than the read. */
 #define STORE_RESTAMP_SHARE 4
 
-/* A blob read: stamp its use if it grew old. Caller holds lock. */
+/* Write down the pending uses. Caller holds lock; in a transaction or
+ * not (then one of its own). */
+static void flush_stamps(struct store *s)
+{
+	bool own = sqlite3_get_autocommit(s->db) != 0;
+
+	if (!s->n_stamps)
+		return;
+	if (own && exec(s->db, "BEGIN IMMEDIATE") != SQLITE_OK)
+		own = false; /* each update then commits alone */
+	for (size_t i = 0; i < s->n_stamps; i++) {
+		sqlite3_stmt *q =
+			prepare(s, "UPDATE blob SET used=?2 WHERE key=?1",
+				s->stamps[i]);
+
+		if (q)
+			sqlite3_bind_int64(q, 2, (int64_t)s->stamp_tick[i]);
+		run(q);
+		free(s->stamps[i]);
+	}
+	s->n_stamps = 0;
+	if (own)
+		exec(s->db, "COMMIT");
+}
+
+/* A blob read: its use is written down (later, with others) if it grew
+ * old. Caller holds lock. */
 static void stamp(struct store *s, const char *key, uint64_t used)
 {
-	sqlite3_stmt *q;
-
 	if (!s->st.writable ||
 	    s->tick - used <= s->st.entries / STORE_RESTAMP_SHARE)
 		return;
-	q = prepare(s, "UPDATE blob SET used=?2 WHERE key=?1", key);
-	if (q)
-		sqlite3_bind_int64(q, 2, (int64_t)++s->tick);
-	run(q);
+	if (s->n_stamps == STORE_STAMPS)
+		flush_stamps(s);
+	s->stamps[s->n_stamps] = strdup(key);
+	if (s->stamps[s->n_stamps])
+		s->stamp_tick[s->n_stamps++] = ++s->tick;
 }
 
 int store_read(struct store *s, const char *key, store_read_fn fn, void *arg)
@@ -446,23 +515,6 @@ static int evict(struct store *s)
 	return 0;
 }
 
-static int errno_of(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_FULL:
-		return -ENOSPC;
-	case SQLITE_READONLY:
-		return -EROFS;
-	case SQLITE_NOMEM:
-		return -ENOMEM;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return -EBUSY;
-	default:
-		return -EIO;
-	}
-}
-
 /* The put itself, in the open transaction. Caller holds lock. */
 static int put_row(struct store *s, const char *key, const void *value,
 		   size_t len)
@@ -502,6 +554,8 @@ int store_put(struct store *s, const char *key, const void *value, size_t len)
 	}
 	before = s->st;
 	rc = exec(s->db, "BEGIN IMMEDIATE");
+	if (rc == SQLITE_OK)
+		flush_stamps(s); /* before the eviction reads them */
 	r = rc == SQLITE_OK ? put_row(s, key, value, len) : errno_of(rc);
 	if (r == 0 && (rc = exec(s->db, "COMMIT")) != SQLITE_OK)
 		r = errno_of(rc);

@@ -113,9 +113,13 @@ static int open_store(struct lfs *fs, const struct options *o)
 	}
 	r = store_open(o->store_dir, o->store_size, &fs->store, why,
 		       sizeof(why));
-	if (r < 0) {
+	if (r == -EPERM || r == -EBUSY || r == -ENOTDIR) {
 		fprintf(stderr, "linkupfs: %s\n", why);
 		return -1;
+	}
+	if (r < 0) { /* disk full, I/O error: the mount goes on from memory */
+		log_error("%s; going on without it, from memory", why);
+		return 0;
 	}
 	if (why[0])
 		log_error("%s", why);

@@ -329,3 +329,24 @@ def test_the_store_budget_is_kept_by_evicting_the_least_recently_used(
     assert m.unmount() == 0
     m = mount_factory(mock, *opts(store, "store_size=64K"), env=UTC)
     assert tree(m.path) == first
+
+
+def test_store_from_the_config_file_lives_in_the_cache_home(
+        mock, mount_factory, tmp_path):
+    cfg = tmp_path / "config" / "linkupfs"
+    cfg.mkdir(parents=True)
+    (cfg / "config").write_text("store = yes\nstore_size = 16M\n")
+    os.chmod(cfg / "config", 0o600)
+    cache = tmp_path / "cache"
+    env = dict(UTC, XDG_CACHE_HOME=str(cache))
+    m = mount_factory(mock, "page_size=%d" % PAGE, env=env)
+    first = tree(m.path)
+    assert statfile.numbers(m.path)["store_budget"] == 16 << 20
+    assert m.unmount() == 0
+    where = cache / "linkupfs"
+    assert stat.S_IMODE(os.stat(where).st_mode) == 0o700
+    assert os.path.exists(where / "store.db")
+    mock.reset()
+    m = mount_factory(mock, "page_size=%d" % PAGE, env=env)
+    assert tree(m.path) == first
+    assert conv_requests(mock) == 0

@@ -424,7 +424,7 @@ out:
 
 int conv_walk(struct conv *c, size_t need)
 {
-	if (c->env.store && !c->restored) {
+	if (c->env.store) { /* keep_restore does nothing after its first */
 		pthread_mutex_lock(&c->lock);
 		keep_restore(c);
 		pthread_mutex_unlock(&c->lock);
