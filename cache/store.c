@@ -360,19 +360,32 @@ static void drop(struct store *s, const char *key)
 	}
 }
 
-/* Hand the row's value to fn if its checksum holds. Caller holds lock. */
-static int take_row(sqlite3_stmt *q, const char *key, store_read_fn fn,
-		    void *arg)
+/* Read the row's value (rowid, len bytes) into the buffer fn gives, and
+ * check it. Caller holds lock. */
+static int take_row(struct store *s, sqlite3_stmt *q, const char *key,
+		    store_buffer_fn fn, void *arg)
 {
-	const void *bytes = sqlite3_column_blob(q, 2);
-	size_t n = (size_t)sqlite3_column_bytes(q, 2);
 	uint64_t sum = (uint64_t)sqlite3_column_int64(q, 0);
+	sqlite3_int64 rowid = sqlite3_column_int64(q, 2);
+	int len = sqlite3_column_int(q, 3), rc = SQLITE_OK;
+	sqlite3_blob *blob = NULL;
+	void *buf = fn(arg, (size_t)len);
 
-	if (!bytes)
-		bytes = "";
-	if (store_checksum(key, bytes, n) != sum)
+	if (!buf)
+		return -ENOMEM;
+	/* straight into the caller's buffer: no copy of SQLite's own */
+	if (len > 0) {
+		rc = sqlite3_blob_open(s->db, "main", "blob", "value", rowid, 0,
+				       &blob);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_blob_read(blob, buf, len, 0);
+		sqlite3_blob_close(blob);
+	}
+	if (rc != SQLITE_OK)
+		return is_damage(rc) ? -EBADMSG : -EIO;
+	if (store_checksum(key, buf, (size_t)len) != sum)
 		return -EBADMSG;
-	return fn(arg, bytes, n);
+	return 0;
 }
 
 /* A get stamps a blob's use again only once it is older than this share
@@ -400,8 +413,8 @@ static void flush_stamps(struct store *s)
 		free(s->stamps[i]);
 	}
 	s->n_stamps = 0;
-	if (own)
-		exec(s->db, "COMMIT");
+	if (own && exec(s->db, "COMMIT") != SQLITE_OK)
+		exec(s->db, "ROLLBACK"); /* uses only: nothing is lost */
 }
 
 /* A blob read: its use is written down (later, with others) if it grew
@@ -418,18 +431,21 @@ static void stamp(struct store *s, const char *key, uint64_t used)
 		s->stamp_tick[s->n_stamps++] = ++s->tick;
 }
 
-int store_read(struct store *s, const char *key, store_read_fn fn, void *arg)
+int store_read(struct store *s, const char *key, store_buffer_fn fn, void *arg)
 {
 	sqlite3_stmt *q;
 	uint64_t used = 0;
 	int r = -ENOENT, step;
 
 	pthread_mutex_lock(&s->lock);
-	q = prepare(s, "SELECT sum, used, value FROM blob WHERE key=?1", key);
+	q = prepare(s,
+		    "SELECT sum, used, rowid, length(value) FROM blob "
+		    "WHERE key=?1",
+		    key);
 	step = q ? sqlite3_step(q) : SQLITE_ERROR;
 	if (step == SQLITE_ROW) {
 		used = (uint64_t)sqlite3_column_int64(q, 1);
-		r = take_row(q, key, fn, arg);
+		r = take_row(s, q, key, fn, arg);
 	} else if (step == SQLITE_CORRUPT || step == SQLITE_NOTADB) {
 		r = -EBADMSG;
 	} else if (step != SQLITE_DONE) {
@@ -451,31 +467,33 @@ int store_read(struct store *s, const char *key, store_read_fn fn, void *arg)
 	return r;
 }
 
-/* store_get's reader: a copy, NUL-terminated. */
+/* store_get's buffer: its own, NUL-terminated. */
 struct copy {
-	void *value;
+	char *value;
 	size_t len;
 };
 
-static int copy_out(void *arg, const void *bytes, size_t len)
+static void *copy_buffer(void *arg, size_t len)
 {
 	struct copy *c = arg;
-	char *p = malloc(len + 1);
 
-	if (!p)
-		return -ENOMEM;
-	memcpy(p, bytes, len);
-	p[len] = '\0';
-	c->value = p;
-	c->len = len;
-	return 0;
+	c->value = malloc(len + 1);
+	if (c->value) {
+		c->value[len] = '\0';
+		c->len = len;
+	}
+	return c->value;
 }
 
 int store_get(struct store *s, const char *key, void **value, size_t *len)
 {
 	struct copy c = {NULL, 0};
-	int r = store_read(s, key, copy_out, &c);
+	int r = store_read(s, key, copy_buffer, &c);
 
+	if (r < 0) {
+		free(c.value);
+		c = (struct copy){NULL, 0};
+	}
 	*value = c.value;
 	*len = c.len;
 	return r;

@@ -60,11 +60,14 @@ void store_close(struct store *s);
  * or another negative errno. */
 int store_get(struct store *s, const char *key, void **value, size_t *len);
 
-/* The same without a copy: fn(arg, bytes, len) is called with the blob's
- * bytes (borrowed for the call, under the store's lock: fn must not call
- * the store) and its result returned; -ENOENT as above. */
-typedef int (*store_read_fn)(void *arg, const void *bytes, size_t len);
-int store_read(struct store *s, const char *key, store_read_fn fn, void *arg);
+/* The same, into a buffer of the caller's: fn(arg, len) returns room
+ * for the blob's len bytes (NULL: -ENOMEM), called under the store's lock
+ * (it must not call the store). The bytes are read straight into it and
+ * checked; 0, or -ENOENT (absent, or damaged and dropped) or another
+ * negative errno: then the buffer, if fn gave one, holds nothing of use
+ * and is still the caller's to free. */
+typedef void *(*store_buffer_fn)(void *arg, size_t len);
+int store_read(struct store *s, const char *key, store_buffer_fn fn, void *arg);
 
 /* Keep len bytes under key (replacing any), evicting for the budget. 0 or
  * a negative errno (see the top for -ECANCELED). A blob larger than the

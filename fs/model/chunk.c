@@ -76,7 +76,7 @@ size_t chunk_body_cost(const struct chunk_body *b)
 
 /* Point b's arrays and its bytes into the block that follows it: the
  * offsets, the times, then each track's bytes (len[t] of them, and a NUL). */
-static void body_point(struct chunk_body *b, const size_t len[CONV_TRACKS])
+void chunk_body_point(struct chunk_body *b, const size_t len[CONV_TRACKS])
 {
 	char *p = (char *)(b + 1);
 
@@ -105,7 +105,7 @@ struct chunk_body *chunk_body_alloc(size_t n, const size_t len[CONV_TRACKS])
 	if (!b)
 		return NULL;
 	b->n = n;
-	body_point(b, len);
+	chunk_body_point(b, len);
 	return b;
 }
 
@@ -136,7 +136,7 @@ struct chunk_body *chunk_body_build(const struct taken *t)
 	if (!b)
 		return NULL;
 	b->n = t->n;
-	body_point(b, len); /* the arrays only, for now */
+	chunk_body_point(b, len); /* the arrays only, for now */
 	for (size_t s = 0; s < t->n; s++) {
 		const struct api_message *m = &t->kept[t->n - 1 - s];
 
@@ -155,7 +155,7 @@ struct chunk_body *chunk_body_build(const struct taken *t)
 		goto out;
 	}
 	b = whole;
-	body_point(b, len);
+	chunk_body_point(b, len);
 	for (int k = 0; k < CONV_TRACKS; k++) {
 		if (len[k])
 			memcpy(b->bytes[k], track[k].data, len[k]);

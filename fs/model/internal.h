@@ -116,6 +116,9 @@ void chunk_body_free(void *value);
 /* A body of n messages with room for len[t] bytes per track (the arrays
  * and bytes uninitialised), or NULL. */
 struct chunk_body *chunk_body_alloc(size_t n, const size_t len[CONV_TRACKS]);
+/* Point the arrays and bytes of b (its n set) into the block after it,
+ * laid out for len[t] bytes per track. */
+void chunk_body_point(struct chunk_body *b, const size_t len[CONV_TRACKS]);
 /* The bytes it holds: its block's real size. */
 size_t chunk_body_cost(const struct chunk_body *b);
 /* Why the chain cannot go on after this answer, or NULL when it can. */

@@ -140,78 +140,109 @@ static char *chain_key(const struct conv *c)
 
 /* ---- bodies ---------------------------------------------------------- */
 
-char *keep_body_encode(const struct chunk_body *b, size_t *len)
-{
-	struct buf out = BUF_INIT;
+/* A body's record is its block as it lies in memory after the struct
+ * (offsets, times, both tracks' bytes: see chunk_body_alloc) behind a
+ * header of four native words (magic, n, and each track's length): this
+ * machine's cache, read back by the same build (the magic changes with
+ * the layout). A read lands the block where the body keeps it: no copy. */
+#define KEEP_BODY_HEAD (4 * sizeof(uint64_t))
 
-	put_u64(&out, KEEP_BODY_MAGIC);
-	put_u64(&out, b->n);
-	for (int t = 0; t < CONV_TRACKS; t++)
-		for (size_t s = 0; s <= b->n; s++)
-			put_u64(&out, b->off[t][s]);
-	for (size_t s = 0; s < b->n; s++)
-		put_u64(&out, (uint64_t)b->ts[s]);
-	for (int t = 0; t < CONV_TRACKS; t++)
-		buf_append(&out, b->bytes[t], b->off[t][b->n]);
-	if (out.oom) {
-		buf_free(&out);
-		return NULL;
-	}
-	return buf_steal(&out, len);
+_Static_assert(sizeof(struct chunk_body) >= KEEP_BODY_HEAD,
+	       "the header is read into the struct's place");
+
+/* Bytes of the block after the struct for n messages and these lengths,
+ * or 0 when they do not fit (a damaged header). */
+static size_t block_size(uint64_t n, const uint64_t len[CONV_TRACKS])
+{
+	if (n > KEEP_MAX_ITEMS || len[0] > API_MAX_BODY * 4 ||
+	    len[1] > API_MAX_BODY * 4)
+		return 0;
+	return (size_t)(CONV_TRACKS * (n + 1) * sizeof(size_t) +
+			n * sizeof(int64_t) + len[0] + len[1] + CONV_TRACKS);
 }
 
-/* The offsets of track t: from 0, never back, within what is left. */
-static bool offsets_sound(const size_t *off, size_t n, size_t left)
+char *keep_body_encode(const struct chunk_body *b, size_t *len)
 {
-	if (off[0] != 0)
+	uint64_t head[4] = {KEEP_BODY_MAGIC, b->n, b->off[0][b->n],
+			    b->off[1][b->n]};
+	size_t block = block_size(head[1], head + 2);
+	char *out = block ? malloc(KEEP_BODY_HEAD + block) : NULL;
+
+	if (!out)
+		return NULL;
+	memcpy(out, head, KEEP_BODY_HEAD);
+	memcpy(out + KEEP_BODY_HEAD, b + 1, block);
+	*len = KEEP_BODY_HEAD + block;
+	return out;
+}
+
+/* The offsets of track t: from 0, never back, to its length. */
+static bool offsets_sound(const size_t *off, size_t n, size_t len)
+{
+	if (off[0] != 0 || off[n] != len)
 		return false;
 	for (size_t s = 0; s < n; s++)
 		if (off[s + 1] < off[s])
 			return false;
-	return off[n] <= left;
+	return true;
+}
+
+/* A record's room: the block lands after the struct, the header in the
+ * struct's place (overwritten once read). */
+struct body_room {
+	struct chunk_body *b;
+	size_t len;
+};
+
+static void *body_buffer(void *arg, size_t len)
+{
+	struct body_room *r = arg;
+
+	r->len = len;
+	r->b = malloc(sizeof(struct chunk_body) + len);
+	if (!r->b)
+		return NULL;
+	return (char *)(r->b + 1) - KEEP_BODY_HEAD;
+}
+
+/* Make a body of the record read into r (its header checked, the arrays
+ * pointed, offsets and ends checked). NULL when it is not one. */
+static struct chunk_body *body_finish(struct body_room *r)
+{
+	uint64_t head[4];
+	size_t lens[CONV_TRACKS], block;
+	struct chunk_body *b = r->b;
+
+	r->b = NULL;
+	if (!b || r->len < KEEP_BODY_HEAD)
+		goto bad;
+	memcpy(head, (char *)(b + 1) - KEEP_BODY_HEAD, KEEP_BODY_HEAD);
+	block = block_size(head[1], head + 2);
+	if (head[0] != KEEP_BODY_MAGIC || !block ||
+	    block != r->len - KEEP_BODY_HEAD)
+		goto bad;
+	lens[0] = (size_t)head[2];
+	lens[1] = (size_t)head[3];
+	b->n = (size_t)head[1];
+	chunk_body_point(b, lens);
+	for (int t = 0; t < CONV_TRACKS; t++)
+		if (!offsets_sound(b->off[t], b->n, lens[t]) ||
+		    b->bytes[t][lens[t]] != '\0')
+			goto bad;
+	return b;
+bad:
+	free(b);
+	return NULL;
 }
 
 struct chunk_body *keep_body_decode(const char *p, size_t len)
 {
-	struct rd r = {(const unsigned char *)p, len, false};
-	size_t n, lens[CONV_TRACKS], *off[CONV_TRACKS] = {NULL, NULL};
-	struct chunk_body *b = NULL;
+	struct body_room r = {NULL, 0};
+	void *at = body_buffer(&r, len);
 
-	if (get_u64(&r) != KEEP_BODY_MAGIC)
-		return NULL;
-	n = get_count(&r, 3 * 8);
-	for (int t = 0; t < CONV_TRACKS && !r.bad; t++) {
-		off[t] = calloc(n + 1, sizeof(size_t));
-		for (size_t s = 0; off[t] && s <= n; s++)
-			off[t][s] = (size_t)get_u64(&r);
-		if (!off[t] || !offsets_sound(off[t], n, len))
-			r.bad = true;
-		else
-			lens[t] = off[t][n];
-	}
-	if (r.bad || !(b = chunk_body_alloc(n, lens)))
-		goto out;
-	for (size_t s = 0; s < n; s++)
-		b->ts[s] = get_i64(&r);
-	for (int t = 0; t < CONV_TRACKS; t++) {
-		memcpy(b->off[t], off[t], (n + 1) * sizeof(size_t));
-		if (r.left < lens[t]) {
-			r.bad = true;
-			break;
-		}
-		memcpy(b->bytes[t], r.p, lens[t]);
-		b->bytes[t][lens[t]] = '\0';
-		r.p += lens[t];
-		r.left -= lens[t];
-	}
-	if (r.bad || r.left) {
-		chunk_body_free(b);
-		b = NULL;
-	}
-out:
-	free(off[0]);
-	free(off[1]);
-	return b;
+	if (at)
+		memcpy(at, p, len);
+	return body_finish(&r);
 }
 
 void keep_body_put(struct conv *c, const char *cursor, int64_t floor,
@@ -229,31 +260,28 @@ void keep_body_put(struct conv *c, const char *cursor, int64_t floor,
 	free(key);
 }
 
-static int decode_out(void *arg, const void *bytes, size_t len)
-{
-	struct chunk_body **b = arg;
-
-	*b = keep_body_decode(bytes, len);
-	return *b ? 0 : -ENOENT;
-}
-
 int keep_body_get(struct conv *c, const char *cursor, int64_t floor, size_t n,
 		  struct chunk_body **b)
 {
+	struct body_room room = {NULL, 0};
 	char *key;
 	int r;
 
 	*b = NULL;
 	if (!c->env.store || !(key = body_key(c, cursor, floor)))
 		return -ENOENT;
-	r = store_read(c->env.store, key, decode_out, b);
-	if (r == 0 && (*b)->n != n) { /* not the chunk this chain has */
-		chunk_body_free(*b);
-		*b = NULL;
-		r = -ENOENT;
-	}
+	r = store_read(c->env.store, key, body_buffer, &room);
 	free(key);
-	return r;
+	if (r < 0) {
+		free(room.b);
+		return r;
+	}
+	*b = body_finish(&room);
+	if (*b && (*b)->n == n)
+		return 0;
+	chunk_body_free(*b); /* not a body, or not this chain's chunk */
+	*b = NULL;
+	return -ENOENT;
 }
 
 /* ---- the chain --------------------------------------------------------- */

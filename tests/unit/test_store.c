@@ -171,7 +171,7 @@ static void test_body_record_round_trip(void)
 
 	CHECK(b != NULL);
 	memcpy(b->bytes[CONV_TEXT], "ab\ncd", 6);
-	memcpy(b->bytes[CONV_JSONL], "{1}\n{22}\n", 9);
+	memcpy(b->bytes[CONV_JSONL], "{1}\n{22}\n", 10);
 	b->off[CONV_TEXT][0] = 0, b->off[CONV_TEXT][1] = 3;
 	b->off[CONV_TEXT][2] = 5;
 	b->off[CONV_JSONL][0] = 0, b->off[CONV_JSONL][1] = 4;
@@ -184,7 +184,7 @@ static void test_body_record_round_trip(void)
 	CHECK(back && memcmp(back->bytes[CONV_JSONL], "{1}\n{22}\n", 9) == 0);
 	CHECK(back && back->off[CONV_TEXT][2] == 5);
 	CHECK(keep_body_decode(bytes, n - 1) == NULL); /* cut short */
-	bytes[8 + 8 + 8] = 9; /* text offsets that go back: 0, 9, 5 */
+	bytes[32 + 8] = 9; /* past the header: text offsets 0, 9, 5 */
 	CHECK(keep_body_decode(bytes, n) == NULL);
 	chunk_body_free(back);
 	chunk_body_free(b);
