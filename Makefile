@@ -20,7 +20,7 @@
 #   make install / make uninstall   PREFIX (/usr/local) and DESTDIR honoured
 
 VERSION := 0.1.0
-PKGS := fuse3 libcurl libcjson
+PKGS := fuse3 libcurl libcjson sqlite3
 CC ?= cc
 PYTHON ?= /usr/bin/python3
 
@@ -201,7 +201,7 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
 -include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_BIN:%=%.d)
 
 # The benchmark suite (issue 5): builds the binary and the parse/render
-# driver, then prints one table. Defaults take about 6 minutes on 2 cores.
+# driver, then prints one table. Defaults take about 7 minutes on 2 cores.
 BENCH_SCALE ?= 1
 REPEAT ?= 3
 LATENCY ?= 50

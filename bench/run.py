@@ -13,9 +13,9 @@ in the same run, medians over repeated runs.
 It starts tests/mock_api.py on the generated "bench" data set (by default 200
 conversations, 100 000 messages, one of 20 000: "bench-big"), mounts the real
 binary with tests/conftest.py's Mount (page_size=100, TZ=UTC), and runs the
-eight scenarios of bench/scenarios.py (1 cold transcript, 2 parallel=K,
+nine scenarios of bench/scenarios.py (1 cold transcript, 2 parallel=K,
 3 warm grep, 4 many readers, 5 listing, 6 memory, 7 CPU per message,
-8 start-up), measured with bench/measure.py. Progress goes to stderr, the
+8 start-up, 9 the store across remounts), measured with bench/measure.py. Progress goes to stderr, the
 table (Markdown) to stdout.
 """
 
@@ -175,6 +175,7 @@ class Bench(Scenarios):
             ("6", self.scenario6),
             ("7", self.scenario7),
             ("8", self.scenario8),
+            ("9", self.scenario9),
         ]
         for num, fn in steps:
             if only and num not in only:

@@ -17,7 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../cache/store.h"
 #include "fuse/fs.h"
+#include "model/net.h"
 #include "log.h"
 #include "options.h"
 
@@ -69,6 +71,62 @@ static int check_mountpoint(const char *mp)
 	return r;
 }
 
+/* The account in the store's keys: a hash of the API URL and both
+ * credentials (neither can be read back from it), so that another login
+ * token or key never meets this one's data. */
+static void name_account(struct lfs *fs, const struct options *o)
+{
+	char *all = NULL;
+	int n = asprintf(&all, "%s\n%s\n%s", o->api_url, o->api_key,
+			 o->login_token);
+	uint64_t a = 0, b = 0;
+
+	if (n >= 0) {
+		a = store_checksum("linkupfs account a", all, (size_t)n);
+		b = store_checksum("linkupfs account b", all, (size_t)n);
+		explicit_bzero(all, (size_t)n);
+	}
+	free(all);
+	snprintf(fs->account, sizeof(fs->account), "%016llx%016llx",
+		 (unsigned long long)a, (unsigned long long)b);
+}
+
+/* -o store: open it (a refused one fails the mount, with why). */
+static int open_store(struct lfs *fs, const struct options *o)
+{
+	char why[512];
+	int r;
+
+	if (o->offline || o->store_dir)
+		fs->net = net_new(o->offline);
+	if (!o->store_dir)
+		return 0;
+	if (o->store_default) { /* its parent, e.g. ~/.cache */
+		char *parent = strdup(o->store_dir), *slash;
+
+		if (parent && (slash = strrchr(parent, '/')) &&
+		    slash != parent) {
+			*slash = '\0';
+			mkdir(parent, 0700);
+		}
+		free(parent);
+	}
+	r = store_open(o->store_dir, o->store_size, &fs->store, why,
+		       sizeof(why));
+	if (r == -EPERM || r == -EBUSY || r == -ENOTDIR) {
+		fprintf(stderr, "linkupfs: %s\n", why);
+		return -1;
+	}
+	if (r < 0) { /* disk full, I/O error: the mount goes on from memory */
+		log_error("%s; going on without it, from memory", why);
+		return 0;
+	}
+	if (why[0])
+		log_error("%s", why);
+	name_account(fs, o);
+	return 0;
+}
+
 static int setup(struct lfs *fs, struct options *o, bool debug)
 {
 	struct api_config cfg = {
@@ -91,8 +149,9 @@ static int setup(struct lfs *fs, struct options *o, bool debug)
 	fs->cache = lru_new(o->cache_size);
 	if (!fs->api || !fs->cache)
 		return -1;
-	env = (struct conv_env){fs->api, fs->cache, o->page_size, o->ttl,
-				o->parallel};
+	env = (struct conv_env){fs->api, fs->cache,   o->page_size,
+				o->ttl,	 o->parallel, fs->store,
+				fs->net, fs->account};
 	fs->root = root_new(&env, o->inbox_limit, o->conversations,
 			    o->n_conversations);
 	if (!fs->root)
@@ -134,6 +193,8 @@ static void log_from_fuse(enum fuse_log_level level, const char *fmt,
 static void teardown(struct lfs *fs)
 {
 	root_free(fs->root);
+	store_close(fs->store);
+	net_free(fs->net);
 	lru_free(fs->cache);
 	api_free(fs->api);
 }
@@ -406,6 +467,8 @@ int main(int argc, char *argv[])
 		goto out_opts;
 	log_set_debug(co.debug);
 	tune_process();
+	if (open_store(&fs, &o) < 0)
+		goto out_fs;
 	if (api_global_init() != 0 || setup(&fs, &o, co.debug) < 0) {
 		fprintf(stderr, "linkupfs: cannot start: out of memory\n");
 		goto out_fs;

@@ -30,6 +30,9 @@ enum setting_id {
 	S_INBOX_LIMIT,
 	S_PARALLEL,
 	S_RATE_LIMIT,
+	S_STORE,
+	S_STORE_SIZE,
+	S_OFFLINE,
 	S_CONFIG,
 	S_API_KEY,
 	S_LOGIN_TOKEN,
@@ -65,6 +68,13 @@ static const struct setting settings[S_COUNT] = {
 			"requests at once when reading a whole conversation"},
 	[S_RATE_LIMIT] = {"rate_limit", NULL, "300/60", false,
 			  "at most N requests in any SECONDS (0: no limit)"},
+	[S_STORE] = {"store", NULL, NULL, false,
+		     "keep answers on disk across mounts (SQLite), in PATH or "
+		     "$XDG_CACHE_HOME/linkupfs"},
+	[S_STORE_SIZE] = {"store_size", NULL, "1G", false,
+			  "byte budget of the store (K, M, G)"},
+	[S_OFFLINE] = {"offline", NULL, NULL, false,
+		       "send no request: serve what the store holds"},
 	[S_CONFIG] =
 		{"config", "LINKUPFS_CONFIG", NULL, false,
 		 "config file (default: $XDG_CONFIG_HOME/linkupfs/config)"},
@@ -159,7 +169,7 @@ static int parse_cli(struct source *src, struct fuse_args *args)
 	static const char *const ignored[] = {"relatime", "nodiratime",
 					      "strictatime", "lazytime"};
 	static char templ[S_COUNT][32];
-	struct fuse_opt spec[S_COUNT + 6];
+	struct fuse_opt spec[S_COUNT + 8];
 	size_t n = S_COUNT;
 
 	for (int i = 0; i < S_COUNT; i++) {
@@ -168,6 +178,9 @@ static int parse_cli(struct source *src, struct fuse_args *args)
 	}
 	spec[n++] = (struct fuse_opt)FUSE_OPT_KEY("conversation=",
 						  KEY_CONVERSATION);
+	/* flags: the default store, offline */
+	spec[n++] = (struct fuse_opt)FUSE_OPT_KEY("store", S_STORE);
+	spec[n++] = (struct fuse_opt)FUSE_OPT_KEY("offline", S_OFFLINE);
 	for (size_t i = 0; i < sizeof(ignored) / sizeof(*ignored); i++)
 		spec[n++] = (struct fuse_opt)FUSE_OPT_KEY(ignored[i],
 							  FUSE_OPT_KEY_DISCARD);
@@ -348,6 +361,12 @@ static int take_numbers(struct options *o, struct source *const src[3])
 	}
 	if (parse_rate(pick(src, S_RATE_LIMIT), o) < 0)
 		return -1;
+	if (!parse_size(pick(src, S_STORE_SIZE), &o->store_size)) {
+		log_error("bad value '%s' for store_size: expected a size such "
+			  "as 512M or 1G",
+			  pick(src, S_STORE_SIZE));
+		return -1;
+	}
 	if (!parse_size(pick(src, S_CACHE_SIZE), &o->cache_size)) {
 		log_error("bad value '%s' for cache_size: expected a size such "
 			  "as "
@@ -382,6 +401,43 @@ static int take_strings(struct options *o, struct source *const src[3])
 	if (!o->api_url || (cc && !o->country))
 		return -1;
 	return 0;
+}
+
+static bool is_yes(const char *v)
+{
+	return !*v || strcmp(v, "1") == 0 || strcmp(v, "yes") == 0 ||
+	       strcmp(v, "on") == 0 || strcmp(v, "true") == 0;
+}
+
+/* store: a flag (the default place) or a path; offline: a flag. */
+static int take_store(struct options *o, struct source *const src[3])
+{
+	const char *v = pick(src, S_STORE), *off = pick(src, S_OFFLINE);
+	const char *cache = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+
+	if (off && !is_yes(off) && strcmp(off, "0") != 0 &&
+	    strcmp(off, "no") != 0) {
+		log_error("bad value '%s' for offline: expected yes or no",
+			  off);
+		return -1;
+	}
+	o->offline = off && is_yes(off);
+	if (!v || strcmp(v, "0") == 0 || strcmp(v, "no") == 0)
+		return 0;
+	if (!is_yes(v)) {
+		o->store_dir = strdup(v);
+		return o->store_dir ? 0 : -1;
+	}
+	o->store_default = true;
+	if (cache && cache[0] == '/')
+		return asprintf(&o->store_dir, "%s/linkupfs", cache) < 0 ? -1
+									 : 0;
+	if (!home || home[0] != '/') {
+		log_error("store: no $HOME nor $XDG_CACHE_HOME to put it in; "
+			  "give store=PATH");
+		return -1;
+	}
+	return asprintf(&o->store_dir, "%s/.cache/linkupfs", home) < 0 ? -1 : 0;
 }
 
 /* The secrets as found, NULL when missing: options_check_credentials
@@ -453,7 +509,8 @@ int options_load(struct options *o, struct fuse_args *args)
 	    config_read(o->config_path, cfg != NULL, config_line, &file) < 0)
 		goto out;
 	if (take_numbers(o, order) < 0 || take_strings(o, order) < 0 ||
-	    take_secrets(o, order) < 0 || take_conversations(o, order) < 0)
+	    take_secrets(o, order) < 0 || take_conversations(o, order) < 0 ||
+	    take_store(o, order) < 0)
 		goto out;
 	r = 0;
 out:
@@ -468,6 +525,7 @@ void options_free(struct options *o)
 	free(o->api_url);
 	free(o->country);
 	free(o->config_path);
+	free(o->store_dir);
 	for (size_t i = 0; i < o->n_conversations; i++)
 		free(o->conversations[i]);
 	free(o->conversations);
@@ -489,13 +547,16 @@ void options_usage(FILE *out, const char *prog)
 
 		if (settings[i].secret)
 			continue;
-		snprintf(left, sizeof(left), "-o %s=%s", settings[i].name,
-			 i == S_API_URL	     ? "URL"
-			 : i == S_CONFIG     ? "PATH"
-			 : i == S_COUNTRY    ? "CC"
-			 : i == S_CACHE_SIZE ? "SIZE"
-			 : i == S_RATE_LIMIT ? "N/SECONDS"
-					     : "N");
+		snprintf(left, sizeof(left), "-o %s%s", settings[i].name,
+			 i == S_API_URL	     ? "=URL"
+			 : i == S_CONFIG     ? "=PATH"
+			 : i == S_STORE	     ? "[=PATH]"
+			 : i == S_OFFLINE    ? ""
+			 : i == S_COUNTRY    ? "=CC"
+			 : i == S_CACHE_SIZE ? "=SIZE"
+			 : i == S_STORE_SIZE ? "=SIZE"
+			 : i == S_RATE_LIMIT ? "=N/SECONDS"
+					     : "=N");
 		fprintf(out, "    %-26s %s", left, settings[i].help);
 		if (settings[i].def)
 			fprintf(out, " [%s]", settings[i].def);

@@ -9,6 +9,7 @@
 #ifndef LINKUPFS_OPTIONS_H
 #define LINKUPFS_OPTIONS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -28,9 +29,13 @@ struct options {
 	long rate_seconds;    /* 0 and 0: no limit */
 	char **conversations; /* URNs, profile URLs or slugs, as given */
 	size_t n_conversations;
-	char *config_path; /* the file read, or NULL */
-	char *api_key;	   /* secret */
-	char *login_token; /* secret */
+	char *config_path;  /* the file read, or NULL */
+	char *store_dir;    /* the store's directory, NULL: no store */
+	bool store_default; /* store_dir is the default place */
+	size_t store_size;  /* its byte budget */
+	bool offline;	    /* send no request (-o offline) */
+	char *api_key;	    /* secret */
+	char *login_token;  /* secret */
 };
 
 /*

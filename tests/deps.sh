@@ -3,7 +3,7 @@
 # Does nothing when everything is already there.
 set -e
 pkgs="build-essential pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev
-libcjson-dev python3 python3-pytest jq curl valgrind
+libcjson-dev libsqlite3-dev sqlite3 python3 python3-pytest jq curl valgrind
 clang clang-format libclang-rt-14-dev attr man-db groff-base mount"
 missing=""
 for p in $pkgs; do

@@ -91,14 +91,15 @@ def help_text():
 
 
 def help_own_options():
-    """{name: (ARG, default or None)} of the linkupfs part of --help."""
+    """{name: (ARG, default or None)} of the linkupfs part of --help; ARG
+    as written after the name: "=N", "[=PATH]" (optional), None (a flag)."""
     lines = help_text().splitlines()
     start = lines.index("linkupfs options:") + 1
     opts = {}
     for ln in lines[start:]:
         if not ln.strip():
             break
-        m = re.match(r"^\s+-o (\w+)=(\S+)\s+(.*?)(?: \[(.*)\])?$", ln)
+        m = re.match(r"^\s+-o (\w+)(\[=\S+\]|=\S+)?\s+(.*?)(?: \[(.*)\])?$", ln)
         assert m, "unexpected --help line: %r" % ln
         opts[m.group(1)] = (m.group(2), m.group(4))
     return opts
@@ -109,7 +110,7 @@ def man_tags(lines):
     tags (at 7 spaces) in these rendered lines."""
     tags, cur = {}, None
     for ln in lines:
-        m = re.match(r"^ {7}-o (\w+)(?:=(\S+))?\s*$", ln)
+        m = re.match(r"^ {7}-o (\w+)(\[=\S+\]|=\S+)?\s*$", ln)
         if m:
             cur = m.group(1)
             tags[cur] = [m.group(2), ""]
@@ -168,8 +169,8 @@ def test_installed_man_page_renders_without_warnings(destdir):
 
 def test_man_page_names_every_option_variable_file_and_example():
     text, _ = render_man(MAN_SOURCE)
-    for name in help_own_options():
-        assert "-o %s=" % name in text, name
+    for name, (arg, _) in help_own_options().items():
+        assert "-o %s%s" % (name, arg or "") in text, name
     opts = section(text, "OPTIONS")
     tags = [ln.strip() for ln in opts if re.match(r"^ {7}-", ln)]
     for flag in OWN_FLAGS:

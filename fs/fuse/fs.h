@@ -22,8 +22,11 @@ struct lfs {
 	struct api *api;
 	struct lru *cache; /* chunks */
 	struct root *root;
-	long ttl;	   /* seconds the kernel may trust names and sizes */
-	long credit_limit; /* 0: none */
+	struct store *store; /* NULL: none (-o store) */
+	struct net *net;     /* NULL without a store or -o offline */
+	char account[40];    /* names the account in the store's keys */
+	long ttl;	     /* seconds the kernel may trust names and sizes */
+	long credit_limit;   /* 0: none */
 	uid_t uid;
 	gid_t gid;
 	/* .stats as its last getattr saw it (fs.c, stats_stat) */

@@ -16,6 +16,8 @@
 
 #include "../text/buf.h"
 #include "inval.h"
+#include "../../cache/store.h"
+#include "../model/net.h"
 
 static void put_count(struct buf *b, const char *key, uint64_t v)
 {
@@ -61,6 +63,21 @@ char *fs_stats_text(struct lfs *fs)
 	put_count(&b, "cache_entries", l.entries);
 	put_count(&b, "cache_bytes", l.bytes);
 	put_count(&b, "cache_budget", l.budget);
+	buf_printf(&b, "offline: %s\n", net_offline(fs->net) ? "yes" : "no");
+	if (fs->store) {
+		struct store_stats s;
+
+		store_get_stats(fs->store, &s);
+		put_count(&b, "store_bytes", s.bytes);
+		put_count(&b, "store_entries", s.entries);
+		put_count(&b, "store_hits", s.hits);
+		put_count(&b, "store_misses", s.misses);
+		put_count(&b, "store_damaged", s.damaged);
+		put_count(&b, "store_evictions", s.evicted);
+		put_count(&b, "store_budget", s.budget);
+		buf_printf(&b, "store_writable: %s\n",
+			   s.writable ? "yes" : "no");
+	}
 	put_count(&b, "conversations", root_count(fs->root));
 	put_count(&b, "conversations_not_found", root_not_found(fs->root));
 	return buf_steal(&b, &len);

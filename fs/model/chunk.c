@@ -14,6 +14,7 @@
 #include "../text/buf.h"
 #include "../log.h"
 #include "../text/render.h"
+#include "net.h"
 
 /* A hostile server could hand out ever-older cursors forever: stop there. */
 #define CONV_MAX_CHUNKS 100000u
@@ -75,7 +76,7 @@ size_t chunk_body_cost(const struct chunk_body *b)
 
 /* Point b's arrays and its bytes into the block that follows it: the
  * offsets, the times, then each track's bytes (len[t] of them, and a NUL). */
-static void body_point(struct chunk_body *b, const size_t len[CONV_TRACKS])
+void chunk_body_point(struct chunk_body *b, const size_t len[CONV_TRACKS])
 {
 	char *p = (char *)(b + 1);
 
@@ -89,6 +90,23 @@ static void body_point(struct chunk_body *b, const size_t len[CONV_TRACKS])
 		b->bytes[t] = p;
 		p += len[t] + 1;
 	}
+}
+
+struct chunk_body *chunk_body_alloc(size_t n, const size_t len[CONV_TRACKS])
+{
+	size_t size = sizeof(struct chunk_body) +
+		      CONV_TRACKS * (n + 1) * sizeof(size_t) +
+		      n * sizeof(int64_t);
+	struct chunk_body *b;
+
+	for (int t = 0; t < CONV_TRACKS; t++)
+		size += len[t] + 1;
+	b = malloc(size);
+	if (!b)
+		return NULL;
+	b->n = n;
+	chunk_body_point(b, len);
+	return b;
 }
 
 /* One message as track t shows it. */
@@ -118,7 +136,7 @@ struct chunk_body *chunk_body_build(const struct taken *t)
 	if (!b)
 		return NULL;
 	b->n = t->n;
-	body_point(b, len); /* the arrays only, for now */
+	chunk_body_point(b, len); /* the arrays only, for now */
 	for (size_t s = 0; s < t->n; s++) {
 		const struct api_message *m = &t->kept[t->n - 1 - s];
 
@@ -137,7 +155,7 @@ struct chunk_body *chunk_body_build(const struct taken *t)
 		goto out;
 	}
 	b = whole;
-	body_point(b, len);
+	chunk_body_point(b, len);
 	for (int k = 0; k < CONV_TRACKS; k++) {
 		if (len[k])
 			memcpy(b->bytes[k], track[k].data, len[k]);
@@ -317,8 +335,16 @@ int chunk_fetch(struct conv *c, const struct chunk_ask *a, struct chunk *k,
 
 	memset(k, 0, sizeof(*k));
 	*body = NULL;
+	*page = NULL;
+	if (!net_may_ask(c->env.net)) {
+		log_error("conversation %s: %schain request %zu: offline, and "
+			  "the store does not hold it",
+			  c->name, a->what, a->chunk_no + 1);
+		return -ENETDOWN;
+	}
 	r = api_get_conversation(c->env.api, &ref, c->env.page_size, a->cursor,
 				 page, &err);
+	net_note(c->env.net, r, &err);
 	if (r < 0) {
 		log_error("conversation %s: %schain request %zu: %s", c->name,
 			  a->what, a->chunk_no + 1, err.message);

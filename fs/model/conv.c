@@ -16,6 +16,7 @@
 #include "../log.h"
 #include "clock.h"
 #include "../text/render.h"
+#include "keep.h"
 
 static char *dup_or_null(const char *s)
 {
@@ -199,6 +200,7 @@ static int record_first(struct conv *c, unsigned uid,
 	r = k->has_next ? index_append_chunk(c, k->next_cursor, k->floor_ms)
 			: 0;
 	index_fit(c);
+	keep_chain_put(c);
 out:
 	pthread_mutex_unlock(&c->lock);
 	chunk_clear(got);
@@ -287,15 +289,19 @@ static int chunk_fill(void *arg, const char *key, void **value, size_t *cost,
 		.known_n = in.known ? in.n : SIZE_MAX,
 		.what = "",
 	};
+	if (in.known && keep_body_get(c, in.cursor, in.floor, in.n, &b) == 0)
+		goto found; /* kept on disk: no request */
 	r = chunk_fetch(c, &ask, &k, &b, &page);
 	if (r < 0)
 		goto out;
+	keep_body_put(c, in.known ? in.cursor : k.cursor, in.floor, b);
 	if (in.known)
 		chunk_clear(&k);
 	else
 		r = record_first(c, a->uid, page, &k, b);
 	if (r < 0)
 		goto out;
+found:
 	*value = b;
 	*cost = chunk_body_cost(b);
 	*destroy = chunk_body_free;
@@ -336,11 +342,34 @@ static int handover_fill(void *arg, const char *key, void **value, size_t *cost,
 	return 0;
 }
 
+/* Keep on disk the body of chunk uid (fetched elsewhere). */
+static void keep_by_uid(struct conv *c, unsigned uid,
+			const struct chunk_body *body)
+{
+	char *cursor = NULL;
+	int64_t floor = 0;
+	long i;
+
+	pthread_mutex_lock(&c->lock);
+	i = index_find_chunk(c, uid);
+	if (i >= 0) {
+		floor = c->chunks[i].floor_ms;
+		cursor = c->chunks[i].cursor ? strdup(c->chunks[i].cursor)
+					     : NULL;
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (i >= 0)
+		keep_body_put(c, cursor, floor, body);
+	free(cursor);
+}
+
 void conv_publish(struct conv *c, unsigned uid, struct chunk_body *body)
 {
 	struct lru_ref *ref = NULL;
 	char key[64];
 
+	if (c->env.store)
+		keep_by_uid(c, uid, body);
 	chunk_key(c, uid, key, sizeof(key));
 	if (lru_get(c->env.cache, key, handover_fill, &body, &ref) == 0)
 		lru_release(ref);
@@ -380,6 +409,7 @@ int conv_splice(struct conv *c, unsigned expect_uid, struct chunk *chunks,
 	c->n_chunks = last + n;
 	index_fit(c);
 	r = 0;
+	keep_chain_put(c); /* before the bodies: a kept chain may lack some */
 out:
 	pthread_mutex_unlock(&c->lock);
 	for (size_t i = 0; r == 0 && i < n; i++) {
@@ -392,6 +422,11 @@ out:
 
 int conv_walk(struct conv *c, size_t need)
 {
+	if (c->env.store) { /* keep_restore does nothing after its first */
+		pthread_mutex_lock(&c->lock);
+		keep_restore(c);
+		pthread_mutex_unlock(&c->lock);
+	}
 	if (need == SIZE_MAX && c->env.parallel > 1) {
 		int r = conv_walk(c, 1); /* the newest chunk: where to start */
 		bool done, walked;

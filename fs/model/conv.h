@@ -34,6 +34,9 @@
 #include "../../api/api.h"
 #include "../../cache/lru.h"
 
+struct store;
+struct net;
+
 /* Mount-wide things a conversation uses; borrowed, outlive every conv. */
 struct conv_env {
 	struct api *api;
@@ -42,6 +45,9 @@ struct conv_env {
 	long ttl;     /* seconds before the newest page is checked again */
 	int parallel; /* > 1: walk a whole conversation in that many stretches
 		       */
+	struct store *store; /* NULL: nothing kept on disk (fs/model/keep.h) */
+	struct net *net;     /* NULL without a store (fs/model/net.h) */
+	const char *account; /* names the account in the store's keys */
 };
 
 enum conv_file {

@@ -84,8 +84,10 @@ struct conv {
 	int64_t *ts; /* per message by position, newest first: its */
 	uint32_t *len[CONV_TRACKS]; /* time and its bytes in each track */
 	size_t n_pos, cap_pos;
-	unsigned gen;	   /* bumped by a refresh that changed the files */
-	time_t last_check; /* monotonic seconds of the last newest check */
+	bool restored;	       /* the store was asked for the chain (keep.h) */
+	int64_t kept_inbox_ms; /* the inbox's time when the chain was kept */
+	unsigned gen;	       /* bumped by a refresh that changed the files */
+	time_t last_check;     /* monotonic seconds of the last newest check */
 };
 
 /* What one answer gives: messages that are neither repeats of the newer
@@ -103,6 +105,12 @@ void chunk_taken_free(struct taken *t);
 /* The body of the kept messages (oldest first), or NULL (no memory). */
 struct chunk_body *chunk_body_build(const struct taken *t);
 void chunk_body_free(void *value);
+/* A body of n messages with room for len[t] bytes per track (the arrays
+ * and bytes uninitialised), or NULL. */
+struct chunk_body *chunk_body_alloc(size_t n, const size_t len[CONV_TRACKS]);
+/* Point the arrays and bytes of b (its n set) into the block after it,
+ * laid out for len[t] bytes per track. */
+void chunk_body_point(struct chunk_body *b, const size_t len[CONV_TRACKS]);
 /* The bytes it holds: its block's real size. */
 size_t chunk_body_cost(const struct chunk_body *b);
 /* Why the chain cannot go on after this answer, or NULL when it can. */

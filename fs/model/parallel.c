@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "../log.h"
+#include "net.h"
 
 /* Rounds of probes at most: 16 x 16 doublings reach any real history. */
 #define PROBE_ROUNDS 4
@@ -50,10 +51,17 @@ static void *probe_run(void *arg)
 	struct api_page *page = NULL;
 	char *cursor = chunk_cursor_of(p->at);
 
+	if (!net_may_ask(p->c->env.net)) {
+		free(cursor);
+		p->err = -ENETDOWN;
+		return NULL;
+	}
 	p->err = cursor ? api_get_conversation(p->c->env.api, &ref,
 					       p->c->env.page_size, cursor,
 					       &page, &err)
 			: -ENOMEM;
+	if (cursor)
+		net_note(p->c->env.net, p->err, &err);
 	free(cursor);
 	if (p->err < 0) {
 		log_error("conversation %s: %s", p->c->name, err.message);

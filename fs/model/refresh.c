@@ -13,6 +13,8 @@
 
 #include "../log.h"
 #include "clock.h"
+#include "keep.h"
+#include "net.h"
 
 /* Chunks of new messages one refresh takes in; past that (a conversation
  * that grew by more than 64 pages) it starts over with a fresh walk. */
@@ -140,6 +142,8 @@ static int apply_fresh(struct conv *c, struct stretch *f, int r,
 	}
 	if (r == 0 && f->first)
 		conv_record_meta(c, f->first);
+	if (prepended)
+		keep_chain_put(c);
 	*changed = c->gen != old_gen;
 	measure(c, &after);
 	grown.now = after.pages;
@@ -160,7 +164,7 @@ static bool refresh_due(struct conv *c, bool force, int64_t *floor)
 	bool due;
 
 	pthread_mutex_lock(&c->lock);
-	due = c->chunks[0].known &&
+	due = c->chunks[0].known && !net_offline(c->env.net) &&
 	      (force || clock_now() - c->last_check >= c->env.ttl);
 	*floor = c->n_pos ? c->ts[0] : INT64_MIN;
 	pthread_mutex_unlock(&c->lock);

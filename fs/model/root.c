@@ -13,6 +13,8 @@
 #include "../text/buf.h"
 #include "../log.h"
 #include "clock.h"
+#include "keep.h"
+#include "net.h"
 #include "../text/names.h"
 
 /* Inbox entries asked for per request: few round trips, no waste. */
@@ -217,6 +219,29 @@ static int inbox_fault(const struct api_inbox_page *pg, const char *sent)
 	return -EIO;
 }
 
+/* One inbox page from the API, kept in the store; offline (or when the
+ * API cannot be reached), the page the store kept. */
+static int fetch_inbox(struct root *root, int want, const char *cursor,
+		       struct api_inbox_page **pg, struct api_error *err)
+{
+	int r = -ENETDOWN;
+
+	if (net_may_ask(root->env.net)) {
+		r = api_get_inbox(root->env.api, want, cursor, pg, err);
+		net_note(root->env.net, r, err);
+		if (r == 0)
+			keep_inbox_put(&root->env, want, cursor, *pg);
+	} else {
+		err->kind = API_ERR_TRANSPORT;
+		snprintf(err->message, sizeof(err->message),
+			 "offline, and the store holds no listing");
+	}
+	if (r < 0 && net_offline(root->env.net) &&
+	    keep_inbox_get(&root->env, want, cursor, pg) == 0)
+		r = 0;
+	return r;
+}
+
 /* One inbox page: the one root_prime read for the first, else fetched. */
 static int inbox_page(struct root *root, int want, const char *cursor,
 		      struct api_inbox_page **pg, struct api_error *err)
@@ -226,7 +251,7 @@ static int inbox_page(struct root *root, int want, const char *cursor,
 		root->primed = NULL;
 		return 0;
 	}
-	return api_get_inbox(root->env.api, want, cursor, pg, err);
+	return fetch_inbox(root, want, cursor, pg, err);
 }
 
 /* Caller holds load_lock. */
@@ -326,8 +351,7 @@ int root_prime(struct root *root, struct api_error *err)
 	memset(err, 0, sizeof(*err));
 	pthread_mutex_lock(&root->load_lock);
 	if (want > 0)
-		r = api_get_inbox(root->env.api, want, NULL, &root->primed,
-				  err);
+		r = fetch_inbox(root, want, NULL, &root->primed, err);
 	if (r < 0 && err->kind == API_ERR_AUTH)
 		goto out;
 	if (r < 0)
