@@ -19,6 +19,9 @@ from lib.zerotail import zero_tail
 from lib import statfile
 from lib.fsread import read
 
+# every test here runs once per LinkupAPI version (tests/conftest.py)
+API_VERSIONS = (1, 2)
+
 UTC = {"TZ": "UTC"}
 PAGE = 100
 TIMEOUT = 3
