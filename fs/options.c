@@ -499,10 +499,11 @@ void options_usage(FILE *out, const char *prog)
 {
 	fprintf(out,
 		"usage: %s [-f] [-d] [-s] [-o OPTION[,OPTION...]] MOUNTPOINT\n"
+		"       %s --import-token [-o OPTION[,OPTION...]]\n"
 		"       fusermount3 -u MOUNTPOINT\n\n"
 		"Mounts your LinkedIn conversations (LinkupAPI) as folders.\n\n"
 		"linkupfs options:\n",
-		prog);
+		prog, prog);
 	for (int i = 0; i < S_COUNT; i++) {
 		char left[40];
 
