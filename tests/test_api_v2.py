@@ -209,3 +209,19 @@ def test_a_refused_account_or_key_fails_the_mount_and_names_it(
     for secret in (env["LINKUP_API_KEY"], env["LINKUP_ACCOUNT_ID"]):
         assert secret not in err
     assert len(mock.log()) == 1 and not is_mounted(mnt)   # no retry
+
+
+@pytest.mark.procfs
+def test_the_account_id_never_reaches_argv_log_stats_or_files(mock, mount_factory):
+    mm = mount_factory(mock, extra_args=("-d",), env=UTC, api_version=2)
+    secret = mock.account_id.encode()
+    for root, dirs, files in os.walk(mm.path):
+        if root == mm.path or root.endswith(sd.ALES_DIR):
+            for f in files:
+                assert secret not in read(os.path.join(root, f)), f
+    assert secret not in read(os.path.join(mm.path, ".stats"))
+    for what in ("cmdline", "environ"):
+        with open("/proc/%d/%s" % (mm.pid, what), "rb") as f:
+            assert secret not in f.read(), what
+    assert "POST /v2/messages" in mm.log()      # -d logged the requests
+    assert mock.account_id not in mm.log()
