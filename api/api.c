@@ -6,6 +6,7 @@
  * error.c.
  */
 #include "internal.h"
+#include "parse.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -132,11 +133,14 @@ static int finish_call(struct api *api, int rc, bool answered, size_t n_results,
 		memset(err, 0, sizeof(*err));
 	} else {
 		/* an error in a 2xx answer ("status": "error", not JSON) is
-		 * an answered call: v1 charges it. v2 errors cost nothing;
-		 * what v2 charged for an answer we cannot read is unknown
-		 * (its figure is in the unreadable part): counted 0 */
+		 * an answered call: v1 charges it. v2 errors cost nothing,
+		 * an answer refused for its shape what its metadata says;
+		 * what v2 charged for an answer we cannot read at all is
+		 * unknown (its figure is in the unreadable part): counted 0 */
 		if (answered && api->version != 2)
 			atomic_fetch_add(&api->credits, 1);
+		if (answered && api->version == 2 && consumed > 0)
+			atomic_fetch_add(&api->credits, (uint64_t)consumed);
 		atomic_fetch_add(&api->errors, 1);
 		api_scrub_error(api, err);
 	}
@@ -208,14 +212,11 @@ int api_get_conversation(struct api *api, const struct api_conv_ref *ref,
 		&body, &len, err);
 	retries = err->retries;
 	answered = !rc;
-	if (!rc && v2)
-		rc = api_parse_conversation_v2(body, len, out, err);
-	else if (!rc)
-		rc = api_parse_conversation(body, len, out, err);
-	if (!rc) {
+	if (!rc)
+		rc = api_parse_conversation_as(body, len, out, err,
+					       v2 ? API_V2 : API_V1, &consumed);
+	if (!rc)
 		n = (*out)->n_messages;
-		consumed = (*out)->credits_consumed;
-	}
 	if (!rc && v2)
 		rc = fill_v2_ref(out, ref, err);
 	free(body);
@@ -246,14 +247,11 @@ int api_get_inbox(struct api *api, int page_size, const char *cursor,
 			      &body, &len, err);
 	retries = err->retries;
 	answered = !rc;
-	if (!rc && v2)
-		rc = api_parse_inbox_v2(body, len, out, err);
-	else if (!rc)
-		rc = api_parse_inbox(body, len, out, err);
-	if (!rc) {
+	if (!rc)
+		rc = api_parse_inbox_as(body, len, out, err,
+					v2 ? API_V2 : API_V1, &consumed);
+	if (!rc)
 		n = (*out)->n_entries;
-		consumed = (*out)->credits_consumed;
-	}
 	free(body);
 	return finish_call(api, rc, answered, n, consumed, retries, err);
 }

@@ -27,8 +27,9 @@
  * 200, 400, 401, 403, 404, 429...) 1; a 5xx, or no complete answer, none.
  * v2 says what each call cost: the sum of metadata.credits_consumed of the
  * answers read (errors cost nothing in v2; a success whose metadata holds
- * no figure is counted as v1 would; an answer that cannot be read at all,
- * whose figure is therefore unknown, counts 0).
+ * no figure is counted as v1 would; an answer refused for its shape counts
+ * what its metadata says; one that cannot be read at all, whose figure is
+ * therefore unknown, counts 0).
  *
  * v2 errors (error.code) map to kinds: INVALID_API_KEY, ACCOUNT_INACTIVE and
  * INVALID_ACCOUNT to API_ERR_AUTH (naming the key or the account_id),

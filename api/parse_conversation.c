@@ -142,9 +142,9 @@ static int check_cursor_place(const cJSON *data, enum api_dialect v,
 	return 0;
 }
 
-static int parse_conversation(const char *body, size_t len,
+int api_parse_conversation_as(const char *body, size_t len,
 			      struct api_page **out, struct api_error *err,
-			      enum api_dialect v)
+			      enum api_dialect v, long *credits_out)
 {
 	struct api_parse_ctx ctx = {0};
 	struct api_error local;
@@ -162,6 +162,8 @@ static int parse_conversation(const char *body, size_t len,
 		rc = api_parse_root_v2(body, len, &root, &data, &credits, err);
 	else
 		rc = api_parse_root(body, len, &root, &data, err);
+	if (credits_out)
+		*credits_out = credits;
 	if (rc)
 		return rc;
 	ctx.clean =
@@ -204,13 +206,13 @@ out:
 int api_parse_conversation(const char *body, size_t len, struct api_page **out,
 			   struct api_error *err)
 {
-	return parse_conversation(body, len, out, err, API_V1);
+	return api_parse_conversation_as(body, len, out, err, API_V1, NULL);
 }
 
 int api_parse_conversation_v2(const char *body, size_t len,
 			      struct api_page **out, struct api_error *err)
 {
-	return parse_conversation(body, len, out, err, API_V2);
+	return api_parse_conversation_as(body, len, out, err, API_V2, NULL);
 }
 
 void api_page_free(struct api_page *page)

@@ -72,9 +72,9 @@ static int parse_inbox_entries(struct api_parse_ctx *ctx, const cJSON *array,
 	return 0;
 }
 
-static int parse_inbox(const char *body, size_t len,
+int api_parse_inbox_as(const char *body, size_t len,
 		       struct api_inbox_page **out, struct api_error *err,
-		       enum api_dialect v)
+		       enum api_dialect v, long *credits_out)
 {
 	struct api_parse_ctx ctx = {0};
 	struct api_error local;
@@ -92,6 +92,8 @@ static int parse_inbox(const char *body, size_t len,
 		rc = api_parse_root_v2(body, len, &root, &data, &credits, err);
 	else
 		rc = api_parse_root(body, len, &root, &data, err);
+	if (credits_out)
+		*credits_out = credits;
 	if (rc)
 		return rc;
 	list = api_json_get(data, "conversations");
@@ -125,13 +127,13 @@ out:
 int api_parse_inbox(const char *body, size_t len, struct api_inbox_page **out,
 		    struct api_error *err)
 {
-	return parse_inbox(body, len, out, err, API_V1);
+	return api_parse_inbox_as(body, len, out, err, API_V1, NULL);
 }
 
 int api_parse_inbox_v2(const char *body, size_t len,
 		       struct api_inbox_page **out, struct api_error *err)
 {
-	return parse_inbox(body, len, out, err, API_V2);
+	return api_parse_inbox_as(body, len, out, err, API_V2, NULL);
 }
 
 void api_inbox_page_free(struct api_inbox_page *page)

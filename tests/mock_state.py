@@ -13,7 +13,8 @@ keeps) costs nothing.
 v2 (/v2/messages, SPEC section 7): errors cost nothing (credits_consumed
 0), a success what its metadata.credits_consumed says (1 per 10 results or
 fraction, at least 1, as v1), and stats' credits_consumed sums the figures
-the mock sent in complete answers.  A v2 answer cut short (truncated,
+the mock sent in complete answers (wrong_shape's too: its metadata
+survives, and linkupfs counts it).  A v2 answer cut short (truncated,
 reset, drip) or replaced (huge) is charged 0: its figure never reaches a
 client, and what the real API charges for it is undocumented.
 

@@ -107,23 +107,30 @@ def test_every_file_is_the_same_under_v1_and_v2_but_what_v2_adds(
 
 def test_v2_credits_in_stats_are_the_sum_of_credits_consumed(mock, mount_factory):
     mm = mount_factory(mock, "page_size=%d" % PAGE, env=UTC, api_version=2)
-    # errors, which v2 never charges: a 500 retried, a 402 refused
+    # errors, which v2 never charges: a 500 retried, a 402 refused; and an
+    # answer refused for its shape, charged what its metadata says
     mock.fault("status", count=1, path="conversation", match=sd.LONG_ID,
                status=500)
     mock.fault("status", count=-1, path="conversation", match=sd.ALES_ID,
                status=402)
+    mock.fault("wrong_shape", count=1, path="conversation", match=sd.HOSTILE_ID,
+               variant="messages_not_array")
     for name in os.listdir(mm.path):
         p = os.path.join(mm.path, name, "transcript.txt")
         if os.path.isdir(os.path.join(mm.path, name)):
             try:
                 read(p)
             except OSError as e:
-                assert name == sd.ALES_DIR and e.errno == 122, (name, e)  # EDQUOT
+                assert (name, e.errno) in ((sd.ALES_DIR, 122),   # EDQUOT
+                                           (sd.HOSTILE_DIR, 5)), (name, e)
+    assert read(os.path.join(mm.path, sd.HOSTILE_DIR, "transcript.txt"))
     assert "top up" in mm.log()
     log = mock.log()
     assert log and all(e["version"] == 2 for e in log)
     assert {e["status"] for e in log} == {200, 402, 500}
     assert all(e["credits"] == 0 for e in log if e["status"] != 200)
+    (shape,) = [e for e in log if e["fault"] == "wrong_shape"]
+    assert shape["credits"] >= 1
     s = mock.stats()
     assert s["credits_consumed"] == s["credits"] == sum(e["credits"] for e in log)
     # 1 per 10 results: the long conversation's 13 pages cost 10 each
@@ -225,3 +232,19 @@ def test_the_account_id_never_reaches_argv_log_stats_or_files(mock, mount_factor
             assert secret not in f.read(), what
     assert "POST /v2/messages" in mm.log()      # -d logged the requests
     assert mock.account_id not in mm.log()
+
+
+def test_api_version_and_account_id_from_the_config_file(mock, mount_factory,
+                                                         tmp_path):
+    d = tmp_path / "config" / "linkupfs"
+    d.mkdir(parents=True)
+    (d / "config").write_text("api_key = %s\naccount_id = %s\napi_version = 2\n"
+                              % (mock.api_key, mock.account_id))
+    os.chmod(d / "config", 0o600)
+    mm = mount_factory(mock, "page_size=%d" % PAGE, api_version=1,
+                       env={"LINKUP_API_KEY": None, "LINKUP_LOGIN_TOKEN": None})
+    assert sd.ALES_DIR in os.listdir(mm.path)
+    assert read(os.path.join(mm.path, sd.ALES_DIR, "page-0001.txt"))
+    log = mock.log()
+    assert [e["path"] for e in log] == ["inbox", "conversation"]
+    assert all(e["version"] == 2 and e["auth_ok"] for e in log)

@@ -48,7 +48,8 @@ static void test_conversation_page(void)
 	CHECK(conv_v2("{\"success\":true,\"data\":{\"total_message_count\":37,"
 		      "\"unread_count\":2,\"messages\":[" MSG "],"
 		      "\"next_cursor\":\"1745269538000\"},\"metadata\":{"
-		      "\"action\":\"get_conversation\",\"credits_consumed\":1}}",
+		      "\"action\":\"get_conversation\",\"credits_consumed\":1}"
+		      "}",
 		      &page, &err) == 0);
 	if (!page)
 		return;
@@ -92,8 +93,8 @@ static void test_conversation_page(void)
 	api_page_free(page);
 	page = NULL;
 	/* success false without an error object: an error all the same */
-	CHECK(conv_v2("{\"success\":false,\"data\":{\"messages\":[]}}",
-		      &page, &err) < 0);
+	CHECK(conv_v2("{\"success\":false,\"data\":{\"messages\":[]}}", &page,
+		      &err) < 0);
 	CHECK(!page && err.kind != API_OK);
 }
 
@@ -160,7 +161,8 @@ static void test_error_codes(void)
 	check_code("<html>bad gateway</html>", 502, API_ERR_HTTP,
 		   "502 (bad gateway)", __LINE__);
 	/* an error envelope under HTTP 200 fails the page */
-	CHECK(conv_v2("{\"success\":false,\"error\":{\"code\":\"INVALID_PARAMS\""
+	CHECK(conv_v2("{\"success\":false,\"error\":{\"code\":\"INVALID_"
+		      "PARAMS\""
 		      ",\"message\":\"count too large\"}}",
 		      &page, &err) == -EIO);
 	CHECK(!page && strstr(err.message, "count too large"));
