@@ -168,11 +168,11 @@ FUZZ_DIR := build/fuzz
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 300
 FUZZ_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
-FUZZ_NAMES := conversation inbox error render names
+FUZZ_NAMES := conversation inbox error render names v2
 FUZZ_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -Wshadow -D_GNU_SOURCE \
 	-fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -MMD -MP
-FUZZ_LIB := api/parse.c api/parse_conversation.c api/parse_inbox.c \
+FUZZ_LIB := api/parse.c api/parse_conversation.c api/parse_inbox.c api/parse_v2.c \
 	api/clean.c api/json.c api/json_line.c api/error.c fs/text/render.c \
 	fs/text/buf.c fs/text/utf8.c fs/text/names.c
 FUZZ_LIB_OBJ := $(FUZZ_LIB:%.c=$(FUZZ_DIR)/%.o)

@@ -6,6 +6,7 @@
  * error.c.
  */
 #include "internal.h"
+#include "parse.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -24,31 +25,33 @@ void api_global_cleanup(void)
 	curl_global_cleanup();
 }
 
-/* Zero the login token inside a request tree, then free it. */
-static void request_free(cJSON *req)
+void api_request_free(cJSON *req)
 {
-	cJSON *token = cJSON_GetObjectItemCaseSensitive(req, "login_token");
+	static const char *const secrets[] = {"login_token", "account_id"};
 
-	if (cJSON_IsString(token) && token->valuestring)
-		explicit_bzero(token->valuestring, strlen(token->valuestring));
+	for (size_t i = 0; i < sizeof(secrets) / sizeof(*secrets); i++) {
+		cJSON *s = cJSON_GetObjectItemCaseSensitive(req, secrets[i]);
+
+		if (cJSON_IsString(s) && s->valuestring)
+			explicit_bzero(s->valuestring, strlen(s->valuestring));
+	}
 	cJSON_Delete(req);
 }
 
-/* Send a request tree (consumed) and collect the answer's body. */
-static int send_request(struct api *api, const char *url, cJSON *req,
-			char **body, size_t *len, struct api_error *err)
+int api_send_request(struct api *api, const char *url, cJSON *req, char **body,
+		     size_t *len, struct api_error *err)
 {
 	char *text = req ? cJSON_PrintUnformatted(req) : NULL;
 	int rc;
 
-	request_free(req);
+	api_request_free(req);
 	if (!text) {
 		api_set_error(err, API_ERR_PARSE,
 			      "out of memory building the request");
 		return -ENOMEM;
 	}
 	rc = api_request(api, url, text, body, len, err);
-	explicit_bzero(text, strlen(text)); /* it holds the login token */
+	explicit_bzero(text, strlen(text)); /* it holds a secret */
 	cJSON_free(text);
 	return rc;
 }
@@ -71,7 +74,7 @@ static cJSON *conversation_request(struct api *api,
 		  add_string(req, "login_token", api->login_token);
 
 	if (!ok) {
-		request_free(req);
+		api_request_free(req);
 		return NULL;
 	}
 	return req;
@@ -86,7 +89,7 @@ static cJSON *inbox_request(struct api *api, int page_size, const char *cursor)
 		  add_string(req, "country", api->country);
 
 	if (!ok) {
-		request_free(req);
+		api_request_free(req);
 		return NULL;
 	}
 	return req;
@@ -106,27 +109,72 @@ static void scrub_secret(char *msg, const char *secret)
 	}
 }
 
-/* Account for a finished call: the credits of its 2xx answer (answered:
- * one came; http.c charged the other answers), errors. */
-static int finish_call(struct api *api, int rc, bool answered, size_t n_results,
-		       int retries, struct api_error *err)
+void api_scrub_error(struct api *api, struct api_error *err)
 {
-	if (!rc) {
-		/* 1 credit per 10 results or fraction, at least 1 a request */
+	scrub_secret(err->message, api->api_key);
+	scrub_secret(err->message, api->login_token);
+	scrub_secret(err->message, api->account_id);
+}
+
+/* Account for a finished call: the credits of its 2xx answer (answered:
+ * one came; http.c charged the other answers), errors. v2: the answer's
+ * own figure (consumed, -1 when it gave none). */
+static int finish_call(struct api *api, int rc, bool answered, size_t n_results,
+		       long consumed, int retries, struct api_error *err)
+{
+	if (!rc && api->version == 2 && consumed >= 0) {
+		atomic_fetch_add(&api->credits, (uint64_t)consumed);
+		memset(err, 0, sizeof(*err));
+	} else if (!rc) {
+		/* 1 credit per 10 results or fraction, at least 1 a request
+		 * (v1's rule; v2's too, when its metadata says nothing) */
 		atomic_fetch_add(&api->credits,
 				 n_results ? (n_results + 9) / 10 : 1);
 		memset(err, 0, sizeof(*err));
 	} else {
 		/* an error in a 2xx answer ("status": "error", not JSON) is
-		 * an answered call: v1 charges it */
-		if (answered)
+		 * an answered call: v1 charges it. v2 errors cost nothing,
+		 * an answer refused for its shape what its metadata says;
+		 * what v2 charged for an answer we cannot read at all is
+		 * unknown (its figure is in the unreadable part): counted 0 */
+		if (answered && api->version != 2)
 			atomic_fetch_add(&api->credits, 1);
+		if (answered && api->version == 2 && consumed > 0)
+			atomic_fetch_add(&api->credits, (uint64_t)consumed);
 		atomic_fetch_add(&api->errors, 1);
-		scrub_secret(err->message, api->api_key);
-		scrub_secret(err->message, api->login_token);
+		api_scrub_error(api, err);
 	}
 	err->retries = retries;
 	return rc;
+}
+
+/* v2's get_conversation sends neither conversation_id nor profile_url
+ * (SPEC section 7 lists neither): the page says what was asked, as v1's
+ * does (v1 echoes profile_url only when asked by linkedin_url). */
+static int fill_v2_ref(struct api_page **out, const struct api_conv_ref *ref,
+		       struct api_error *err)
+{
+	struct api_page *page = *out;
+	char *copy;
+
+	if (!page->conversation_id[0] && ref->conversation_id) {
+		copy = strdup(ref->conversation_id);
+		if (!copy)
+			goto oom;
+		free(page->conversation_id);
+		page->conversation_id = copy;
+	}
+	if (!page->profile_url && ref->linkedin_url) {
+		page->profile_url = strdup(ref->linkedin_url);
+		if (!page->profile_url)
+			goto oom;
+	}
+	return 0;
+oom:
+	api_page_free(page);
+	*out = NULL;
+	api_set_error(err, API_ERR_PARSE, "out of memory parsing the response");
+	return -ENOMEM;
 }
 
 static int invalid_call(struct api *api, struct api_error *err)
@@ -144,27 +192,35 @@ int api_get_conversation(struct api *api, const struct api_conv_ref *ref,
 	struct api_error local;
 	char *body = NULL;
 	size_t len = 0, n = 0;
+	long consumed = -1;
 	int rc, retries;
-	bool answered;
+	bool answered, v2;
 
 	if (!err)
 		err = &local;
 	if (out)
 		*out = NULL;
 	if (!api || !ref || !out || page_size <= 0 ||
-	    !ref->conversation_id == !ref->linkedin_url)
+	    !ref->conversation_id == !ref->linkedin_url ||
+	    (api->version == 2 && !api->account_id))
 		return invalid_call(api, err);
-	rc = send_request(api, api->url_conversation,
-			  conversation_request(api, ref, page_size, cursor),
-			  &body, &len, err);
+	v2 = api->version == 2;
+	rc = api_send_request(
+		api, api->url_conversation,
+		v2 ? api_v2_conversation_request(api, ref, page_size, cursor)
+		   : conversation_request(api, ref, page_size, cursor),
+		&body, &len, err);
 	retries = err->retries;
 	answered = !rc;
 	if (!rc)
-		rc = api_parse_conversation(body, len, out, err);
+		rc = api_parse_conversation_as(body, len, out, err,
+					       v2 ? API_V2 : API_V1, &consumed);
 	if (!rc)
 		n = (*out)->n_messages;
+	if (!rc && v2)
+		rc = fill_v2_ref(out, ref, err);
 	free(body);
-	return finish_call(api, rc, answered, n, retries, err);
+	return finish_call(api, rc, answered, n, consumed, retries, err);
 }
 
 int api_get_inbox(struct api *api, int page_size, const char *cursor,
@@ -173,26 +229,31 @@ int api_get_inbox(struct api *api, int page_size, const char *cursor,
 	struct api_error local;
 	char *body = NULL;
 	size_t len = 0, n = 0;
+	long consumed = -1;
 	int rc, retries;
-	bool answered;
+	bool answered, v2;
 
 	if (!err)
 		err = &local;
 	if (out)
 		*out = NULL;
-	if (!api || !out || page_size <= 0)
+	if (!api || !out || page_size <= 0 ||
+	    (api->version == 2 && !api->account_id))
 		return invalid_call(api, err);
-	rc = send_request(api, api->url_inbox,
-			  inbox_request(api, page_size, cursor), &body, &len,
-			  err);
+	v2 = api->version == 2;
+	rc = api_send_request(api, api->url_inbox,
+			      v2 ? api_v2_inbox_request(api, page_size, cursor)
+				 : inbox_request(api, page_size, cursor),
+			      &body, &len, err);
 	retries = err->retries;
 	answered = !rc;
 	if (!rc)
-		rc = api_parse_inbox(body, len, out, err);
+		rc = api_parse_inbox_as(body, len, out, err,
+					v2 ? API_V2 : API_V1, &consumed);
 	if (!rc)
 		n = (*out)->n_entries;
 	free(body);
-	return finish_call(api, rc, answered, n, retries, err);
+	return finish_call(api, rc, answered, n, consumed, retries, err);
 }
 
 void api_cancel(struct api *api)
@@ -213,6 +274,7 @@ void api_get_stats(struct api *api, struct api_stats *out)
 	out->requests = atomic_load(&api->requests);
 	out->retries = atomic_load(&api->retries);
 	out->credits = atomic_load(&api->credits);
+	out->version = api->version;
 	out->errors = atomic_load(&api->errors);
 	out->connections = atomic_load(&api->connections);
 	out->answers_429 = atomic_load(&api->answers_429);
@@ -324,18 +386,33 @@ struct api *api_new(const struct api_config *cfg)
 {
 	struct api *api;
 
-	if (!cfg || !cfg->base_url || !cfg->api_key || !cfg->login_token)
+	int version = cfg && cfg->version == 2 ? 2 : 1;
+
+	if (!cfg || !cfg->base_url || !cfg->api_key ||
+	    (cfg->version != 0 && cfg->version != 1 && cfg->version != 2))
+		return NULL;
+	/* v1 needs the token; v2 the account id, or the token to import */
+	if (version == 1 ? !cfg->login_token
+			 : !cfg->account_id && !cfg->login_token)
 		return NULL;
 	api = api_alloc();
 	if (!api)
 		return NULL;
-	api->url_conversation =
-		join_url(cfg->base_url, "/v1/messages/conversation");
-	api->url_inbox = join_url(cfg->base_url, "/v1/messages/inbox");
+	api->version = version;
+	if (version == 2) {
+		api->url_conversation = join_url(cfg->base_url, "/v2/messages");
+		api->url_inbox = join_url(cfg->base_url, "/v2/messages");
+	} else {
+		api->url_conversation =
+			join_url(cfg->base_url, "/v1/messages/conversation");
+		api->url_inbox = join_url(cfg->base_url, "/v1/messages/inbox");
+	}
+	api->url_login = join_url(cfg->base_url, "/v2/login");
 	api->where = url_where(cfg->base_url);
 	api->debug = cfg->debug;
 	api->api_key = strdup(cfg->api_key);
-	api->login_token = strdup(cfg->login_token);
+	api->login_token = cfg->login_token ? strdup(cfg->login_token) : NULL;
+	api->account_id = cfg->account_id ? strdup(cfg->account_id) : NULL;
 	api->country = cfg->country ? strdup(cfg->country) : NULL;
 	api->headers = make_headers(cfg->api_key);
 	api->timeout_s = cfg->timeout_s > 0 ? cfg->timeout_s : 30;
@@ -355,8 +432,10 @@ struct api *api_new(const struct api_config *cfg)
 		api->pace = pace_new(0, 0);
 	}
 	if (!api->pace || !api->url_conversation || !api->url_inbox ||
-	    !api->where || !api->api_key || !api->login_token ||
-	    !api->headers || (cfg->country && !api->country)) {
+	    !api->url_login || !api->where || !api->api_key ||
+	    (cfg->login_token && !api->login_token) ||
+	    (cfg->account_id && !api->account_id) || !api->headers ||
+	    (cfg->country && !api->country)) {
 		api_free(api);
 		return NULL;
 	}
@@ -382,6 +461,8 @@ void api_free(struct api *api)
 	pace_free(api->pace);
 	secret_free(api->api_key);
 	secret_free(api->login_token);
+	secret_free(api->account_id);
+	free(api->url_login);
 	free(api->country);
 	free(api->url_conversation);
 	free(api->url_inbox);

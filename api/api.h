@@ -1,10 +1,14 @@
 /*
- * api/api.h - LinkupAPI v1 client: HTTP (libcurl) and JSON (cJSON) to C
- * structs.
+ * api/api.h - LinkupAPI client (v1 or v2): HTTP (libcurl) and JSON (cJSON)
+ * to C structs.
  *
- * Knows nothing of FUSE or of the cache. Two endpoints (SPEC section 6):
- * /v1/messages/conversation and /v1/messages/inbox, both POST with a JSON
- * body and the header "x-api-key". Both go through one request function
+ * Knows nothing of FUSE or of the cache. v1 (SPEC section 6): two endpoints,
+ * /v1/messages/conversation and /v1/messages/inbox; v2 (SPEC section 7): one,
+ * /v2/messages, with the actions get_conversation and list_inbox, and
+ * /v2/login (api_import_token). All POST with a JSON body and the header
+ * "x-api-key"; api_config.version says which API a client speaks, and the
+ * structs it returns are the same either way. All go through one request
+ * function
  * (keep-alive connection reuse, timeouts, bounded retries of 429 and 5xx with
  * backoff honouring Retry-After, a cap on the body size, cancellation).
  *
@@ -21,6 +25,17 @@
  * Credits are counted as v1 charges them: a success 1 per 10 results or
  * fraction (at least 1); any other answer below 500 (an error answered with
  * 200, 400, 401, 403, 404, 429...) 1; a 5xx, or no complete answer, none.
+ * v2 says what each call cost: the sum of metadata.credits_consumed of the
+ * answers read (errors cost nothing in v2; a success whose metadata holds
+ * no figure is counted as v1 would; an answer refused for its shape counts
+ * what its metadata says; one that cannot be read at all, whose figure is
+ * therefore unknown, counts 0).
+ *
+ * v2 errors (error.code) map to kinds: INVALID_API_KEY, ACCOUNT_INACTIVE and
+ * INVALID_ACCOUNT to API_ERR_AUTH (naming the key or the account_id),
+ * INSUFFICIENT_CREDITS to API_ERR_BUDGET ("top up"), RATE_LIMITED (429) is
+ * paced and retried as a v1 429, INTERNAL_ERROR (500) retried as a 5xx,
+ * INVALID_PARAMS and INVALID_ACTION to API_ERR_HTTP with the API's message.
  *
  * Thread safety: one struct api is shared by all threads. Each call borrows a
  * libcurl easy handle from an internal pool (so connections are reused and no
@@ -28,7 +43,7 @@
  *
  * Errors: functions return 0 or a negative errno; on failure the caller's
  * struct api_error says what failed, in words fit for one log line. The
- * error never contains the API key or the login token.
+ * error never contains the API key, the login token or the account id.
  */
 #ifndef LINKUPFS_API_H
 #define LINKUPFS_API_H
@@ -68,7 +83,10 @@ struct api_config {
 	const char *base_url; /* e.g. "https://api.linkupapi.com", no trailing /
 				 needed */
 	const char *api_key;  /* copied; zeroed on api_free */
-	const char *login_token; /* copied; zeroed on api_free */
+	const char *login_token; /* copied; zeroed on api_free; v1: required,
+				    v2: only for api_import_token */
+	int version;		 /* 1 (also for 0) or 2 */
+	const char *account_id;	 /* v2: copied; zeroed on api_free */
 	const char *country;	 /* NULL: API default, not sent */
 	long timeout_s;		 /* whole request, connection included; > 0 */
 	int max_retries;	 /* retries of 429/5xx/transport, e.g. 4 */
@@ -90,6 +108,7 @@ struct api_stats {
 	uint64_t requests; /* HTTP requests sent, retries included */
 	uint64_t retries;
 	uint64_t credits;     /* as the API charges them (see the top) */
+	int version;	      /* the API spoken: 1 or 2 */
 	uint64_t errors;      /* calls that returned an error */
 	uint64_t connections; /* new TCP connections opened */
 	long rate_limit, rate_seconds; /* as configured; 0, 0: no limit */
@@ -118,17 +137,26 @@ struct api_message {
 	size_t json_len;    /* strlen(json) */
 };
 
-/* One page of /v1/messages/conversation. */
+/* One page of a conversation (v1 /v1/messages/conversation, v2
+ * get_conversation). */
 struct api_page {
-	char *conversation_id;		       /* never NULL */
-	char *profile_url;		       /* NULL when the API sent none */
-	long total_other_member_message_count; /* -1 when absent */
-	long unread_count;		       /* -1 when absent */
-	char *last_seen_message;	       /* NULL when absent */
-	int64_t last_seen_at;		       /* 0 when absent */
+	char *conversation_id; /* never NULL; v2 sends none (undocumented
+				  there): the one asked for, else "" */
+	char *profile_url;     /* NULL when the API sent none; v2: the one
+				  asked for, when asked by profile URL */
+	long total_other_member_message_count; /* -1 when absent (v2 never
+						  sends it) */
+	long total_message_count;     /* v2's count of all messages; -1 absent
+					 (v1 never sends it) */
+	long credits_consumed;	      /* v2's metadata.credits_consumed; -1 when
+					 absent, and always under v1 */
+	long unread_count;	      /* -1 when absent */
+	char *last_seen_message;      /* NULL when absent */
+	int64_t last_seen_at;	      /* 0 when absent */
 	struct api_message *messages; /* newest first, as the API sends them */
 	size_t n_messages;
-	bool has_next_page;
+	bool has_next_page;   /* v2 has none: true exactly when a next_cursor
+				 came (the chain's end is a missing cursor) */
 	char *next_cursor;    /* NULL when none */
 	char *data_json;      /* valid JSON text whatever was sent, ending in
 				 "\n": the "data" object re-serialised, or,
@@ -136,7 +164,9 @@ struct api_page {
 				 (already valid: no need to print them anew);
 				 either way DEL, C1 and bidi controls appear
 				 as \u escapes, never raw */
-	bool data_json_whole; /* data_json is {"status":..., "data": {...}} */
+	bool data_json_whole; /* data_json is the whole answer: v1's
+				 {"status":..., "data": {...}}, v2's
+				 {"success":..., "data":..., "metadata":...} */
 };
 
 struct api_inbox_entry {
@@ -146,7 +176,8 @@ struct api_inbox_entry {
 	char *headline;	       /* NULL when absent */
 	char *profile_url;     /* NULL when absent */
 	char *last_text;       /* NULL when absent */
-	char *last_sender;     /* NULL when absent */
+	char *last_sender;     /* NULL when absent; v2 may send an object
+				  (name, is_me): its name */
 	int64_t last_time_ms;  /* 0 when absent; accepts a number or a string */
 	long unread;	       /* 0 when absent (true counts as 1) */
 };
@@ -154,7 +185,8 @@ struct api_inbox_entry {
 struct api_inbox_page {
 	struct api_inbox_entry *entries;
 	size_t n_entries;
-	char *next_cursor; /* NULL or "" means the list ends */
+	char *next_cursor;     /* NULL or "" means the list ends */
+	long credits_consumed; /* as in struct api_page */
 };
 
 /* Which conversation: exactly one of the two is non-NULL. Borrowed. */
@@ -186,6 +218,14 @@ int api_get_conversation(struct api *api, const struct api_conv_ref *ref,
 int api_get_inbox(struct api *api, int page_size, const char *cursor,
 		  struct api_inbox_page **out, struct api_error *err);
 
+/*
+ * v2 only: turn the client's login_token (a v1 one) into a persistent
+ * account id with POST /v2/login ({"platform":"linkedin", "login_token",
+ * "country"}; free, and the same id again for a token already migrated).
+ * On success *account_id is the caller's, to zero and free. Blocks.
+ */
+int api_import_token(struct api *api, char **account_id, struct api_error *err);
+
 /* Make every request in flight or waiting for its turn, and every later
  * one, fail promptly with API_ERR_CANCELLED. Safe from any thread (not from
  * a signal handler). */
@@ -204,6 +244,20 @@ int api_parse_inbox(const char *body, size_t len, struct api_inbox_page **out,
  * or "data" text); always returns a negative errno. */
 int api_parse_error(const char *body, size_t len, long http_status,
 		    struct api_error *err);
+
+/* The same for v2 answers (the envelope of SPEC section 7). An error
+ * envelope fills err as api_parse_error_v2 does. */
+int api_parse_conversation_v2(const char *body, size_t len,
+			      struct api_page **out, struct api_error *err);
+int api_parse_inbox_v2(const char *body, size_t len,
+		       struct api_inbox_page **out, struct api_error *err);
+/* v2: fill err from an error envelope (error.code, error.message), else
+ * as api_parse_error does; always returns a negative errno. */
+int api_parse_error_v2(const char *body, size_t len, long http_status,
+		       struct api_error *err);
+/* v2: the account_id of a /v2/login answer (malloc'd into *out). */
+int api_parse_login_v2(const char *body, size_t len, char **out,
+		       struct api_error *err);
 
 void api_page_free(struct api_page *page);
 void api_inbox_page_free(struct api_inbox_page *page);

@@ -205,3 +205,89 @@ int api_parse_error(const char *body, size_t len, long http_status,
 	cJSON_Delete(json);
 	return rc;
 }
+
+/* ---- v2 (SPEC section 7): error{code, message} in the envelope -------- */
+
+/* What a v2 error code means for the user; NULL hint: none to give. */
+static const struct {
+	const char *code;
+	enum api_err_kind kind;
+	const char *hint;
+} v2_codes[] = {
+	{"INVALID_API_KEY", API_ERR_AUTH, "; check LINKUP_API_KEY"},
+	{"ACCOUNT_INACTIVE", API_ERR_AUTH,
+	 "; the account is suspended or inactive: check LINKUP_ACCOUNT_ID"},
+	{"INVALID_ACCOUNT", API_ERR_AUTH,
+	 "; unknown account: check LINKUP_ACCOUNT_ID (linkupfs "
+	 "--import-token)"},
+	{"INSUFFICIENT_CREDITS", API_ERR_BUDGET,
+	 "; top up the LinkupAPI account's credits"},
+	{"RATE_LIMITED", API_ERR_HTTP, NULL},
+	{"INTERNAL_ERROR", API_ERR_HTTP, NULL},
+	{"INVALID_PARAMS", API_ERR_HTTP, NULL},
+	{"INVALID_ACTION", API_ERR_HTTP, NULL},
+};
+
+static int fill_error_v2(struct api_error *err, long status, const char *code,
+			 const char *api_text)
+{
+	char text[API_MAX_ERRTEXT - 40], word[32];
+	const char *hint = "";
+	size_t i;
+
+	api_error_clear(err);
+	err->http_status = status;
+	sanitise_text(word, sizeof(word), code);
+	sanitise_text(text, sizeof(text),
+		      api_text ? api_text : status_words(status));
+	err->kind = API_ERR_HTTP;
+	for (i = 0; i < sizeof(v2_codes) / sizeof(v2_codes[0]); i++)
+		if (strcmp(code, v2_codes[i].code) == 0) {
+			err->kind = v2_codes[i].kind;
+			hint = v2_codes[i].hint ? v2_codes[i].hint : "";
+			break;
+		}
+	if (i == sizeof(v2_codes) / sizeof(v2_codes[0])) {
+		/* a code the docs do not list: go by the status */
+		if (status == 401 || status == 403) {
+			err->kind = API_ERR_AUTH;
+			hint = "; check LINKUP_API_KEY and LINKUP_ACCOUNT_ID";
+		} else if (status == 402) {
+			err->kind = API_ERR_BUDGET;
+			hint = "; top up the LinkupAPI account's credits";
+		}
+	}
+	/* The v2 docs name no code for a conversation that does not exist;
+	 * an INVALID_PARAMS (or unknown code) whose message says "not found"
+	 * is taken for one (ENOENT, as v1's "Conversation not found"). */
+	if (err->kind == API_ERR_HTTP && strcasestr(text, "not found"))
+		err->kind = API_ERR_NOT_FOUND;
+	if (status >= 200 && status < 300)
+		snprintf(err->message, sizeof(err->message),
+			 "API reported an error (%s: %s)%s", word, text, hint);
+	else
+		snprintf(err->message, sizeof(err->message),
+			 "API answered %ld (%s: %s)%s", status, word, text,
+			 hint);
+	return api_error_errno(err);
+}
+
+int api_parse_error_v2(const char *body, size_t len, long http_status,
+		       struct api_error *err)
+{
+	struct api_error local;
+	cJSON *json = error_json(body, len);
+	const cJSON *e = api_json_get(json, "error");
+	const char *code = api_json_str(e, "code");
+	int rc;
+
+	if (!err)
+		err = &local;
+	if (code)
+		rc = fill_error_v2(err, http_status, code,
+				   api_json_str(e, "message"));
+	else /* not a v2 envelope (a proxy's page, nothing): as v1 */
+		rc = fill_error(err, http_status, error_text(json, 0));
+	cJSON_Delete(json);
+	return rc;
+}

@@ -336,7 +336,10 @@ static enum verdict judge(struct api *api, const struct attempt *a,
 			      api->where);
 		return TRY_FAIL;
 	}
-	api_parse_error(a->body, a->len, a->status, err);
+	if (api->version == 2)
+		api_parse_error_v2(a->body, a->len, a->status, err);
+	else
+		api_parse_error(a->body, a->len, a->status, err);
 	return retryable_status(a->status) ? TRY_AGAIN : TRY_FAIL;
 }
 
@@ -435,14 +438,15 @@ static void note_tries(struct api_error *err, int tries)
 }
 
 /* v1 charges every answer below 500 (SPEC section 6); a 2xx is charged by
- * the caller, who knows how many results it held. */
+ * the caller, who knows how many results it held. v2 errors cost nothing
+ * (SPEC section 7). */
 static void charge_answer(struct api *api, const struct attempt *a)
 {
 	if (a->rc != CURLE_OK || a->status < 100)
 		return;
 	if (a->status == 429)
 		atomic_fetch_add(&api->answers_429, 1);
-	if (a->status >= 300 && a->status < 500)
+	if (api->version != 2 && a->status >= 300 && a->status < 500)
 		atomic_fetch_add(&api->credits, 1);
 }
 

@@ -10,6 +10,7 @@
 #include "api.h"
 #include "pace.h"
 
+#include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -24,8 +25,12 @@
 #define API_MAX_RATE 100000L
 
 struct api {
-	char *url_conversation; /* base_url + path, built once */
+	int version;		/* 1 or 2 */
+	char *url_conversation; /* base_url + path, built once (v2: both
+				   /v2/messages) */
 	char *url_inbox;
+	char *url_login;   /* v2: /v2/login */
+	char *account_id;  /* v2; secret: zeroed on free */
 	char *where;	   /* "host:port" for error lines (no userinfo) */
 	char *api_key;	   /* secret: zeroed on free */
 	char *login_token; /* secret: zeroed on free */
@@ -64,6 +69,24 @@ struct api {
  */
 int api_request(struct api *api, const char *url, const char *req, char **body,
 		size_t *len, struct api_error *err);
+
+/* The request trees of v2 (v2.c): {account_id, action, params}; NULL when
+ * memory is short. Freed with api_request_free. */
+cJSON *api_v2_conversation_request(struct api *api,
+				   const struct api_conv_ref *ref,
+				   int page_size, const char *cursor);
+cJSON *api_v2_inbox_request(struct api *api, int page_size, const char *cursor);
+
+/* Zero the secrets inside a request tree (login_token, account_id), then
+ * free it. In api.c. */
+void api_request_free(cJSON *req);
+
+/* Send a request tree (consumed) and collect the answer's body. In api.c. */
+int api_send_request(struct api *api, const char *url, cJSON *req, char **body,
+		     size_t *len, struct api_error *err);
+
+/* Remove the secrets from err->message, should the API echo one. */
+void api_scrub_error(struct api *api, struct api_error *err);
 
 /* Fill err (cleared first) with kind and a printf-formatted message. */
 void api_set_error(struct api_error *err, enum api_err_kind kind,

@@ -82,6 +82,31 @@ char *api_json_full_name(struct api_parse_ctx *ctx, const cJSON *obj);
 int api_parse_root(const char *body, size_t len, cJSON **root,
 		   const cJSON **data, struct api_error *err);
 
+/*
+ * The same for a v2 answer (parse_v2.c): {"success": true, "data": {...},
+ * "metadata": {"credits_consumed": N}}; success false (or an "error"
+ * object) fills err with api_parse_error_v2. *credits is
+ * metadata.credits_consumed, -1 when absent or not a count.
+ */
+int api_parse_root_v2(const char *body, size_t len, cJSON **root,
+		      const cJSON **data, long *credits, struct api_error *err);
+
+/* Which API an answer is parsed as: its envelope and its pagination. */
+enum api_dialect { API_V1 = 1, API_V2 = 2 };
+
+/*
+ * api_parse_conversation(_v2) and api_parse_inbox(_v2) with the dialect
+ * named, and (credits NULL, or) *credits set to the answer's
+ * metadata.credits_consumed (-1: none, or v1) even when the answer is then
+ * refused for its shape: what the API charged for it.
+ */
+int api_parse_conversation_as(const char *body, size_t len,
+			      struct api_page **out, struct api_error *err,
+			      enum api_dialect v, long *credits);
+int api_parse_inbox_as(const char *body, size_t len,
+		       struct api_inbox_page **out, struct api_error *err,
+		       enum api_dialect v, long *credits);
+
 /* Number of objects in array (other entries are skipped) into *n: 0, or
  * -E2BIG when the array is longer than we accept. */
 int api_parse_count_objects(const cJSON *array, long *n);

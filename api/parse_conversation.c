@@ -1,6 +1,6 @@
 /*
- * api/parse_conversation.c - a LinkupAPI /v1/messages/conversation answer
- * (JSON) to a struct api_page (api.h).
+ * api/parse_conversation.c - a LinkupAPI /v1/messages/conversation answer,
+ * or a v2 get_conversation one (JSON), to a struct api_page (api.h).
  *
  * Reads untrusted network input: any value may be missing, of the wrong
  * type or absurdly large, and no input may crash the process. Pure
@@ -122,7 +122,7 @@ static int parse_messages(struct api_parse_ctx *ctx, cJSON *array,
 }
 
 static void parse_page_meta(struct api_parse_ctx *ctx, const cJSON *data,
-			    struct api_page *page)
+			    struct api_page *page, enum api_dialect v)
 {
 	const cJSON *pagination = api_json_get(data, "pagination");
 
@@ -140,27 +140,69 @@ static void parse_page_meta(struct api_parse_ctx *ctx, const cJSON *data,
 		api_parse_strdup(ctx, api_json_str(data, "last_seen_message"));
 	page->last_seen_at =
 		api_json_time_ms(api_json_get(data, "last_seen_at"));
+	page->total_message_count =
+		api_json_count(api_json_get(data, "total_message_count"), -1);
+	if (v == API_V2) {
+		/* v2: the cursor sits in data, and the chain ends where none
+		 * comes back (no has_next_page; inferred from the docs'
+		 * example): the model's guards then see has_next_page */
+		page->next_cursor = api_json_token_dup(
+			ctx, api_json_get(data, "next_cursor"));
+		page->has_next_page = page->next_cursor != NULL;
+		return;
+	}
 	page->has_next_page =
 		api_json_flag(api_json_get(pagination, "has_next_page"));
 	page->next_cursor = api_json_token_dup(
 		ctx, api_json_get(pagination, "next_cursor"));
 }
 
-int api_parse_conversation(const char *body, size_t len, struct api_page **out,
-			   struct api_error *err)
+/* null or a string where the cursor belongs would read as "no more pages"
+ * and cut the conversation short: refuse it (absent still means the last
+ * page). v1 keeps it in data.pagination, v2 in data.next_cursor. */
+static int check_cursor_place(const cJSON *data, enum api_dialect v,
+			      struct api_error *err)
+{
+	const cJSON *item;
+
+	if (v == API_V2) {
+		item = api_json_get(data, "next_cursor");
+		if (item && !cJSON_IsString(item) && !cJSON_IsNumber(item))
+			return api_parse_fail(err,
+					      "response has a data.next_cursor "
+					      "that is not a string");
+		return 0;
+	}
+	item = api_json_get(data, "pagination");
+	if (item && !cJSON_IsObject(item))
+		return api_parse_fail(err,
+				      "response has a data.pagination that "
+				      "is not an object");
+	return 0;
+}
+
+int api_parse_conversation_as(const char *body, size_t len,
+			      struct api_page **out, struct api_error *err,
+			      enum api_dialect v, long *credits_out)
 {
 	struct api_parse_ctx ctx = {0};
 	struct api_error local;
 	struct api_page *page = NULL;
-	const cJSON *data, *pagination;
+	const cJSON *data;
 	cJSON *root, *messages;
+	long credits = -1;
 	int rc;
 
 	if (!err)
 		err = &local;
 	api_error_clear(err);
 	*out = NULL;
-	rc = api_parse_root(body, len, &root, &data, err);
+	if (v == API_V2)
+		rc = api_parse_root_v2(body, len, &root, &data, &credits, err);
+	else
+		rc = api_parse_root(body, len, &root, &data, err);
+	if (credits_out)
+		*credits_out = credits;
 	if (rc)
 		return rc;
 	ctx.clean =
@@ -174,22 +216,16 @@ int api_parse_conversation(const char *body, size_t len, struct api_page **out,
 		rc = api_parse_fail(err, "response has no data.messages array");
 		goto out;
 	}
-	/* null or a string where pagination belongs would read as "no more
-	 * pages" and cut the conversation short: refuse it (absent still
-	 * means the last page) */
-	pagination = api_json_get(data, "pagination");
-	if (pagination && !cJSON_IsObject(pagination)) {
-		rc = api_parse_fail(err,
-				    "response has a data.pagination that is "
-				    "not an object");
+	rc = check_cursor_place(data, v, err);
+	if (rc)
 		goto out;
-	}
 	page = calloc(1, sizeof(*page));
 	if (!page) {
 		rc = api_parse_oom(err);
 		goto out;
 	}
-	parse_page_meta(&ctx, data, page);
+	page->credits_consumed = credits;
+	parse_page_meta(&ctx, data, page, v);
 	rc = parse_messages(&ctx, messages, body, len, page, err);
 	if (rc)
 		goto out;
@@ -204,6 +240,18 @@ out:
 	api_page_free(page);
 	cJSON_Delete(root);
 	return rc;
+}
+
+int api_parse_conversation(const char *body, size_t len, struct api_page **out,
+			   struct api_error *err)
+{
+	return api_parse_conversation_as(body, len, out, err, API_V1, NULL);
+}
+
+int api_parse_conversation_v2(const char *body, size_t len,
+			      struct api_page **out, struct api_error *err)
+{
+	return api_parse_conversation_as(body, len, out, err, API_V2, NULL);
 }
 
 void api_page_free(struct api_page *page)

@@ -1,6 +1,6 @@
 /*
- * api/parse_inbox.c - a LinkupAPI /v1/messages/inbox answer (JSON) to a
- * struct api_inbox_page (api.h).
+ * api/parse_inbox.c - a LinkupAPI /v1/messages/inbox answer, or a v2
+ * list_inbox one (JSON), to a struct api_inbox_page (api.h).
  *
  * Reads untrusted network input: any value may be missing, of the wrong
  * type or absurdly large, and no input may crash the process. Pure
@@ -31,6 +31,15 @@ static int parse_inbox_entry(struct api_parse_ctx *ctx, const cJSON *item,
 		api_parse_strdup(ctx, api_json_str(who, "profile_url"));
 	e->last_text = api_parse_strdup(ctx, api_json_str(last, "text"));
 	e->last_sender = api_parse_strdup(ctx, api_json_str(last, "sender"));
+	if (!e->last_sender) {
+		/* v2 adds last_message.sender.is_me, so its sender is an
+		 * object there; its name field is our guess (undocumented) */
+		who = api_json_get(last, "sender");
+		e->last_sender =
+			api_parse_strdup(ctx, api_json_str(who, "name"));
+		if (!e->last_sender)
+			e->last_sender = api_json_full_name(ctx, who);
+	}
 	e->last_time_ms = api_json_time_ms(api_json_get(last, "time"));
 	e->unread = api_json_count(api_json_get(item, "unread"), 0);
 	return 0;
@@ -63,21 +72,28 @@ static int parse_inbox_entries(struct api_parse_ctx *ctx, const cJSON *array,
 	return 0;
 }
 
-int api_parse_inbox(const char *body, size_t len, struct api_inbox_page **out,
-		    struct api_error *err)
+int api_parse_inbox_as(const char *body, size_t len,
+		       struct api_inbox_page **out, struct api_error *err,
+		       enum api_dialect v, long *credits_out)
 {
 	struct api_parse_ctx ctx = {0};
 	struct api_error local;
 	struct api_inbox_page *page = NULL;
 	const cJSON *data, *list;
 	cJSON *root;
+	long credits = -1;
 	int rc;
 
 	if (!err)
 		err = &local;
 	api_error_clear(err);
 	*out = NULL;
-	rc = api_parse_root(body, len, &root, &data, err);
+	if (v == API_V2)
+		rc = api_parse_root_v2(body, len, &root, &data, &credits, err);
+	else
+		rc = api_parse_root(body, len, &root, &data, err);
+	if (credits_out)
+		*credits_out = credits;
 	if (rc)
 		return rc;
 	list = api_json_get(data, "conversations");
@@ -91,6 +107,7 @@ int api_parse_inbox(const char *body, size_t len, struct api_inbox_page **out,
 		rc = api_parse_oom(err);
 		goto out;
 	}
+	page->credits_consumed = credits;
 	rc = parse_inbox_entries(&ctx, list, page, err);
 	if (rc)
 		goto out;
@@ -105,6 +122,18 @@ out:
 	api_inbox_page_free(page);
 	cJSON_Delete(root);
 	return rc;
+}
+
+int api_parse_inbox(const char *body, size_t len, struct api_inbox_page **out,
+		    struct api_error *err)
+{
+	return api_parse_inbox_as(body, len, out, err, API_V1, NULL);
+}
+
+int api_parse_inbox_v2(const char *body, size_t len,
+		       struct api_inbox_page **out, struct api_error *err)
+{
+	return api_parse_inbox_as(body, len, out, err, API_V2, NULL);
 }
 
 void api_inbox_page_free(struct api_inbox_page *page)

@@ -133,6 +133,8 @@ static int setup(struct lfs *fs, struct options *o, bool debug)
 		.base_url = o->api_url,
 		.api_key = o->api_key,
 		.login_token = o->login_token,
+		.version = o->api_version,
+		.account_id = o->account_id,
 		.country = o->country,
 		.timeout_s = o->timeout,
 		.max_retries = API_RETRIES,
@@ -427,6 +429,72 @@ static int prime(struct lfs *fs)
 	return -1;
 }
 
+/* Whether argv holds --import-token; it is taken out of argv (with argc). */
+static bool take_import_flag(int *argc, char *argv[])
+{
+	for (int i = 1; i < *argc; i++)
+		if (strcmp(argv[i], "--import-token") == 0) {
+			memmove(&argv[i], &argv[i + 1],
+				(size_t)(*argc - i) * sizeof(*argv));
+			(*argc)--;
+			return true;
+		}
+	return false;
+}
+
+/*
+ * linkupfs --import-token [-o api_url=...,country=...]: the v1 login token
+ * (environment or config file) turned into a v2 account id with POST
+ * /v2/login, printed on stdout: the one place an id is ever printed, as
+ * the user asked for it. 0 or 1 (exit status).
+ */
+static int import_token(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct options o = {0};
+	struct api_error err = {0};
+	struct api *api = NULL;
+	char *id = NULL;
+	int r = 1;
+
+	if (options_load(&o, &args) < 0 || options_check_credentials(&o, true))
+		goto out;
+	if (args.argc > 1) {
+		fprintf(stderr, "linkupfs: --import-token takes no mount point "
+				"and no other argument\n");
+		goto out;
+	}
+	if (api_global_init() != 0)
+		goto out;
+	api = api_new(&(struct api_config){
+		.base_url = o.api_url,
+		.api_key = o.api_key,
+		.login_token = o.login_token,
+		.version = 2,
+		.country = o.country,
+		.timeout_s = o.timeout,
+		.max_retries = API_RETRIES,
+		.rate_limit = o.rate_limit,
+		.rate_seconds = o.rate_seconds,
+	});
+	if (!api)
+		fprintf(stderr, "linkupfs: cannot start: out of memory\n");
+	else if (api_import_token(api, &id, &err) < 0)
+		fprintf(stderr, "linkupfs: cannot import the login token: %s\n",
+			err.message);
+	else if (printf("%s\n", id) > 0 && fflush(stdout) == 0)
+		r = 0;
+	if (id)
+		explicit_bzero(id, strlen(id));
+	free(id);
+	api_free(api);
+	api_global_cleanup();
+out:
+	options_free(&o);
+	fuse_opt_free_args(&args);
+	return r;
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args;
@@ -438,6 +506,8 @@ int main(int argc, char *argv[])
 	int r = 1;
 
 	fuse_set_log_func(log_from_fuse);
+	if (take_import_flag(&argc, argv))
+		return import_token(argc, argv);
 	argc = drop_mount_source(argc, argv);
 	for (int i = 1; i < argc; i++)
 		max_threads_given |= strstr(argv[i], "max_threads=") != NULL;
@@ -463,7 +533,7 @@ int main(int argc, char *argv[])
 				"linkupfs --help)\n");
 		goto out_opts;
 	}
-	if (options_check_credentials(&o) < 0)
+	if (options_check_credentials(&o, false) < 0)
 		goto out_opts;
 	log_set_debug(co.debug);
 	tune_process();

@@ -33,9 +33,11 @@ enum setting_id {
 	S_STORE,
 	S_STORE_SIZE,
 	S_OFFLINE,
+	S_API_VERSION,
 	S_CONFIG,
 	S_API_KEY,
 	S_LOGIN_TOKEN,
+	S_ACCOUNT_ID,
 	S_COUNT
 };
 
@@ -75,12 +77,16 @@ static const struct setting settings[S_COUNT] = {
 			  "byte budget of the store (K, M, G)"},
 	[S_OFFLINE] = {"offline", NULL, NULL, false,
 		       "send no request: serve what the store holds"},
+	[S_API_VERSION] =
+		{"api_version", NULL, "1", false,
+		 "LinkupAPI version spoken: 1, or 2 (needs account_id)"},
 	[S_CONFIG] =
 		{"config", "LINKUPFS_CONFIG", NULL, false,
 		 "config file (default: $XDG_CONFIG_HOME/linkupfs/config)"},
 	[S_API_KEY] = {"api_key", "LINKUP_API_KEY", NULL, true, NULL},
 	[S_LOGIN_TOKEN] = {"login_token", "LINKUP_LOGIN_TOKEN", NULL, true,
 			   NULL},
+	[S_ACCOUNT_ID] = {"account_id", "LINKUP_ACCOUNT_ID", NULL, true, NULL},
 };
 
 /* Raw values from one source; each malloc'd or NULL. */
@@ -313,6 +319,7 @@ static const struct {
 	{S_CREDIT_LIMIT, 0, LONG_MAX, NUM_LONG(credit_limit)},
 	{S_INBOX_LIMIT, 0, 100000, NUM_INT(inbox_limit)},
 	{S_PARALLEL, 1, 16, NUM_INT(parallel)},
+	{S_API_VERSION, 1, 2, NUM_INT(api_version)},
 };
 
 /* "N/SECONDS", or "0" for no limit. */
@@ -445,15 +452,18 @@ static int take_store(struct options *o, struct source *const src[3])
 static int take_secrets(struct options *o, struct source *const src[3])
 {
 	const char *key = pick(src, S_API_KEY), *tok = pick(src, S_LOGIN_TOKEN);
+	const char *acct = pick(src, S_ACCOUNT_ID);
 
 	if (key && *key && !(o->api_key = strdup(key)))
 		return -1;
 	if (tok && *tok && !(o->login_token = strdup(tok)))
 		return -1;
+	if (acct && *acct && !(o->account_id = strdup(acct)))
+		return -1;
 	return 0;
 }
 
-int options_check_credentials(const struct options *o)
+int options_check_credentials(const struct options *o, bool import)
 {
 	const char *path = o->config_path ? o->config_path : "the config file";
 
@@ -464,7 +474,15 @@ int options_check_credentials(const struct options *o)
 			path);
 		return -1;
 	}
-	if (!o->login_token) {
+	if (o->api_version == 2 && !import && !o->account_id) {
+		log_error("no account_id for api_version=2: set "
+			  "LINKUP_ACCOUNT_ID or put 'account_id = ...' in %s "
+			  "(linkupfs --import-token turns a login token into "
+			  "one)",
+			  path);
+		return -1;
+	}
+	if ((o->api_version != 2 || import) && !o->login_token) {
 		log_error("no LinkedIn login token: set LINKUP_LOGIN_TOKEN or "
 			  "put "
 			  "'login_token = ...' in %s",
@@ -531,6 +549,7 @@ void options_free(struct options *o)
 	free(o->conversations);
 	wipe(o->api_key);
 	wipe(o->login_token);
+	wipe(o->account_id);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -538,10 +557,11 @@ void options_usage(FILE *out, const char *prog)
 {
 	fprintf(out,
 		"usage: %s [-f] [-d] [-s] [-o OPTION[,OPTION...]] MOUNTPOINT\n"
+		"       %s --import-token [-o OPTION[,OPTION...]]\n"
 		"       fusermount3 -u MOUNTPOINT\n\n"
 		"Mounts your LinkedIn conversations (LinkupAPI) as folders.\n\n"
 		"linkupfs options:\n",
-		prog);
+		prog, prog);
 	for (int i = 0; i < S_COUNT; i++) {
 		char left[40];
 
@@ -568,7 +588,16 @@ void options_usage(FILE *out, const char *prog)
 		"Credentials, never on the command line:\n"
 		"    LINKUP_API_KEY, LINKUP_LOGIN_TOKEN (environment), or\n"
 		"    api_key = ..., login_token = ... in the config file\n"
-		"    (mode 0600). Also read: LINKUP_API_URL, LINKUP_COUNTRY,\n"
-		"    LINKUPFS_CONFIG. Precedence: -o, environment, file.\n\n",
-		"-o conversation=REF");
+		"    (mode 0600). With api_version=2: LINKUP_ACCOUNT_ID or\n"
+		"    account_id = ... instead of the login token. Also read:\n"
+		"    LINKUP_API_URL, LINKUP_COUNTRY, LINKUPFS_CONFIG.\n"
+		"    Precedence: -o, environment, file.\n\n"
+		"%s --import-token\n"
+		"    turns the v1 login token (LINKUP_LOGIN_TOKEN or the "
+		"config\n"
+		"    file) into a v2 account_id with POST /v2/login (free) "
+		"and\n"
+		"    prints it on stdout, for LINKUP_ACCOUNT_ID or the "
+		"file.\n\n",
+		"-o conversation=REF", prog);
 }

@@ -2,8 +2,8 @@
  * fs/options.h - what the user asked for: -o options, environment, config
  * file (SPEC section 2). Precedence: -o over environment over file.
  *
- * Secrets (api_key, login_token) come only from the environment or the
- * config file, never from argv; options_free zeroes them. The environment
+ * Secrets (api_key, login_token, account_id) come only from the environment or
+ * the config file, never from argv; options_free zeroes them. The environment
  * copies are scrubbed too, so they do not linger in /proc/PID/environ.
  */
 #ifndef LINKUPFS_OPTIONS_H
@@ -36,6 +36,8 @@ struct options {
 	bool offline;	    /* send no request (-o offline) */
 	char *api_key;	    /* secret */
 	char *login_token;  /* secret */
+	int api_version;    /* 1 or 2 */
+	char *account_id;   /* secret; v2 */
 };
 
 /*
@@ -48,9 +50,11 @@ struct options {
  */
 int options_load(struct options *o, struct fuse_args *args);
 
-/* 0 when both credentials are set, else -1 after printing one line saying
- * which is missing and where to set it. */
-int options_check_credentials(const struct options *o);
+/* 0 when the credentials api_version needs are set (v1: api_key and
+ * login_token; v2: api_key and account_id; import: api_key and
+ * login_token), else -1 after printing one line saying which is missing
+ * and where to set it. */
+int options_check_credentials(const struct options *o, bool import);
 
 /* Free and zero everything. */
 void options_free(struct options *o);

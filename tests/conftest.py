@@ -16,14 +16,16 @@ Constants
                     or indirect leak; markers `timing` and `procfs` name the
                     tests that run leaves out
 
-Mock API (tests/mock_api.py, one process per Mock)
+Mock API (tests/mock_api.py, one process per Mock; v1 and v2 at once)
   Mock(latency_ms=0, dataset="sample", scale=None, api_key=..., login_token=...,
-       extra_args=(), start_timeout=30)
-      .url ("http://127.0.0.1:PORT"), .port, .api_key, .login_token
+       account_id=..., extra_args=(), start_timeout=30)
+      .url ("http://127.0.0.1:PORT"), .port, .api_key, .login_token,
+      .account_id (v2)
       .control(name, **json) -> decoded JSON answer of /_control/<name>
       .log() -> list of request dicts (seq, path, conversation, cursor,
                total_results, status, fault, auth_ok, credits, t_start, t_end,
-               conn)
+               conn, version: 1 or 2; a v2 call's path is its action's,
+               "conversation" or "inbox", or "login")
       .api_log(path=None) -> log entries of that path ("conversation"/"inbox")
       .stats() -> {"requests", "credits", "connections" (TCP connections that
                    carried an API request; control calls do not count),
@@ -41,11 +43,21 @@ Mock API (tests/mock_api.py, one process per Mock)
   fixture mock_factory  mock_factory(**Mock kwargs) -> Mock; all stopped at
                         teardown
 
+API version (issue 12): a test module that sets API_VERSIONS = (1, 2) runs
+each of its tests that mounts (through mount_factory or mnt) once per
+version, ids [v1] and [v2]; @pytest.mark.api_versions(1) on a test keeps it
+to the versions named (for what only one version has, e.g. v1's
+has_next_page without a cursor).  Other modules run v1 only.
+  fixture api_version   1, or the version of this parametrised run
+  mount_factory(mock, ..., api_version=<the fixture's>)
+
 Mounted filesystem (fails, never skips, if /dev/fuse, fusermount3 or the
 binary is missing)
   Mount(mock, tmp_path, *opts, env=None, extra_args=(), mountpoint=None,
-        timeout=MOUNT_TIMEOUT)
+        timeout=MOUNT_TIMEOUT, api_version=1)
       runs LINKUPFS_BIN -f -o api_url=<mock.url>,<opts...> <extra_args> MNT
+      (api_version=2: the option api_version=2 first, LINKUP_ACCOUNT_ID of
+      the mock in the environment and no LINKUP_LOGIN_TOKEN)
       MNT = tmp_path/"mnt" (then "mnt-2", ... for further mounts in the same
       tmp_path); environment = os.environ without LINKUP_*, plus
       XDG_CONFIG_HOME=tmp_path/"config" (empty dir), LINKUP_API_KEY and
@@ -120,6 +132,7 @@ from lib import mountinfo  # noqa: E402
 
 DEFAULT_API_KEY = mock_api.DEFAULT_API_KEY
 DEFAULT_LOGIN_TOKEN = mock_api.DEFAULT_LOGIN_TOKEN
+DEFAULT_ACCOUNT_ID = mock_api.DEFAULT_ACCOUNT_ID
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                    "runtime error:", "WARNING: ThreadSanitizer")
 
@@ -132,6 +145,27 @@ def pytest_configure(config):
         "markers", "procfs: reads the linkupfs process's own /proc/PID "
         "(environ, memory); left out of the valgrind run, where that process "
         "is valgrind's and its environ a copy linkupfs cannot scrub")
+    config.addinivalue_line(
+        "markers", "api_versions(*versions): in a module with API_VERSIONS, "
+        "run this test under these API versions only")
+
+
+def pytest_generate_tests(metafunc):
+    """API_VERSIONS of a module: its mounting tests once per version."""
+    versions = getattr(metafunc.module, "API_VERSIONS", None)
+    if not versions or "api_version" not in metafunc.fixturenames:
+        return
+    mark = metafunc.definition.get_closest_marker("api_versions")
+    if mark is not None:
+        versions = [v for v in versions if v in mark.args]
+    metafunc.parametrize("api_version", list(versions), indirect=True,
+                         ids=["v%d" % v for v in versions])
+
+
+@pytest.fixture
+def api_version(request):
+    """The LinkupAPI version mounts speak: 1 unless parametrised."""
+    return getattr(request, "param", 1)
 
 
 def valgrind_prefix(log_base):
@@ -205,12 +239,14 @@ def wait_for(predicate, timeout=10, interval=0.01, fail=True):
 class Mock:
     def __init__(self, latency_ms=0, dataset="sample", scale=None,
                  api_key=DEFAULT_API_KEY, login_token=DEFAULT_LOGIN_TOKEN,
-                 extra_args=(), start_timeout=30):
+                 account_id=DEFAULT_ACCOUNT_ID, extra_args=(), start_timeout=30):
         self.api_key = api_key
         self.login_token = login_token
+        self.account_id = account_id
         args = [sys.executable, MOCK_API, "--port", "0",
                 "--latency-ms", str(latency_ms), "--dataset", dataset,
-                "--api-key", api_key, "--login-token", login_token]
+                "--api-key", api_key, "--login-token", login_token,
+                "--account-id", account_id]
         if scale is not None:
             args += ["--scale", str(scale)]
         args += list(extra_args)
@@ -391,7 +427,7 @@ def _free_name(tmp_path, base, suffix=""):
 
 class Mount:
     def __init__(self, mock, tmp_path, *opts, env=None, extra_args=(),
-                 mountpoint=None, timeout=MOUNT_TIMEOUT):
+                 mountpoint=None, timeout=MOUNT_TIMEOUT, api_version=1):
         check_fuse_available()
         tmp_path = Path(tmp_path)
         self.mock = mock
@@ -401,6 +437,10 @@ class Mount:
         config = tmp_path / "config"
         config.mkdir(exist_ok=True)
         base = {"LINKUP_API_KEY": mock.api_key, "LINKUP_LOGIN_TOKEN": mock.login_token}
+        self.api_version = api_version
+        if api_version == 2:
+            base = {"LINKUP_API_KEY": mock.api_key, "LINKUP_ACCOUNT_ID": mock.account_id}
+            opts = ("api_version=2",) + tuple(opts)
         base.update(env or {})
         self.env = scrubbed_env(base, config)
         self.log_path = _free_name(tmp_path, "linkupfs", ".log")
@@ -471,10 +511,11 @@ class Mount:
 
 
 @pytest.fixture
-def mount_factory(tmp_path):
+def mount_factory(tmp_path, api_version):
     mounts = []
 
     def make(mock, *opts, env=None, extra_args=(), tmp_path=tmp_path, **kw):
+        kw.setdefault("api_version", api_version)
         m = Mount(mock, tmp_path, *opts, env=env, extra_args=extra_args, **kw)
         mounts.append(m)
         return m

@@ -3,11 +3,22 @@ requests, read from the data set under the state's lock: a conversation
 page (newest first, the cursor an exclusive timestamp unless
 inclusive_cursor), an inbox page (its cursor an opaque base64 offset); the
 JSON encoding a real server sends; ApiError, an error answer.
+
+v2 (SPEC section 7): the same pages from the same data, in v2's shape
+(v2_conversation, v2_inbox) and envelope (v2_success, v2_error).  What
+the docs leave open is chosen here, and said so: data carries neither
+conversation_id nor profile_url; a message's sender_info gains
+profile_url (the owner's OWNER_PROFILE_URL, else the participant's, when
+known); last_message.sender becomes {"name", "is_me"}; an unknown
+conversation is 400 INVALID_PARAMS "Conversation not found"; the
+/v2/login answer is data.account_id.
 """
 
 import base64
 import bisect
+import copy
 import json
+import time
 
 import sample_data
 
@@ -17,6 +28,12 @@ MSG_BAD_KEY = "Invalid API key"
 MSG_NO_TOKEN = "login_token is required"
 MSG_BAD_TOKEN = "LinkedIn session expired, login_token invalid"
 MSG_RATE_LIMIT = "API Rate limit exceeded"
+MSG_V2_RATE_LIMIT = "Too many requests, slow down and retry after a short delay"
+OWNER_PROFILE_URL = "https://www.linkedin.com/in/titouan-prioux/"
+
+# v2 error code per HTTP status, for the status faults and ApiError.
+V2_CODES = {400: "INVALID_PARAMS", 401: "INVALID_API_KEY", 402: "INSUFFICIENT_CREDITS",
+            403: "INVALID_API_KEY", 404: "INVALID_ACCOUNT", 429: "RATE_LIMITED"}
 
 
 def encode(payload):
@@ -30,10 +47,71 @@ def encode(payload):
 
 
 class ApiError(Exception):
-    def __init__(self, status, message):
+    def __init__(self, status, message, code=None):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.code = code or v2_code(status)
+
+
+def v2_code(status):
+    return V2_CODES.get(status, "INTERNAL_ERROR" if status >= 500 else "INVALID_PARAMS")
+
+
+def v2_metadata(action, account_id, credits):
+    return {"action": action, "account_id": account_id,
+            "credits_consumed": credits,
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
+
+def v2_error(code, message, action=None, account_id=None):
+    """A v2 error envelope: errors never consume credits."""
+    return {"success": False, "error": {"code": code, "message": message},
+            "metadata": v2_metadata(action, account_id, 0)}
+
+
+def v2_success(data, action, account_id):
+    """A v2 success envelope; credits_consumed is set when it is sent."""
+    return {"success": True, "data": data,
+            "metadata": v2_metadata(action, account_id, None)}
+
+
+def v2_message(conv, m):
+    m = copy.deepcopy(m)
+    si = m.get("sender_info")
+    if isinstance(si, dict):
+        own = (si.get("first_name"), si.get("last_name")) == (
+            sample_data.OWNER_FIRST, sample_data.OWNER_LAST)
+        url = OWNER_PROFILE_URL if own else conv.profile_url
+        if url:
+            si["profile_url"] = url
+    return m
+
+
+def v2_conversation(state, payload, ref):
+    """A v1 conversation payload (conversation_answer) in v2's shape."""
+    d = payload["data"]
+    with state.lock:
+        conv = state.dataset.find(ref)
+        out = {"total_message_count": len(conv) if conv else 0,
+               "unread_count": d.get("unread_count"),
+               "last_seen_message": d.get("last_seen_message"),
+               "last_seen_at": d.get("last_seen_at"),
+               "messages": [v2_message(conv, m) for m in d["messages"]]}
+    p = d.get("pagination") or {}
+    if p.get("has_next_page") and p.get("next_cursor"):
+        out["next_cursor"] = p["next_cursor"]
+    return out
+
+
+def v2_inbox(payload):
+    """A v1 inbox payload (inbox_answer) in v2's shape."""
+    d = copy.deepcopy(payload["data"])
+    for c in d["conversations"]:
+        last = c["last_message"]
+        name = last.get("sender") or ""
+        last["sender"] = {"name": name, "is_me": name == sample_data.OWNER_NAME}
+    return d
 
 
 def parse_total(body, default=10):

@@ -1,16 +1,24 @@
 #!/usr/bin/python3
-"""Mock LinkupAPI v1 server for the linkupfs tests and demo.
+"""Mock LinkupAPI (v1 and v2) server for the linkupfs tests and demo.
 
     /usr/bin/python3 tests/mock_api.py --port 0 [--latency-ms N]
         [--dataset sample|bench] [--scale F] [--api-key K --login-token T]
-        [--rate-limit N/SECONDS]
+        [--account-id A] [--rate-limit N/SECONDS]
 
 Prints exactly one line "LISTENING <port>" on stdout once ready; stops on
 SIGTERM/SIGINT.  Listens on 127.0.0.1 only, HTTP/1.1 keep-alive, every
 response has a Content-Length.
 
 API (SPEC.md section 6): POST /v1/messages/conversation, POST
-/v1/messages/inbox.  Control (no auth, JSON in and out, GET or POST):
+/v1/messages/inbox.  v2 (section 7), from the same data, with the same
+faults, log and rate limit: POST /v2/messages {"account_id", "action":
+"get_conversation"|"list_inbox", "params": {conversation_id|profile_url,
+count, cursor}} (logged with path "conversation"/"inbox" and version 2),
+POST /v2/login {"platform": "linkedin", "login_token", "country"} ->
+data.account_id (path "login", free).  v2 answers 403 INVALID_API_KEY to
+a wrong key, 404 INVALID_ACCOUNT to a wrong account_id, 403
+ACCOUNT_INACTIVE while /_control/set {"account_inactive": true}, 400
+INVALID_ACTION, 429 RATE_LIMITED past the rate limit.  Control (no auth, JSON in and out, GET or POST):
 
     /_control/log           the request log (list of dicts)
     /_control/stats         {requests, credits, connections, tcp_connections,
@@ -29,7 +37,8 @@ API (SPEC.md section 6): POST /v1/messages/conversation, POST
     /_control/faults        the faults still pending
     /_control/clear_faults  also releases hanging and dripping connections
     /_control/set           {"latency_ms", "inclusive_cursor", "inbox_null_cursor",
-                            "rate_limit": [N, SECONDS] or null}
+                            "rate_limit": [N, SECONDS] or null,
+                            "account_inactive"}
     /_control/add_message   {"conversation": id|url|key, "text", "sender",
                             "timestamp"} -> the message added (the newest)
     /_control/add_conversation {"key", "name", "profile_url", "conversation_id",
@@ -47,8 +56,8 @@ mock_state.py the state the handlers share (data set, log, counters,
 credits, rate limit, faults pending), mock_answers.py the answers to valid
 requests, mock_faults.py fault injection.
 
-The API key and login token are never logged or printed: the log keeps
-"auth_ok" only.
+The API key, login token and account id are never logged or printed: the
+log keeps "auth_ok" only.
 """
 
 import argparse
@@ -63,16 +72,22 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sample_data  # noqa: E402
 from mock_answers import (MSG_BAD_KEY, MSG_BAD_TOKEN, MSG_NO_TOKEN,  # noqa: E402
-                          MSG_RATE_LIMIT, ApiError, conversation_answer, encode,
-                          inbox_answer, parse_total)
+                          MSG_RATE_LIMIT, MSG_V2_RATE_LIMIT, ApiError,
+                          conversation_answer, encode, inbox_answer, parse_total,
+                          v2_conversation, v2_error, v2_inbox, v2_metadata,
+                          v2_success)
 from mock_faults import FaultAnswers  # noqa: E402
 from mock_state import State, parse_rate  # noqa: E402
 
 DEFAULT_API_KEY = "test-api-key-0123456789"
 DEFAULT_LOGIN_TOKEN = "test-login-token-AQEDAR0xyz"
+DEFAULT_ACCOUNT_ID = "test-account-id-b3f1c2d4e5"
 MAX_BODY = 1 << 20
 PATH_CONV = "/v1/messages/conversation"
 PATH_INBOX = "/v1/messages/inbox"
+PATH_V2_MESSAGES = "/v2/messages"
+PATH_V2_LOGIN = "/v2/login"
+V2_ACTIONS = {"get_conversation": "conversation", "list_inbox": "inbox"}
 
 
 # ------------------------------------------------------------------ handler
@@ -156,6 +171,12 @@ class Handler(FaultAnswers, BaseHTTPRequestHandler):
                     return self.send_json(405, {"status": "error",
                                                 "message": "Method not allowed"})
                 return self.api("conversation" if path == PATH_CONV else "inbox")
+            if path in (PATH_V2_MESSAGES, PATH_V2_LOGIN):
+                if self.command != "POST":
+                    self.read_body()
+                    return self.send_json(405, v2_error("INVALID_ACTION",
+                                                        "Method not allowed"))
+                return self.api_v2(path == PATH_V2_LOGIN)
             self.read_body()
             self.send_json(404, {"status": "error", "message": "Not found"})
         except (BrokenPipeError, ConnectionResetError):
@@ -219,6 +240,8 @@ class Handler(FaultAnswers, BaseHTTPRequestHandler):
                 state.inclusive_cursor = bool(arg["inclusive_cursor"])
             if "inbox_null_cursor" in arg:
                 state.inbox_null_cursor = bool(arg["inbox_null_cursor"])
+            if "account_inactive" in arg:
+                state.account_inactive = bool(arg["account_inactive"])
             if "rate_limit" in arg:
                 r = arg["rate_limit"]
                 state.rate_limit = (parse_rate("%s/%s" % tuple(r)) if r
@@ -316,6 +339,96 @@ class Handler(FaultAnswers, BaseHTTPRequestHandler):
         self.finish_answer(payload, n, fault, entry)
 
 
+    # -- API v2
+
+    def api_v2(self, login):
+        if self.conn_no is None:
+            self.conn_no = self.state.api_connection()
+        entry = self.state.begin("login" if login else "messages", self.conn_no, 2)
+        try:
+            self.api_v2_request(login, entry)
+        except ApiError as e:
+            self.state.answered(entry, e.status)
+            self.send_json(e.status, v2_error(e.code, e.message))
+        finally:
+            self.state.end(entry)
+
+    def v2_body(self, entry):
+        """The request, logged as v1's is; (body, action, params)."""
+        raw = self.read_body()
+        try:
+            body = json.loads(raw) if raw else {}
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return None, None, {}
+        action = body.get("action")
+        params = body.get("params")
+        params = params if isinstance(params, dict) else {}
+        if entry["path"] == "messages":
+            entry["path"] = V2_ACTIONS.get(action, "messages")
+            ref = params.get("conversation_id") or params.get("profile_url")
+            entry["conversation"] = ref if isinstance(ref, str) else None
+            entry["cursor"] = params.get("cursor")
+            entry["total_results"] = params.get("count")
+        return body, action, params
+
+    def api_v2_request(self, login, entry):
+        state = self.state
+        body, action, params = self.v2_body(entry)
+        if not state.admit():
+            raise ApiError(429, MSG_V2_RATE_LIMIT, "RATE_LIMITED")
+        with state.lock:
+            latency, want_key, want_token, want_account, inactive = (
+                state.latency_ms, state.api_key, state.login_token,
+                state.account_id, state.account_inactive)
+        if latency > 0:
+            time.sleep(latency / 1000.0)
+        if self.headers.get("x-api-key") != want_key:
+            raise ApiError(403, "API key missing, invalid or expired", "INVALID_API_KEY")
+        if body is None:
+            raise ApiError(400, "Request body must be a JSON object", "INVALID_PARAMS")
+        if login:
+            return self.v2_login(body, want_token, want_account, entry)
+        if body.get("account_id") != want_account:
+            raise ApiError(404, "Account not found or not yours", "INVALID_ACCOUNT")
+        if inactive:
+            raise ApiError(403, "Account suspended or inactive", "ACCOUNT_INACTIVE")
+        if action not in V2_ACTIONS:
+            raise ApiError(400, "Action not supported on messages", "INVALID_ACTION")
+        entry["auth_ok"] = True
+        total = parse_total({"total_results": params.get("count", 10)})
+        which, ref = entry["path"], entry["conversation"]
+        if which == "conversation" and not ref:
+            raise ApiError(400, "conversation_id or profile_url is required")
+        fault = state.take_fault(which, ref)
+        entry["fault"] = fault["kind"] if fault else None
+        if fault and self.early_fault(fault, entry):
+            return
+        if which == "conversation":
+            v1, n = conversation_answer(state, {"cursor": params.get("cursor"),
+                                                "linkedin_url": params.get("profile_url")},
+                                        ref, total)
+            if v1.get("status") != "success":
+                raise ApiError(400, "Conversation not found", "INVALID_PARAMS")
+            data = v2_conversation(state, v1, ref)
+        else:
+            v1, n = inbox_answer(state, {"next_cursor": params.get("cursor")}, total)
+            data = v2_inbox(v1)
+        self.finish_answer(v2_success(data, action, want_account), n, fault, entry)
+
+    def v2_login(self, body, want_token, want_account, entry):
+        if body.get("platform") != "linkedin":
+            raise ApiError(400, "platform must be linkedin", "INVALID_PARAMS")
+        if not body.get("login_token") or body.get("login_token") != want_token:
+            raise ApiError(400, "login_token is invalid or expired", "INVALID_PARAMS")
+        entry["auth_ok"] = True
+        entry["status"] = 200
+        self.state.consumed(entry, 0)
+        self.send_json(200, {"success": True, "data": {"account_id": want_account},
+                             "metadata": v2_metadata("login", want_account, 0)})
+
+
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -341,6 +454,7 @@ def parse_args(argv):
     p.add_argument("--bench-big", type=int, default=None)
     p.add_argument("--api-key", default=DEFAULT_API_KEY)
     p.add_argument("--login-token", default=DEFAULT_LOGIN_TOKEN)
+    p.add_argument("--account-id", default=DEFAULT_ACCOUNT_ID)
     p.add_argument("--rate-limit", default=None, metavar="N/SECONDS",
                    help="answer 429 past N requests in any SECONDS (default: none)")
     p.add_argument("--verbose", action="store_true", help="log requests to stderr")

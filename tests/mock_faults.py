@@ -35,6 +35,15 @@ mock_api.Handler defined here) applies it.  Kinds and their params
 wrong_shape and the three chain faults change success answers only (an
 unknown conversation's error stays as it is).  What each costs: the
 docstring of tests/mock_state.py.
+
+On /v2/messages the same faults, in v2's shape: status and error200 send
+a v2 error envelope ({"success": false, "error": {"code", "message"}});
+its code is `code` [by status: 400 INVALID_PARAMS, 401/403
+INVALID_API_KEY, 402 INSUFFICIENT_CREDITS, 404 INVALID_ACCOUNT, 429
+RATE_LIMITED, 5xx INTERNAL_ERROR; error200: INVALID_PARAMS]; the chain
+faults and null_pagination act on data.next_cursor (v2 has no pagination
+object, so no_cursor there is the chain's normal end).  path names the
+action: "conversation" (get_conversation), "inbox" (list_inbox).
 """
 
 import io
@@ -42,7 +51,8 @@ import socket
 import struct
 import time
 
-from mock_answers import MSG_BAD_TOKEN, encode, inbox_cursor
+from mock_answers import (MSG_BAD_TOKEN, MSG_V2_RATE_LIMIT, encode, inbox_cursor,
+                          v2_code, v2_error)
 from mock_state import credits_for
 
 STUCK_CURSOR = "9999999999999"
@@ -57,6 +67,15 @@ STATUS_MESSAGES = {
     502: "Bad gateway",
     503: "Service temporarily unavailable",
 }
+STATUS_MESSAGES_V2 = {
+    400: "Missing or invalid params",
+    401: "Invalid API key",
+    402: "Insufficient credits, please top up your account",
+    403: "API key missing, invalid or expired",
+    404: "Account not found or not yours",
+    429: MSG_V2_RATE_LIMIT,
+    500: "Internal server error",
+}
 HTML_PAGE = ("<html>\r\n<head><title>{code} {reason}</title></head>\r\n<body>\r\n"
              "<center><h1>{code} {reason}</h1></center>\r\n"
              "<hr><center>nginx/1.24.0</center>\r\n</body>\r\n</html>\r\n")
@@ -68,7 +87,7 @@ def numbers_as_strings(payload):
     if not isinstance(d, dict):
         return payload
     for k in ("total_results", "total_other_member_message_count",
-              "unread_count", "last_seen_at"):
+              "total_message_count", "unread_count", "last_seen_at"):
         if isinstance(d.get(k), int):
             d[k] = str(d[k])
     for m in d.get("messages", []):
@@ -85,10 +104,13 @@ def numbers_as_strings(payload):
 
 def wrong_shape(payload, variant):
     d = payload.get("data")
-    if variant == "no_data":
-        return {"status": "success"}
-    if variant == "null_data":
-        return {"status": "success", "data": None}
+    v2 = "success" in payload
+    if variant in ("no_data", "null_data"):
+        out = {"success": True, "metadata": payload["metadata"]} if v2 else {
+            "status": "success"}
+        if variant == "null_data":
+            out["data"] = None
+        return out
     if not isinstance(d, dict):
         return payload
     if variant == "messages_not_array":
@@ -97,7 +119,7 @@ def wrong_shape(payload, variant):
     elif variant == "numbers_as_strings":
         numbers_as_strings(payload)
     elif variant == "null_pagination":
-        if "conversations" in d:
+        if "conversations" in d or v2:
             d["next_cursor"] = None
         else:
             d["pagination"] = None
@@ -116,6 +138,15 @@ def chain_fault(payload, kind, sent_cursor, is_inbox):
         elif kind == "empty_has_next":
             d["conversations"], d["total_results"] = [], 0
             d["next_cursor"] = sent_cursor or inbox_cursor(0)
+        return payload
+    if "success" in payload:     # v2: the cursor is in data, its absence the end
+        if kind == "cursor_stuck":
+            d["next_cursor"] = str(stuck)
+        elif kind == "no_cursor":
+            d.pop("next_cursor", None)
+        elif kind == "empty_has_next":
+            d["messages"] = []
+            d["next_cursor"] = str(stuck)
         return payload
     p = d.setdefault("pagination", {})
     p["has_next_page"] = True
@@ -136,18 +167,27 @@ class FaultAnswers:
     def early_fault(self, f, entry):
         """Faults that need no normal answer; True when the request is done."""
         kind = f["kind"]
+        v2 = entry.get("version") == 2
         if kind == "status":
             code = int(f.get("status", 500))
             hdr = {}
             if f.get("retry_after") is not None:
                 hdr["Retry-After"] = str(f["retry_after"])
             self.state.answered(entry, code)
-            self.send_json(code, {"status": "error", "message": f.get(
-                "message") or STATUS_MESSAGES.get(code, "Error")}, hdr)
+            if v2:
+                self.send_json(code, v2_error(
+                    f.get("code") or v2_code(code),
+                    f.get("message") or STATUS_MESSAGES_V2.get(code, "Error")), hdr)
+            else:
+                self.send_json(code, {"status": "error", "message": f.get(
+                    "message") or STATUS_MESSAGES.get(code, "Error")}, hdr)
         elif kind == "error200":
             self.state.answered(entry, 200)
-            self.send_json(200, {"status": "error", "message": f.get(
-                "message") or "Something went wrong, please try again"})
+            msg = f.get("message") or "Something went wrong, please try again"
+            if v2:
+                self.send_json(200, v2_error(f.get("code") or "INVALID_PARAMS", msg))
+            else:
+                self.send_json(200, {"status": "error", "message": msg})
         elif kind == "not_json":
             self.state.answered(entry, 200)
             self.send_raw(200, b"this is not json")
@@ -173,7 +213,8 @@ class FaultAnswers:
 
     def finish_answer(self, payload, n, f, entry):
         kind = f["kind"] if f else None
-        ok = payload.get("status") == "success"
+        v2 = entry.get("version") == 2
+        ok = payload.get("success") is True if v2 else payload.get("status") == "success"
         sent_cursor = entry["cursor"]
         is_inbox = entry["path"] == "inbox"
         if ok and kind in ("cursor_stuck", "no_cursor", "empty_has_next"):
@@ -183,9 +224,12 @@ class FaultAnswers:
         elif ok and kind == "wrong_shape":
             payload = wrong_shape(payload, f.get("variant", "no_data"))
         entry["status"] = 200
+        if v2 and ok:
+            payload["metadata"]["credits_consumed"] = credits_for(n)
         if kind == "truncated":
             b = encode(payload)
-            self.state.charge(entry, 1)      # a complete HTTP answer, bad JSON
+            if not v2:
+                self.state.charge(entry, 1)  # a complete HTTP answer, bad JSON
             return self.send_raw(200, b[:len(b) // 2])
         if kind == "reset":
             b = encode(payload)
@@ -195,7 +239,10 @@ class FaultAnswers:
             return self.drip(encode(payload), float(f.get("seconds", 60)))
         if kind == "huge":
             return self.huge(payload, float(f.get("mb", 40)))
-        self.state.charge(entry, credits_for(n) if ok else 1)
+        if v2:
+            self.state.consumed(entry, credits_for(n) if ok else 0)
+        else:
+            self.state.charge(entry, credits_for(n) if ok else 1)
         self.send_json(200, payload)
 
     def drip(self, body, seconds):

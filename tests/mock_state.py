@@ -10,6 +10,14 @@ cursor_stuck, no_cursor, empty_has_next, wrong_shape), anything else 1.
 A 5xx, a hang, a drip, a reset or a huge body (no complete answer a client
 keeps) costs nothing.
 
+v2 (/v2/messages, SPEC section 7): errors cost nothing (credits_consumed
+0), a success what its metadata.credits_consumed says (1 per 10 results or
+fraction, at least 1, as v1), and stats' credits_consumed sums the figures
+the mock sent in complete answers (wrong_shape's too: its metadata
+survives, and linkupfs counts it).  A v2 answer cut short (truncated,
+reset, drip) or replaced (huge) is charged 0: its figure never reaches a
+client, and what the real API charges for it is undocumented.
+
 Rate limit (off unless --rate-limit or /_control/set asks): at most N
 requests admitted in any SECONDS (a sliding window over the requests
 admitted; refused ones do not count).  Past it: HTTP 429
@@ -49,6 +57,7 @@ class State:
         self.lock = threading.Lock()
         self.api_key = args.api_key
         self.login_token = args.login_token
+        self.account_id = args.account_id
         self.start_latency = args.latency_ms
         self.start_rate = parse_rate(args.rate_limit)
         self.dataset = self.load_dataset()
@@ -68,6 +77,8 @@ class State:
             self.seq = 0
             self.requests = 0
             self.credits = 0
+            self.credits_consumed = 0   # v2: sum of metadata figures sent
+            self.account_inactive = False
             self.answers_429 = 0
             self.rate_limit = self.start_rate   # (N, seconds) or None
             self.admitted = collections.deque()  # times of admitted requests
@@ -98,7 +109,7 @@ class State:
             self.connections += 1
             return self.connections
 
-    def begin(self, path, conn):
+    def begin(self, path, conn, version=1):
         with self.lock:
             self.seq += 1
             self.requests += 1
@@ -107,7 +118,8 @@ class State:
             entry = {"seq": self.seq, "path": path, "conversation": None,
                      "cursor": None, "total_results": None, "status": None,
                      "fault": None, "auth_ok": False, "credits": 0,
-                     "t_start": time.monotonic(), "t_end": None, "conn": conn}
+                     "t_start": time.monotonic(), "t_end": None, "conn": conn,
+                     "version": version}
             self.log.append(entry)
             return entry
 
@@ -124,13 +136,20 @@ class State:
             self.credits += credits
 
     def answered(self, entry, status, credits=1):
-        """An error answer about to go out: v1 charges it below 500."""
+        """An error answer about to go out: v1 charges it below 500, v2
+        never."""
         entry["status"] = status
         with self.lock:
             if status == 429:
                 self.answers_429 += 1
-        if status < 500:
+        if status < 500 and entry.get("version", 1) == 1:
             self.charge(entry, credits)
+
+    def consumed(self, entry, credits):
+        """A v2 answer about to go out whole with this credits_consumed."""
+        self.charge(entry, credits)
+        with self.lock:
+            self.credits_consumed += credits
 
     def admit(self):
         """False when the rate limit refuses this request now."""
@@ -166,6 +185,8 @@ class State:
     def stats(self):
         with self.lock:
             return {"requests": self.requests, "credits": self.credits,
+                    "credits_consumed": self.credits_consumed,
+                    "account_inactive": self.account_inactive,
                     "connections": self.connections,
                     "tcp_connections": self.tcp_connections,
                     "active": self.active,

@@ -14,6 +14,9 @@ import sample_data as sd
 from lib import statfile
 from lib.fsread import read
 
+# every test here runs once per LinkupAPI version (tests/conftest.py)
+API_VERSIONS = (1, 2)
+
 PAGE = 100
 UTC = {"TZ": "UTC"}
 

@@ -20,6 +20,9 @@ from conftest import wait_for
 from lib import statfile
 from lib.fsread import errno_of, read
 
+# every test here runs once per LinkupAPI version (tests/conftest.py)
+API_VERSIONS = (1, 2)
+
 UTC = {"TZ": "UTC"}
 LONG_PAGES = 13
 HELLO = "hello from the test"
@@ -490,11 +493,14 @@ def test_conversation_the_api_does_not_know_is_not_listed(mock, mount_factory):
 
 
 def test_listing_a_conversation_the_api_stopped_knowing_is_eio_not_empty(
-        mock, mount_factory):
+        mock, mount_factory, api_version):
     m = mount_factory(mock, "page_size=100", env=UTC)
     os.listdir(m.path)
-    mock.fault("status", count=-1, path="conversation", match=sd.ALES_ID,
-               status=404)
+    # v1 answers 404; v2's 404 is INVALID_ACCOUNT, and the mock says
+    # "not found" as an INVALID_PARAMS (tests/mock_answers.py)
+    kw = {"status": 404} if api_version == 1 else {
+        "status": 400, "message": "Conversation not found"}
+    mock.fault("status", count=-1, path="conversation", match=sd.ALES_ID, **kw)
     # ENOENT from getdents would read as an empty directory
     assert errno_of(os.listdir, os.path.join(m.path, sd.ALES_DIR)) == errno.EIO
     mock.clear_faults()
@@ -537,11 +543,15 @@ def test_error_lines_in_the_foreground_log_are_one_prefixed_line_each(
     assert credit_lines(m), log
 
 
-def test_debug_logs_each_http_request_without_secrets(mock, mount_factory):
+def test_debug_logs_each_http_request_without_secrets(mock, mount_factory,
+                                                      api_version):
     m = mount_factory(mock, "page_size=100", extra_args=["-d"], env=UTC)
     read(os.path.join(m.path, sd.ALES_DIR, "page-0001.txt"))
     lines = [ln for ln in m.log().splitlines() if ln.startswith("linkupfs: POST ")]
-    assert re.match(r"linkupfs: POST /v1/messages/inbox: HTTP 200, \d+ ms$",
+    inbox, conv = ("/v1/messages/inbox", "/v1/messages/conversation") \
+        if api_version == 1 else ("/v2/messages", "/v2/messages")
+    assert re.match(r"linkupfs: POST %s: HTTP 200, \d+ ms$" % inbox,
                     lines[0]), lines
-    assert any("/v1/messages/conversation: HTTP 200" in ln for ln in lines)
-    assert mock.api_key not in m.log() and mock.login_token not in m.log()
+    assert len(lines) == 2 and ("%s: HTTP 200" % conv) in lines[1], lines
+    for secret in (mock.api_key, mock.login_token, mock.account_id):
+        assert secret not in m.log()

@@ -13,8 +13,15 @@ seconds, not minutes.  Faults are aimed at one conversation with match=;
 chain faults use "skip" (tests/mock_api.py) so that they hit page 3 of
 long-talker-42 (13 pages) after pages 1 and 2 were answered normally.
 
-Set FAULT_TABLE=/some/file to have each case append one JSON line (fault,
-errno, seconds, requests, recovered): the table of the issue's note.
+Set FAULT_TABLE=/some/file to have each case append one JSON line (api
+version, fault, errno, seconds, requests, recovered): the table of the
+issue's note.
+
+Every test runs against LinkupAPI v1 and v2 (API_VERSIONS, conftest.py):
+the mock answers each fault in the version's shape (tests/mock_faults.py).
+What one version alone has is marked api_versions: v1's refused
+credentials (401, expired login token), v1's has_next_page without a
+cursor (in v2 a missing cursor is the chain's end), v2's error codes.
 """
 
 import errno
@@ -26,10 +33,14 @@ import time
 import pytest
 
 import expected
+import mock_state
 import sample_data as sd
 from conftest import BROKEN_ANSWERS
 from lib import statfile
 from lib.fsread import read, transcript
+
+API_VERSIONS = (1, 2)
+VERSION = {"now": 1}     # the running test's, for note()
 
 UTC = {"TZ": "UTC"}
 TIMEOUT = 3          # -o timeout= of every mount here, seconds
@@ -74,7 +85,7 @@ def note(fault, err, took, seen, recovered):
     out = os.environ.get("FAULT_TABLE")
     if out:
         with open(out, "a") as f:
-            f.write(json.dumps({"fault": fault,
+            f.write(json.dumps({"api": VERSION["now"], "fault": fault,
                                 "errno": errno.errorcode.get(err, str(err)),
                                 "seconds": round(took, 2), "requests": seen,
                                 "recovered": recovered}) + "\n")
@@ -107,6 +118,11 @@ def recovers(mm, mock, fn, want, path="conversation", want_requests=1):
     assert requests(mock, path) - before == want_requests
     assert mm.proc.poll() is None
     return True
+
+
+@pytest.fixture(autouse=True)
+def _version(api_version):
+    VERSION["now"] = api_version
 
 
 @pytest.fixture
@@ -218,6 +234,7 @@ def test_persistent_server_error_fails_with_eio_after_bounded_retries(
 
 # ------------------------------------------------------ refused credentials
 
+@pytest.mark.api_versions(1)
 @pytest.mark.parametrize("status,message,names", [
     (401, "Invalid API key", "LINKUP_API_KEY"),
     (401, None, "LINKUP_LOGIN_TOKEN"),   # the mock's "session expired"
@@ -233,6 +250,29 @@ def test_refused_credential_gives_eacces_at_once_and_names_what_to_fix(
     assert str(status) in line and names in line, line
     for secret in (mock.api_key, mock.login_token):
         assert secret not in m.log()
+
+
+@pytest.mark.api_versions(2)
+@pytest.mark.parametrize("status,code,errno_,names", [
+    (403, "INVALID_API_KEY", errno.EACCES, "LINKUP_API_KEY"),
+    (403, "ACCOUNT_INACTIVE", errno.EACCES, "LINKUP_ACCOUNT_ID"),
+    (404, "INVALID_ACCOUNT", errno.EACCES, "LINKUP_ACCOUNT_ID"),
+    (402, "INSUFFICIENT_CREDITS", errno.EDQUOT, "top up"),
+], ids=["403-bad-key", "403-inactive", "404-account", "402-credits"])
+def test_v2_error_code_gives_its_errno_at_once_and_names_what_to_fix(
+        mock, m, data, status, code, errno_, names):
+    mock.fault("status", count=-1, path="conversation", match=sd.ALES_ID,
+               status=status, code=code)
+    line = check_ales(m, mock, data, "%d %s" % (status, code), errno_,
+                      BOUND["answer"], 1)
+    assert str(status) in line and code in line and names in line, line
+    for secret in (mock.api_key, mock.account_id):
+        assert secret not in m.log()
+    # v2 errors cost nothing; the recovered read what its answer said
+    log = mock.api_log("conversation")
+    assert [(e["status"], e["credits"]) for e in log] == [
+        (status, 0), (200, mock_state.credits_for(len(data.find(sd.ALES_ID))))]
+    assert int(statfile.values(m.path)["credits_spent"]) == mock.stats()["credits"]
 
 
 def test_bad_request_gives_eio_and_logs_the_api_message(mock, m, data):
@@ -364,6 +404,7 @@ class Nowhere:
         self.url = url
         self.api_key = "test-api-key-0123456789"
         self.login_token = "test-login-token-AQEDAR0xyz"
+        self.account_id = "test-account-id-b3f1c2d4e5"
 
 
 def closed_port():
@@ -429,6 +470,7 @@ def test_cursor_that_does_not_move_mid_chain_ends_with_eio(mock, m, data):
     assert "cursor did not move" in line, line
 
 
+@pytest.mark.api_versions(1)  # v2 has no has_next_page: no cursor is the end
 def test_more_pages_announced_without_a_cursor_ends_with_eio(mock, m, data):
     mock.fault("no_cursor", count=-1, path="conversation", match=sd.LONG_ID,
                skip=2)

@@ -15,6 +15,10 @@ import expected
 import sample_data as sd
 from lib import statfile
 from lib.fsread import read
+import mock_answers
+
+# every test here runs once per LinkupAPI version (tests/conftest.py)
+API_VERSIONS = (1, 2)
 
 UTC = {"TZ": "UTC"}
 
@@ -147,7 +151,8 @@ def test_empty_conversation_has_no_pages_and_an_empty_transcript(m):
     assert read(os.path.join(d, "messages.jsonl")) == b""
 
 
-def test_json_lines_are_the_api_messages_oldest_first_matching_the_text(m, data):
+def test_json_lines_are_the_api_messages_oldest_first_matching_the_text(m, data,
+                                                                       api_version):
     d = os.path.join(m.path, sd.LONG_DIR)
     conv = data.find(sd.LONG_ID)
     urns = [conv.message(i)["entity_urn"] for i in range(len(conv))]
@@ -163,10 +168,15 @@ def test_json_lines_are_the_api_messages_oldest_first_matching_the_text(m, data)
     assert seen == urns
     whole = [json.loads(x) for x in read(os.path.join(d, "messages.jsonl")).splitlines()]
     assert [x["entity_urn"] for x in whole] == urns
-    assert whole[0] == conv.message(0)   # the message as the API gave it
+    # the message as the API gave it: v2's sender_info adds profile_url
+    given = conv.message(0)
+    if api_version == 2:
+        given = mock_answers.v2_message(conv, given)
+        assert whole[0]["sender_info"]["profile_url"] == conv.profile_url
+    assert whole[0] == given
 
 
-def test_conversation_json_has_the_metadata(m, data):
+def test_conversation_json_has_the_metadata(m, data, api_version):
     meta = json.loads(read(os.path.join(m.path, sd.ALES_DIR,
                                         "conversation.json")))
     assert meta["conversation_id"] == sd.ALES_ID
@@ -174,7 +184,12 @@ def test_conversation_json_has_the_metadata(m, data):
     assert meta["participant"]["name"] == sd.ALES_NAME
     assert meta["participant"]["headline"] == data.find(sd.ALES_ID).headline
     conv = data.find(sd.ALES_ID)
-    assert meta["total_other_member_message_count"] == conv.other_count
+    if api_version == 2:    # v2 counts every message, not the other's
+        assert meta["total_other_member_message_count"] is None
+        assert meta["total_message_count"] == len(conv)
+    else:
+        assert meta["total_other_member_message_count"] == conv.other_count
+        assert "total_message_count" not in meta
 
 
 def test_grep_r_finds_messages_across_the_mount(m):

@@ -18,6 +18,9 @@ import sample_data as sd
 from lib import statfile
 from lib.fsread import read
 
+# every test here runs once per LinkupAPI version (tests/conftest.py)
+API_VERSIONS = (1, 2)
+
 UTC = {"TZ": "UTC"}
 PAGE = 100
 TIMEOUT = 3

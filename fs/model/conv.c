@@ -49,6 +49,7 @@ struct conv *conv_new(const struct conv_env *env, unsigned index,
 	c->inbox_unread = -1;
 	c->unread_count = -1;
 	c->other_count = -1;
+	c->total_count = -1;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_mutex_init(&c->refresh_lock, NULL);
 	pthread_rwlock_init(&c->attr_lock, NULL);
@@ -162,6 +163,7 @@ void conv_record_meta(struct conv *c, const struct api_page *page)
 		replace_str(&c->api_profile_url, page->profile_url);
 	c->unread_count = page->unread_count;
 	c->other_count = page->total_other_member_message_count;
+	c->total_count = page->total_message_count;
 	replace_str(&c->last_seen_message, page->last_seen_message);
 	c->last_seen_at = page->last_seen_at;
 	c->have_meta = true;

@@ -75,6 +75,7 @@ struct conv {
 	char *api_id;
 	long unread_count;
 	long other_count;
+	long total_count; /* v2 total_message_count; -1: not given */
 	char *last_seen_message;
 	int64_t last_seen_at;
 

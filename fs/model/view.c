@@ -122,6 +122,10 @@ static char *meta_json(const struct conv *c)
 	add_num(o, "unread_count", c->unread_count, c->unread_count >= 0);
 	add_num(o, "total_other_member_message_count", c->other_count,
 		c->other_count >= 0);
+	/* v2 gives this count instead of the one above (api.h): shown only
+	 * when given, so that a v1 mount's file stays as it was */
+	if (c->total_count >= 0)
+		add_num(o, "total_message_count", c->total_count, true);
 	add_str(o, "last_seen_message", c->last_seen_message);
 	add_num(o, "last_seen_at", (double)c->last_seen_at,
 		c->last_seen_at > 0);

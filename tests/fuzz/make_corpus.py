@@ -14,6 +14,9 @@ it answered as seed files under OUT/<harness>/seed-*:
     render        8 bytes of timestamp (ms, little-endian) + 1 flag byte +
                   sender NUL type NUL text, from the messages answered
     names         1 suffix byte + profile URL NUL conversation id
+    v2            1 selector byte (0 conversation, 1 inbox, 2 error, 3
+                  login) + a /v2/messages or /v2/login answer (an error:
+                  2 bytes of HTTP status first, as for error)
 
 Standard library only. The files are rewritten on each run; what libFuzzer
 added to the same directories is left alone. Nothing here is committed.
@@ -94,6 +97,53 @@ class Mock:
             body["next_cursor"] = cursor
         body.update(kw)
         return self.post(mock_api.PATH_INBOX, body)
+
+
+    def v2(self, action, key=mock_api.DEFAULT_API_KEY,
+           account=mock_api.DEFAULT_ACCOUNT_ID, **params):
+        body = {"account_id": account, "action": action, "params": params}
+        return self.post(mock_api.PATH_V2_MESSAGES, body, key=key)
+
+
+def v2_seeds(m):
+    """{label: seed} of v2 answers, each behind its selector byte."""
+    conv, inbox, err, login = b"\0", b"\1", b"\2", b"\3"
+    out = {}
+    s, b = m.v2("get_conversation", conversation_id=sd.ALES_ID, count=5)
+    out["conv-p1"] = conv + b
+    cur = loads(b)["data"]["next_cursor"]
+    out["conv-p2"] = conv + m.v2("get_conversation", conversation_id=sd.ALES_ID,
+                                 count=5, cursor=cur)[1]
+    out["conv-end"] = conv + m.v2("get_conversation", conversation_id=sd.ALES_ID,
+                                  count=100)[1]
+    out["conv-hostile"] = conv + m.v2("get_conversation",
+                                      conversation_id=sd.HOSTILE_ID, count=3)[1]
+    out["inbox-p1"] = inbox + m.v2("list_inbox", count=10)[1]
+    out["inbox-all"] = inbox + m.v2("list_inbox", count=50)[1]
+    for kind in ("cursor_stuck", "empty_has_next", "no_cursor"):
+        m.fault(kind, "conversation")
+        out["conv-" + kind] = conv + m.v2("get_conversation",
+                                          conversation_id=sd.DUP_A_ID, count=3)[1]
+    for shape in SHAPES:
+        m.fault("wrong_shape", "conversation", variant=shape)
+        out["conv-shape-" + shape] = conv + m.v2(
+            "get_conversation", conversation_id=sd.DUP_B_ID, count=3)[1]
+    errors = {"bad-key": m.v2("list_inbox", key="wrong"),
+              "bad-account": m.v2("list_inbox", account="nope"),
+              "bad-action": m.v2("send_message"),
+              "not-found": m.v2("get_conversation", conversation_id="urn:nope")}
+    for code in (400, 402, 403, 429, 500):
+        m.fault("status", "inbox", status=code)
+        errors["status-%d" % code] = m.v2("list_inbox")
+    for label, (s, b) in errors.items():
+        out["error-" + label] = err + struct.pack(">H", s) + b
+    out["error200"] = inbox + m.v2("list_inbox", account="nope")[1]
+    s, b = m.post(mock_api.PATH_V2_LOGIN, {"platform": "linkedin",
+                                           "login_token": mock_api.DEFAULT_LOGIN_TOKEN})
+    out["login"] = login + b
+    out["login-bad"] = login + m.post(mock_api.PATH_V2_LOGIN, {"platform": "linkedin",
+                                                               "login_token": "x"})[1]
+    return out
 
 
 def loads(body):
@@ -240,6 +290,7 @@ def main(argv):
         conv = conversation_seeds(m)
         inbox = inbox_seeds(m)
         errors = error_seeds(m)
+        v2 = v2_seeds(m)
     finally:
         m.stop()
     counts = {
@@ -250,6 +301,7 @@ def main(argv):
                        {k: struct.pack(">H", s) + b for k, (s, b) in errors.items()}),
         "render": write(outdir, "render", render_seeds(conv)),
         "names": write(outdir, "names", names_seeds(inbox["all"][1])),
+        "v2": write(outdir, "v2", v2),
     }
     print("make_corpus: " + ", ".join("%s %d" % kv for kv in counts.items()))
     return 0

@@ -22,7 +22,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # renderer; a percent-encoded 240-byte slug for names.
 max_len() {
 	case $1 in
-	conversation) echo 81920 ;;
+	conversation | v2) echo 81920 ;;
 	inbox) echo 65536 ;;
 	error | render) echo 8192 ;;
 	*) echo 2048 ;;
@@ -32,7 +32,7 @@ max_len() {
 # JSON parsers share one dictionary of the API's keys and values.
 dict_for() {
 	case $1 in
-	conversation | inbox | error) echo "$here/json.dict" ;;
+	conversation | inbox | error | v2) echo "$here/json.dict" ;;
 	*) echo "$here/$1.dict" ;;
 	esac
 }
