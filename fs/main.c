@@ -257,7 +257,15 @@ static int serve(struct fuse_session *se, struct fuse_cmdline_opts *co,
 		log_error("cannot set up signal handling: %s", strerror(errno));
 		goto out_mount;
 	}
+	fs->checker = checker_new(fs); /* after the fork of daemonize */
+	if (!fs->checker) {
+		log_error("out of memory");
+		stop_watcher(&w);
+		goto out_mount;
+	}
 	r = run_loop(se, co) ? 1 : 0;
+	checker_free(fs->checker);
+	fs->checker = NULL;
 	stop_watcher(&w);
 out_mount:
 	fs->se = NULL;

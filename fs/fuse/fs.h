@@ -22,6 +22,7 @@ struct lfs {
 	struct api *api;
 	struct lru *cache; /* chunks */
 	struct root *root;
+	struct checker *checker; /* the checks for news (check.c) */
 	long ttl;	   /* seconds the kernel may trust names and sizes */
 	long credit_limit; /* 0: none */
 	uid_t uid;
@@ -33,6 +34,13 @@ struct lfs {
 	size_t stats_len;
 	atomic_bool stats_in_kernel;
 };
+
+/* The checks for news run beside the callbacks in a thread of their own:
+ * start it before the FUSE loop (NULL on allocation failure), stop it
+ * after (a check in flight is cancelled: calls api_cancel). */
+struct checker;
+struct checker *checker_new(struct lfs *fs);
+void checker_free(struct checker *ck);
 
 /* The callback table (static storage). */
 const struct fuse_lowlevel_ops *fs_operations(void);
