@@ -181,3 +181,61 @@ def test_the_whole_inbox_is_listed_by_default(mock_factory, mount_factory):
     assert len(names) == len(mock.conversations()) >= 230
     assert stats(m)["inbox_left_out"] == "0"
     assert len(mock.api_log("inbox")) == 3      # 100 a request
+
+
+# ------------------------------------------------------------ read-ahead
+
+def conv_requests(mock):
+    out = {}
+    for e in mock.api_log("conversation"):
+        out.setdefault(e["conversation"], []).append(e["cursor"])
+    return out
+
+
+def settled(mock):
+    """No request in flight, twice in a row 50 ms apart."""
+    def idle():
+        if mock.stats()["active"]:
+            return False
+        n = mock.stats()["requests"]
+        time.sleep(0.05)
+        return mock.stats()["active"] == 0 and mock.stats()["requests"] == n
+    wait_for(idle, timeout=20)
+
+
+def test_a_grep_with_read_ahead_costs_exactly_one_request_per_page(
+        mock_factory, mount_factory):
+    mock = mock_factory(latency_ms=20)
+    m = mount_factory(mock, "page_size=100", env=UTC)
+    grep_all(m)
+    settled(mock)
+    per = conv_requests(mock)
+    rows = {r[1]: r[4] for r in sd.SAMPLE_TABLE}
+    assert set(per) <= set(rows)
+    for cid, cursors in per.items():     # each page once, no more
+        assert len(cursors) == len(set(cursors)) == max(1, -(-rows[cid] // 100)), cid
+    assert int(stats(m)["readahead_walks"]) > 0
+    # the reader went one conversation after the other; the walks beside it
+    # made requests overlap
+    assert mock.stats()["max_active"] >= 2
+
+
+def test_a_traversal_that_stops_early_wastes_at_most_two_walks(
+        mock, mount_factory):
+    m = mount_factory(mock, "page_size=100", env=UTC)
+    names = [n for n in os.listdir(m.path) if n != ".stats"]
+    first = names[:3]
+    for n in first:                      # in listing order, then stop
+        os.listdir(os.path.join(m.path, n))
+    settled(mock)
+    walked = set(conv_requests(mock))
+    listed = {r[1] for r in sd.SAMPLE_TABLE[:3]}
+    assert listed <= walked
+    assert len(walked - listed) <= 2, walked    # the waste: two walks
+    assert 1 <= int(stats(m)["readahead_walks"]) <= 1 + 2
+    # listing out of order starts nothing ahead
+    before = len(mock.log())
+    os.listdir(os.path.join(m.path, names[10]))
+    settled(mock)
+    assert set(conv_requests(mock)) - walked <= {sd.SAMPLE_TABLE[10][1]}
+    assert len(mock.log()) - before <= 1

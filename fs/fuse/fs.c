@@ -312,8 +312,10 @@ static int list_prepare(struct lfs *fs, const struct node *n, unsigned *pages)
 	*pages = 0;
 	if (n->id.kind == NODE_ROOT)
 		return fs_refresh_root(fs, false, &changed);
-	if (n->id.kind == NODE_CONV)
+	if (n->id.kind == NODE_CONV) {
+		ahead_note(fs->ahead, n->id.conv); /* before its walk */
 		return conv_page_count(n->conv, pages);
+	}
 	return -ENOTDIR;
 }
 

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "../model/ahead.h"
 #include "../model/conv.h"
 #include "../model/root.h"
 
@@ -23,6 +24,7 @@ struct lfs {
 	struct lru *cache; /* chunks */
 	struct root *root;
 	struct checker *checker; /* the checks for news (check.c) */
+	struct ahead *ahead;	 /* read-ahead of listings, or NULL */
 	long ttl;	   /* seconds the kernel may trust names and sizes */
 	long credit_limit; /* 0: none */
 	uid_t uid;

@@ -92,6 +92,7 @@ char *fs_stats_text(struct lfs *fs)
 	put_count(&b, "conversations", root_count(fs->root));
 	put_count(&b, "conversations_not_found", root_not_found(fs->root));
 	put_left_out(&b, fs);
+	put_count(&b, "readahead_walks", ahead_walks(fs->ahead));
 	put_health(&b, fs);
 	return buf_steal(&b, &len);
 }
