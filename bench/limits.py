@@ -186,12 +186,17 @@ class LimitScenarios:
             mock.fault("hang", count=-1, seconds=60)
         self.until_ttl(t_checked)
         first = time.monotonic()
+        # the kernel may still hold the names: a stat of the directory and
+        # a listing reach linkupfs, which then finds a check due
+        os.stat(os.path.dirname(t))
         subprocess.run(["cat", t], stdout=subprocess.DEVNULL, check=True)
         first = time.monotonic() - first
         deadline = time.monotonic() + 60
         while (self.stats_of(m).get("api_reachable") != "no"
                and time.monotonic() < deadline):
+            os.stat(m.path)
             time.sleep(0.1)
+        down = self.stats_of(m).get("api_reachable") == "no"
         n = mock.stats()["requests"]
         t0 = time.monotonic()
         subprocess.run(["cat", t], stdout=subprocess.DEVNULL, check=True)
@@ -202,10 +207,11 @@ class LimitScenarios:
         extra = mock.stats()["requests"] - n
         self.table.add("L4. API %s: `cat` of a cached file, `ls` of the root"
                        % label, {"wall": max(cat_s, ls_s), "requests": extra},
-                       "cat %.3f s, ls %.3f s, first access %.2f s"
-                       % (cat_s, ls_s, first), None,
-                       "each < 0.1 s, 0 req", cat_s < 0.1 and ls_s < 0.1
-                       and extra == 0)
+                       "cat %.3f s, ls %.3f s, first access %.2f s, "
+                       "api_reachable: %s" % (cat_s, ls_s, first,
+                                              "no" if down else "yes"), None,
+                       "each < 0.1 s, 0 req", down and cat_s < 0.1 and
+                       ls_s < 0.1 and extra == 0)
 
     # -- L6
 

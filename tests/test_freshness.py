@@ -129,6 +129,7 @@ def line_text(msg):
     return "[%s] %s: %s" % (when, msg["sender"], msg["text"])
 
 
+@pytest.mark.timing
 @pytest.mark.parametrize("fault", ["status", "hang"])
 def test_during_an_outage_cached_files_and_listings_answer_without_a_request(
         mock, mount_factory, fault):
@@ -145,7 +146,8 @@ def test_during_an_outage_cached_files_and_listings_answer_without_a_request(
     time.sleep(1.3)     # the ttl passes: a check is due
     t0 = time.monotonic()
     assert read(t) == old           # the check runs beside it, and fails
-    assert time.monotonic() - t0 < 5
+    # one wait of at most 1 s for the check (README), not one per lookup
+    assert time.monotonic() - t0 < 1.8
     wait_for(lambda: stats(m)["api_reachable"] == "no", timeout=30)
     s = stats(m)
     assert s["api_unreachable_since"].endswith("Z")

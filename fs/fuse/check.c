@@ -37,6 +37,9 @@ struct checker {
 	struct check_item running; /* the item the worker runs (seq 0: none) */
 	unsigned long queued_seq, done_seq;
 	bool stop;
+	/* a caller's wait ran out before the running check ended: until it
+	 * does, callers do not wait (one wait, not one per access) */
+	bool stalled;
 	/* back-off: unreachable since down_since (wall clock), no check
 	 * before until (monotonic); ends when the API's successes pass ok */
 	time_t down_since;
@@ -147,6 +150,7 @@ static void *worker(void *arg)
 			r = run_item(ck, it.conv);
 			pthread_mutex_lock(&ck->lock);
 			ck->running.seq = 0;
+			ck->stalled = false;
 			record(ck, r);
 		}
 		ck->done_seq = it.seq;
@@ -206,8 +210,10 @@ static void wait_done(struct checker *ck, unsigned long seq)
 	dl.tv_nsec %= 1000000000L;
 	while (!ck->stop && ck->done_seq < seq)
 		if (pthread_cond_timedwait(&ck->done, &ck->lock, &dl) ==
-		    ETIMEDOUT)
+		    ETIMEDOUT) {
+			ck->stalled = ck->running.seq != 0;
 			break;
+		}
 }
 
 void checker_freshen(struct checker *ck, struct conv *conv)
@@ -232,7 +238,7 @@ void checker_freshen(struct checker *ck, struct conv *conv)
 		/* after the inbox's head: it may mark conv due */
 		if (conv && (s = enqueue(ck, conv)) > seq)
 			seq = s;
-		if (seq)
+		if (seq && !ck->stalled)
 			wait_done(ck, seq);
 	}
 	pthread_mutex_unlock(&ck->lock);

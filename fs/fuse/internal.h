@@ -34,7 +34,8 @@ int fs_check_root(struct lfs *fs);
 /* check.c: the checks due for conversation conv (NULL: the inbox only),
  * the inbox's head first, run by the checker's thread; the caller waits
  * for them at most CHECK_WAIT_MS (not at all for a check that runs
- * already), then answers from what is cached. Returns at once when nothing
+ * already, nor while a check outlasts a wait), then answers from what is
+ * cached. Returns at once when nothing
  * is due, or while the mount backs off: a check that failed for the
  * network (EIO, ETIMEDOUT) stops the checks for CHECK_BACKOFF_S, until the
  * API answers a request again. */
