@@ -130,6 +130,7 @@ static int finish_call(struct api *api, int rc, bool answered, size_t n_results,
 		 * (v1's rule; v2's too, when its metadata says nothing) */
 		atomic_fetch_add(&api->credits,
 				 n_results ? (n_results + 9) / 10 : 1);
+		atomic_fetch_add(&api->successes, 1);
 		memset(err, 0, sizeof(*err));
 	} else {
 		/* an error in a 2xx answer ("status": "error", not JSON) is
@@ -276,6 +277,7 @@ void api_get_stats(struct api *api, struct api_stats *out)
 	out->credits = atomic_load(&api->credits);
 	out->version = api->version;
 	out->errors = atomic_load(&api->errors);
+	out->successes = atomic_load(&api->successes);
 	out->connections = atomic_load(&api->connections);
 	out->answers_429 = atomic_load(&api->answers_429);
 	pace_get_stats(api->pace, &ps);

@@ -110,6 +110,7 @@ struct api_stats {
 	uint64_t credits;     /* as the API charges them (see the top) */
 	int version;	      /* the API spoken: 1 or 2 */
 	uint64_t errors;      /* calls that returned an error */
+	uint64_t successes;   /* calls that returned 0 (an answer came) */
 	uint64_t connections; /* new TCP connections opened */
 	long rate_limit, rate_seconds; /* as configured; 0, 0: no limit */
 	uint64_t requests_waiting;     /* waiting for their turn now */

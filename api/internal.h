@@ -57,6 +57,7 @@ struct api {
 	atomic_bool cancelled;
 
 	_Atomic uint64_t requests, retries, credits, errors, connections;
+	_Atomic uint64_t successes; /* calls that returned 0 */
 	_Atomic uint64_t answers_429;
 	_Atomic uint64_t rate_wait_max_ms; /* see api_stats */
 };

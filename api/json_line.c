@@ -416,15 +416,30 @@ static size_t value(struct line *l, const char *s, size_t len, int *rc)
 	return 0;
 }
 
+static size_t skip_space(const char *s, size_t len, size_t i);
+static size_t value_end(const char *s, size_t len, size_t i);
+
 int api_json_print_line(const char *json, size_t len, bool newline, char **out,
 			size_t *out_len, size_t *used)
 {
-	struct line l = {.cap = len + 16};
+	struct line l = {0};
+	size_t start = skip_space(json, len, 0), end;
 	int rc = 0;
 
 	*out = NULL;
 	*out_len = 0;
 	*used = 0;
+	/* the value alone: json runs on to the end of the answer (a number
+	 * or a word may end with it) */
+	if (start >= len)
+		return -EINVAL;
+	end = value_end(json, len, start);
+	if (!end && !strchr("\"{[", json[start]))
+		end = len;
+	if (!end)
+		return -EINVAL;
+	len = end;
+	l.cap = len + 16;
 	l.out = malloc(l.cap);
 	if (!l.out)
 		return -ENOMEM;

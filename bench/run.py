@@ -15,7 +15,10 @@ conversations, 100 000 messages, one of 20 000: "bench-big"), mounts the real
 binary with tests/conftest.py's Mount (page_size=100, TZ=UTC), and runs the
 nine scenarios of bench/scenarios.py (1 cold transcript, 2 parallel=K,
 3 warm grep, 4 many readers, 5 listing, 6 memory, 7 CPU per message,
-8 start-up, 9 the store across remounts), measured with bench/measure.py. Progress goes to stderr, the
+8 start-up, 9 the store across remounts), measured with bench/measure.py,
+then the targets of issue 10 at the API's limits, bench/limits.py
+(--only L1,L2,L6: L2 runs L3 and L4, L1 runs L5; minutes each). Progress
+goes to stderr, the
 table (Markdown) to stdout.
 """
 
@@ -41,17 +44,19 @@ Mock = Mount = scrubbed_env = None     # from tests/conftest.py, in main()
 sys.path.insert(0, TESTS)
 from measure import MIB, T0, Table, read_all, say  # noqa: E402
 from scenarios import BIG, GREP_PATTERN, PAGE_SIZE, UTC, Scenarios  # noqa: E402
+from limits import LimitScenarios  # noqa: E402
 
 
 # ------------------------------------------------------------------ bench
 
-class Bench(Scenarios):
+class Bench(Scenarios, LimitScenarios):
     def __init__(self, args, tmp):
         self.args = args
         self.tmp = tmp
         self.table = Table()
         self.mounts = []
         self.raw = {}
+        self.Mock, self.Mount = Mock, Mount    # for bench/limits.py
         say("starting the mock (bench data set, scale %s)" % args.scale)
         self.mock = Mock(latency_ms=0, dataset="bench", scale=args.scale,
                          start_timeout=120)
@@ -176,9 +181,15 @@ class Bench(Scenarios):
             ("7", self.scenario7),
             ("8", self.scenario8),
             ("9", self.scenario9),
+            # issue 10, at 300 requests/minute and 300 ms (bench/limits.py)
+            ("L1", self.scenario_l1),       # and L5
+            ("L2", self.scenario_l234),     # and L3, L4
+            ("L6", self.scenario_l6),
         ]
         for num, fn in steps:
-            if only and num not in only:
+            if only and num not in only and not (
+                    num == "L2" and only & {"L3", "L4"}) and not (
+                    num == "L1" and "L5" in only):
                 continue
             if num == "2" and not hasattr(self, "seq"):
                 self.scenario1(a.latency, a.repeat)
@@ -211,7 +222,7 @@ def main():
     p.add_argument("--slow-latency", type=int, default=300)
     p.add_argument("--slow-repeat", type=int, default=1)
     p.add_argument("--only", type=lambda s: set(s.split(",")), default=None,
-                   help="comma-separated scenario numbers")
+                   help="comma-separated scenario numbers (1..8, L1..L6)")
     p.add_argument("--json", help="also write the raw figures here")
     args = p.parse_args()
     args.bin = os.path.abspath(args.bin)

@@ -320,7 +320,18 @@ static int serve(struct fuse_session *se, struct fuse_cmdline_opts *co,
 		log_error("cannot set up signal handling: %s", strerror(errno));
 		goto out_mount;
 	}
+	fs->checker = checker_new(fs); /* after the fork of daemonize */
+	if (!fs->checker) {
+		log_error("out of memory");
+		stop_watcher(&w);
+		goto out_mount;
+	}
+	fs->ahead = ahead_new(fs->root); /* NULL: no read-ahead */
 	r = run_loop(se, co) ? 1 : 0;
+	checker_free(fs->checker); /* cancels the API: walks end at once */
+	fs->checker = NULL;
+	ahead_free(fs->ahead);
+	fs->ahead = NULL;
 	stop_watcher(&w);
 out_mount:
 	fs->se = NULL;

@@ -64,8 +64,9 @@ static const struct setting settings[S_COUNT] = {
 			    "stop after spending N credits (0: no limit)"},
 	[S_COUNTRY] = {"country", "LINKUP_COUNTRY", NULL, false,
 		       "the API's proxy country (default: the API's)"},
-	[S_INBOX_LIMIT] = {"inbox_limit", NULL, "200", false,
-			   "most conversations listed from the inbox"},
+	[S_INBOX_LIMIT] = {"inbox_limit", NULL, "all", false,
+			   "most conversations listed from the inbox ("
+			   "all: no cap, 0: none)"},
 	[S_PARALLEL] = {"parallel", NULL, "1", false,
 			"requests at once when reading a whole conversation"},
 	[S_RATE_LIMIT] = {"rate_limit", NULL, "300/60", false,
@@ -353,7 +354,10 @@ static int take_numbers(struct options *o, struct source *const src[3])
 		char *field = (char *)o + numbers[i].off;
 		long v;
 
-		if (!parse_long(s, numbers[i].min, numbers[i].max, &v)) {
+		if (numbers[i].id == S_INBOX_LIMIT && s &&
+		    strcmp(s, "all") == 0)
+			v = INT_MAX;
+		else if (!parse_long(s, numbers[i].min, numbers[i].max, &v)) {
 			log_error("bad value '%s' for %s: expected a whole "
 				  "number "
 				  "from %ld to %ld",

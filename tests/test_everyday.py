@@ -114,12 +114,15 @@ def test_check_after_the_ttl_with_nothing_new_refetches_no_older_page(
     seq = mark(mock)
     t0 = time.monotonic()
     t = os.path.join(d, "transcript.txt")
-    wait_for(lambda: read(t) and since(mock, seq, "conversation"), timeout=10)
+    # the check is the inbox's head (10 entries, 1 credit): it says the
+    # conversation did not change, so no page of it is asked for
+    wait_for(lambda: read(t) and since(mock, seq, "inbox"), timeout=10)
     after = text_files(d)
     took = time.monotonic() - t0
-    conv = since(mock, seq, "conversation")
-    assert set(cursors(conv)) == {None}, conv       # newest page only
-    assert len(conv) <= 1 + took / 1.0              # one check per ttl
+    inbox = since(mock, seq, "inbox")
+    assert since(mock, seq, "conversation") == []
+    assert all(e["total_results"] == 10 and e["credits"] == 1 for e in inbox)
+    assert len(inbox) <= 1 + took / 1.0             # one check per ttl
     assert after == before
 
 

@@ -151,8 +151,9 @@ def test_offline_option_sends_nothing_and_back_online_by_itself(
     m = mount_factory(mock, *opts(store, "ttl=1"), env=UTC)
     assert statfile.values(m.path)["offline"] == "yes"
     back = mock_factory(extra_args=("--port", str(port)))
-    wait_for(lambda: (os.listdir(m.path),
-                      statfile.values(m.path)["offline"] == "no")[1],
+    # a look at the root (ls's stat) is what asks for its check
+    wait_for(lambda: (os.stat(m.path), os.listdir(m.path),
+                      statfile.values(m.path)["offline"] == "no")[2],
              timeout=30, interval=0.2)
     assert inbox_requests(back) >= 1
 

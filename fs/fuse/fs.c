@@ -65,16 +65,25 @@ int fs_refresh_root(struct lfs *fs, bool force, bool *read)
 	return r;
 }
 
+int fs_check_root(struct lfs *fs)
+{
+	size_t news;
+	int r = root_check(fs->root, &news);
+
+	if (news)
+		inval_root(fs->se, fs->root);
+	return r;
+}
+
 /* A check when due, for the callbacks that look (lookup, getattr,
- * readdir): what it finds is announced, a failure leaves what is cached. */
+ * readdir), beside them (check.c): what it finds is announced, a failure
+ * leaves what is cached. */
 static void freshen(struct lfs *fs, const struct node *n)
 {
-	bool changed;
-
 	if (n->id.kind == NODE_ROOT && root_loaded(fs->root))
-		fs_refresh_root(fs, false, &changed);
+		checker_freshen(fs->checker, NULL);
 	else if (n->conv)
-		fs_refresh_conv(fs, n->conv, false, &changed);
+		checker_freshen(fs->checker, n->conv);
 }
 
 /* What ino names, its conversation looked up. fresh: check for news
@@ -103,29 +112,35 @@ static int node_lookup(struct lfs *fs, fuse_ino_t parent, const char *name,
 		       struct node *n)
 {
 	bool changed;
-	int r = node_of(fs, parent, n, true);
+	int r = node_of(fs, parent, n, false);
 
 	if (r < 0)
 		return r;
 	if (strlen(name) >= NAME_SIZE)
 		return -ENAMETOOLONG;
-	if (n->id.kind == NODE_CONV)
+	if (n->id.kind == NODE_CONV) {
+		freshen(fs, n);
 		return node_file_from_name(n->id.conv, name, &n->id);
+	}
 	if (n->id.kind != NODE_ROOT)
 		return -ENOTDIR;
 	if (strcmp(name, ".stats") == 0) {
 		n->id.kind = NODE_STATS;
 		return 0;
 	}
-	r = fs_refresh_root(fs, false, &changed);
+	r = fs_refresh_root(fs, false, &changed); /* the first listing */
 	if (r < 0)
 		return r;
 	n->conv = root_find(fs->root, name);
+	if (!n->conv) { /* new since the last check? */
+		freshen(fs, n);
+		n->conv = root_find(fs->root, name);
+	}
 	if (!n->conv)
 		return -ENOENT;
 	n->id = (struct node_id){.kind = NODE_CONV,
 				 .conv = conv_index(n->conv)};
-	freshen(fs, n);
+	freshen(fs, n); /* the inbox's head too, when due */
 	return 0;
 }
 
@@ -297,8 +312,10 @@ static int list_prepare(struct lfs *fs, const struct node *n, unsigned *pages)
 	*pages = 0;
 	if (n->id.kind == NODE_ROOT)
 		return fs_refresh_root(fs, false, &changed);
-	if (n->id.kind == NODE_CONV)
+	if (n->id.kind == NODE_CONV) {
+		ahead_note(fs->ahead, n->id.conv); /* before its walk */
 		return conv_page_count(n->conv, pages);
+	}
 	return -ENOTDIR;
 }
 

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "../model/ahead.h"
 #include "../model/conv.h"
 #include "../model/root.h"
 
@@ -22,11 +23,13 @@ struct lfs {
 	struct api *api;
 	struct lru *cache; /* chunks */
 	struct root *root;
-	struct store *store; /* NULL: none (-o store) */
-	struct net *net;     /* NULL without a store or -o offline */
-	char account[40];    /* names the account in the store's keys */
-	long ttl;	     /* seconds the kernel may trust names and sizes */
-	long credit_limit;   /* 0: none */
+	struct store *store;	 /* NULL: none (-o store) */
+	struct net *net;	 /* NULL without a store or -o offline */
+	char account[40];	 /* names the account in the store's keys */
+	struct checker *checker; /* the checks for news (check.c) */
+	struct ahead *ahead;	 /* read-ahead of listings, or NULL */
+	long ttl;	   /* seconds the kernel may trust names and sizes */
+	long credit_limit; /* 0: none */
 	uid_t uid;
 	gid_t gid;
 	/* .stats as its last getattr saw it (fs.c, stats_stat) */
@@ -36,6 +39,13 @@ struct lfs {
 	size_t stats_len;
 	atomic_bool stats_in_kernel;
 };
+
+/* The checks for news run beside the callbacks in a thread of their own:
+ * start it before the FUSE loop (NULL on allocation failure), stop it
+ * after (a check in flight is cancelled: calls api_cancel). */
+struct checker;
+struct checker *checker_new(struct lfs *fs);
+void checker_free(struct checker *ck);
 
 /* The callback table (static storage). */
 const struct fuse_lowlevel_ops *fs_operations(void);

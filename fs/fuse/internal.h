@@ -28,6 +28,23 @@ int fs_refresh_conv(struct lfs *fs, struct conv *c, bool force, bool *changed);
  * error when there is none or force asked. *read: it was read. */
 int fs_refresh_root(struct lfs *fs, bool force, bool *read);
 
+/* Check the inbox's head when due and tell the kernel what changed. */
+int fs_check_root(struct lfs *fs);
+
+/* check.c: the checks due for conversation conv (NULL: the inbox only),
+ * the inbox's head first, run by the checker's thread; the caller waits
+ * for them at most CHECK_WAIT_MS (not at all for a check that runs
+ * already, nor while a check outlasts a wait), then answers from what is
+ * cached. Returns at once when nothing
+ * is due, or while the mount backs off: a check that failed for the
+ * network (EIO, ETIMEDOUT) stops the checks for CHECK_BACKOFF_S, until the
+ * API answers a request again. */
+#define CHECK_WAIT_MS 1000
+#define CHECK_BACKOFF_S 30
+void checker_freshen(struct checker *ck, struct conv *conv);
+/* Since when (wall clock) the API has been unreachable, 0 when it is not. */
+void checker_health(struct checker *ck, time_t *down_since);
+
 /* .stats (stats.c): a getattr takes a snapshot whose size the kernel then
  * holds (*size), reads serve that snapshot (every byte asked up to its
  * end), and fs_stats_settle ends every other callback: once the kernel may

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../text/buf.h"
 #include "inval.h"
@@ -22,6 +23,33 @@
 static void put_count(struct buf *b, const char *key, uint64_t v)
 {
 	buf_printf(b, "%s: %llu\n", key, (unsigned long long)v);
+}
+
+/* What inbox_limit left out of the listing. */
+static void put_left_out(struct buf *b, struct lfs *fs)
+{
+	bool more;
+	size_t n = root_left_out(fs->root, &more);
+
+	buf_printf(b, "inbox_left_out: %s%zu\n", more ? "more than " : "", n);
+}
+
+/* Whether the API answers the checks (check.c). */
+static void put_health(struct buf *b, struct lfs *fs)
+{
+	time_t since = 0;
+	struct tm tm;
+	char when[32];
+
+	if (fs->checker)
+		checker_health(fs->checker, &since);
+	if (!since) {
+		buf_puts(b, "api_reachable: yes\n");
+		return;
+	}
+	gmtime_r(&since, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	buf_printf(b, "api_reachable: no\napi_unreachable_since: %s\n", when);
 }
 
 char *fs_stats_text(struct lfs *fs)
@@ -80,6 +108,9 @@ char *fs_stats_text(struct lfs *fs)
 	}
 	put_count(&b, "conversations", root_count(fs->root));
 	put_count(&b, "conversations_not_found", root_not_found(fs->root));
+	put_left_out(&b, fs);
+	put_count(&b, "readahead_walks", ahead_walks(fs->ahead));
+	put_health(&b, fs);
 	return buf_steal(&b, &len);
 }
 

@@ -342,8 +342,9 @@ int chunk_fetch(struct conv *c, const struct chunk_ask *a, struct chunk *k,
 			  c->name, a->what, a->chunk_no + 1);
 		return -ENETDOWN;
 	}
-	r = api_get_conversation(c->env.api, &ref, c->env.page_size, a->cursor,
-				 page, &err);
+	r = api_get_conversation(c->env.api, &ref,
+				 a->size > 0 ? a->size : c->env.page_size,
+				 a->cursor, page, &err);
 	net_note(c->env.net, r, &err);
 	if (r < 0) {
 		log_error("conversation %s: %schain request %zu: %s", c->name,
@@ -390,6 +391,7 @@ void stretch_walk(struct stretch *s)
 			.chunk_no = s->n,
 			.known_n = SIZE_MAX,
 			.what = s->what,
+			.size = s->size,
 		};
 		struct api_page *page = NULL;
 		struct chunk_body *b;

@@ -88,14 +88,31 @@ void conv_free(struct conv *c)
 	free(c);
 }
 
-void conv_set_inbox_info(struct conv *c, const struct api_inbox_entry *e)
+bool conv_set_inbox_info(struct conv *c, const struct api_inbox_entry *e)
 {
+	bool newer;
+
 	pthread_mutex_lock(&c->lock);
 	replace_str(&c->participant, e->name);
 	replace_str(&c->headline, e->headline);
 	c->inbox_unread = e->unread;
-	if (e->last_time_ms > c->inbox_last_ms)
+	newer = e->last_time_ms > c->inbox_last_ms;
+	if (newer)
 		c->inbox_last_ms = e->last_time_ms;
+	/* listed before and moved since: its newest page is due */
+	if (newer && c->in_inbox && c->chunks[0].known &&
+	    !(c->n_pos && c->ts[0] >= e->last_time_ms))
+		c->stale = true;
+	/* without a time, the inbox cannot say when it changed */
+	c->in_inbox = e->last_time_ms > 0;
+	pthread_mutex_unlock(&c->lock);
+	return newer;
+}
+
+void conv_set_in_inbox(struct conv *c, bool in)
+{
+	pthread_mutex_lock(&c->lock);
+	c->in_inbox = in;
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -197,6 +214,7 @@ static int record_first(struct conv *c, unsigned uid,
 	if (i == 0) {
 		conv_record_meta(c, page);
 		c->last_check = clock_now();
+		c->stale = false;
 	}
 	index_append(c, (size_t)i, b);
 	r = k->has_next ? index_append_chunk(c, k->next_cursor, k->floor_ms)

@@ -103,8 +103,15 @@ struct conv *conv_new(const struct conv_env *env, unsigned index,
 void conv_free(struct conv *c);
 
 /* Take the participant, headline, unread count and last message time from
- * an inbox entry (copied). */
-void conv_set_inbox_info(struct conv *c, const struct api_inbox_entry *e);
+ * an inbox entry (copied); the conversation is now "in the inbox": the
+ * inbox's head says when it changed (conv_refresh). True when the entry's
+ * last message is newer than the one known: then, if it was listed and
+ * read before, its newest page is due at the next conv_refresh. */
+bool conv_set_inbox_info(struct conv *c, const struct api_inbox_entry *e);
+
+/* Say whether the last full read of the inbox listed it (false: it checks
+ * itself after the ttl). */
+void conv_set_in_inbox(struct conv *c, bool in);
 
 const char *conv_name(const struct conv *c);	    /* borrowed, constant */
 unsigned conv_index(const struct conv *c);	    /* its place at the root */
@@ -131,14 +138,21 @@ struct conv_announce {
 };
 
 /*
- * Check the newest page when the ttl has passed since the last check (or
- * now, with force), and take in the messages that arrived: one request when
- * nothing is new, about ceil(new / page_size) + 1 otherwise. Does nothing
- * for a conversation nothing was read of yet. *changed tells whether the
- * files changed; then to (may be NULL) was told how. 0 or negative errno.
+ * Check the newest page when it is due (or now, with force), and take in
+ * the messages that arrived. Due: for a conversation the inbox lists, when
+ * an inbox read said it changed (conv_set_inbox_info); for another, when
+ * the ttl has passed since its last check. The first request asks for 10
+ * messages (1 credit): when nothing is new, or fewer than 10 are, that is
+ * all; else the new messages are fetched by pages (about ceil(new /
+ * page_size) + 1 more). Does nothing for a conversation nothing was read
+ * of yet. *changed tells whether the files changed; then to (may be NULL)
+ * was told how. 0 or negative errno.
  */
 int conv_refresh(struct conv *c, bool force, const struct conv_announce *to,
 		 bool *changed);
+
+/* Whether conv_refresh would check now (without force). Never blocks. */
+bool conv_check_due(struct conv *c);
 
 /* Fetch the newest page unless it is known (cached, like any page).
  * Blocks for the network. 0 or negative errno: -ENOENT when the API does

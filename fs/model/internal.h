@@ -89,6 +89,11 @@ struct conv {
 	int64_t kept_inbox_ms; /* the inbox's time when the chain was kept */
 	unsigned gen;	       /* bumped by a refresh that changed the files */
 	time_t last_check;     /* monotonic seconds of the last newest check */
+	/* Listed by the last inbox read: the root's check of the inbox's
+	 * head is its check (stale: the inbox says it changed since its
+	 * newest page was read); else it checks itself after the ttl. */
+	bool in_inbox;
+	bool stale;
 };
 
 /* What one answer gives: messages that are neither repeats of the newer
@@ -152,6 +157,7 @@ struct chunk_ask {
 	size_t known_n;	  /* SIZE_MAX on a first fetch, else the count of
 			     messages it held then */
 	const char *what; /* log prefix: "" or "refresh: " */
+	int size;	  /* total_results asked; 0: page_size */
 };
 
 /*
@@ -183,6 +189,7 @@ struct stretch {
 	char **prev;   /* urns the first answer may repeat (borrowed) */
 	size_t n_prev;
 	size_t max;	      /* chunks at most; 0: as many as the chain has */
+	int size;	      /* total_results of each request; 0: page_size */
 	const char *what;     /* log prefix, "" or "refresh: " */
 	struct chunk *chunks; /* what it found, newest first */
 	struct chunk_body **bodies;

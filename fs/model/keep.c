@@ -491,10 +491,13 @@ void keep_restore(struct conv *c)
 	if (c->n_chunks != 1 || c->chunks[0].known || !(key = chain_key(c)))
 		return;
 	if (store_get(c->env.store, key, &bytes, &len) == 0 &&
-	    get_chain(bytes, len, &k) == 0 && install(c, &k) == 0)
-		/* stale: the next access checks the newest page */
-		c->last_check = keep_fresh(c) ? clock_now()
-					      : clock_now() - c->env.ttl - 1;
+	    get_chain(bytes, len, &k) == 0 && install(c, &k) == 0) {
+		/* stale: the next access checks the newest page (by the
+		 * inbox's word when it lists it, else by the ttl) */
+		c->stale = !keep_fresh(c);
+		c->last_check =
+			c->stale ? clock_now() - c->env.ttl - 1 : clock_now();
+	}
 	kept_chain_free(&k);
 	free(bytes);
 	free(key);

@@ -19,11 +19,29 @@
 /* Chunks of new messages one refresh takes in; past that (a conversation
  * that grew by more than 64 pages) it starts over with a fresh walk. */
 #define CONV_MAX_FRESH 64
-/* Fetch what is newer than floor into s: the newest page, then on along
- * the chain while every message of an answer was new. -E2BIG when there is
- * more than CONV_MAX_FRESH chunks of it. */
+/* Messages the first request of a check asks for: 1 credit (v1 charges
+ * per 10 results), enough for the usual few new messages. */
+#define CONV_PROBE 10
+
+/* Fetch what is newer than floor into s: first CONV_PROBE messages, which
+ * hold it all when it is fewer; else the newest page, then on along the
+ * chain while every message of an answer was new. -E2BIG when there is
+ * more than CONV_MAX_FRESH chunks of it. A kept probe holds fewer messages
+ * than a page, all of them above the floor, so fetching it again with a
+ * page's total_results gives the same ones. */
 static int fetch_fresh(struct conv *c, int64_t floor, struct stretch *s)
 {
+	if (c->env.page_size > CONV_PROBE) {
+		*s = (struct stretch){.c = c,
+				      .floor = floor,
+				      .max = 1,
+				      .size = CONV_PROBE,
+				      .what = "refresh: "};
+		stretch_walk(s);
+		if (s->err || !s->more_left)
+			return s->err;
+		stretch_free(s); /* more news than it holds: by pages */
+	}
 	*s = (struct stretch){.c = c,
 			      .floor = floor,
 			      .max = CONV_MAX_FRESH,
@@ -158,17 +176,46 @@ static int apply_fresh(struct conv *c, struct stretch *f, int r,
 	return r;
 }
 
+/* Whether a check is due (see conv_refresh). Caller holds lock. */
+static bool due_locked(const struct conv *c, bool force)
+{
+	if (!c->chunks[0].known)
+		return false;
+	if (force)
+		return true;
+	if (c->in_inbox)
+		return c->stale;
+	return clock_now() - c->last_check >= c->env.ttl;
+}
+
 /* Whether a check is due, and from which time on. */
 static bool refresh_due(struct conv *c, bool force, int64_t *floor)
 {
 	bool due;
 
 	pthread_mutex_lock(&c->lock);
-	due = c->chunks[0].known && !net_offline(c->env.net) &&
-	      (force || clock_now() - c->last_check >= c->env.ttl);
+	due = !net_offline(c->env.net) && due_locked(c, force);
 	*floor = c->n_pos ? c->ts[0] : INT64_MIN;
 	pthread_mutex_unlock(&c->lock);
 	return due;
+}
+
+bool conv_check_due(struct conv *c)
+{
+	bool due;
+
+	pthread_mutex_lock(&c->lock);
+	due = due_locked(c, false);
+	pthread_mutex_unlock(&c->lock);
+	return due;
+}
+
+/* The inbox's news is taken up (or, on failure, still due). */
+static void set_stale(struct conv *c, bool stale)
+{
+	pthread_mutex_lock(&c->lock);
+	c->stale = stale && c->in_inbox;
+	pthread_mutex_unlock(&c->lock);
 }
 
 int conv_refresh(struct conv *c, bool force, const struct conv_announce *to,
@@ -186,9 +233,12 @@ int conv_refresh(struct conv *c, bool force, const struct conv_announce *to,
 	memset(&f, 0, sizeof(f));
 	pthread_mutex_lock(&c->refresh_lock);
 	if (refresh_due(c, force,
-			&floor)) { /* still: no one did it meanwhile */
+			&floor)) {   /* still: no one did it meanwhile */
+		set_stale(c, false); /* news after this point marks it anew */
 		r = fetch_fresh(c, floor, &f);
 		r = apply_fresh(c, &f, r, to, changed);
+		if (r < 0)
+			set_stale(c, true);
 	}
 	stretch_free(&f);
 	pthread_mutex_unlock(&c->refresh_lock);

@@ -17,8 +17,10 @@
 #include "net.h"
 #include "../text/names.h"
 
-/* Inbox entries asked for per request: few round trips, no waste. */
+/* Inbox entries asked for per request of a full read: few round trips,
+ * no waste; and per request of a check of the inbox's head: 1 credit. */
 #define ROOT_INBOX_PAGE 100
+#define ROOT_HEAD_PAGE 10
 
 struct root {
 	struct conv_env env;
@@ -35,10 +37,15 @@ struct root {
 	pthread_mutex_t load_lock;
 	pthread_mutex_t lock; /* guards the fields below */
 	bool loaded;
-	time_t loaded_at; /* monotonic seconds */
+	time_t loaded_at; /* monotonic seconds of the last read or check */
 	struct conv **convs;
+	unsigned *seen; /* per conversation: the full read that listed it */
+	unsigned reads; /* full reads begun */
 	size_t n_convs;
 	size_t cap;
+	size_t n_inbox;	 /* conversations taken from the inbox */
+	size_t left_out; /* by inbox_limit at the last full read, at least */
+	bool left_more;	 /* and more after them */
 	/* set before the FUSE loop starts, then read under load_lock: */
 	struct api_inbox_page *primed; /* the inbox's first page, from
 					  root_prime, for the first load */
@@ -69,6 +76,7 @@ void root_free(struct root *root)
 	for (size_t i = 0; i < root->n_convs; i++)
 		conv_free(root->convs[i]);
 	free(root->convs);
+	free(root->seen);
 	api_inbox_page_free(root->primed);
 	pthread_mutex_destroy(&root->lock);
 	pthread_mutex_destroy(&root->load_lock);
@@ -110,10 +118,15 @@ static int grow(struct root *root)
 {
 	size_t cap = root->cap ? 2 * root->cap : 64;
 	struct conv **convs = realloc(root->convs, cap * sizeof(*convs));
+	unsigned *seen;
 
 	if (!convs)
 		return -ENOMEM;
 	root->convs = convs;
+	seen = realloc(root->seen, cap * sizeof(*seen));
+	if (!seen)
+		return -ENOMEM;
+	root->seen = seen;
 	root->cap = cap;
 	return 0;
 }
@@ -131,8 +144,10 @@ static struct conv *add_conv(struct root *root, const char *id, const char *url)
 	for (int n = 2; name_taken(root, name); n++)
 		name_with_suffix(base, n, name);
 	c = conv_new(&root->env, (unsigned)root->n_convs, name, id, url);
-	if (c)
+	if (c) {
+		root->seen[root->n_convs] = 0;
 		root->convs[root->n_convs++] = c;
+	}
 	return c;
 }
 
@@ -181,25 +196,62 @@ static int parse_ref(const char *ref, const char **id, char **url)
 	return *url ? 0 : -ENOMEM;
 }
 
-/* Publish one inbox page. Returns how many entries were taken. */
-static int take_inbox_page(struct root *root, const struct api_inbox_page *pg,
-			   int room)
+/* An inbox entry's conversation, listed anew when there is room (NULL when
+ * not). Caller holds lock. */
+static struct conv *inbox_conv(struct root *root,
+			       const struct api_inbox_entry *e)
 {
-	int taken = 0;
+	struct conv *c = find_known(root, e->conversation_id, NULL);
 
+	if (c || root->n_inbox >= (size_t)root->inbox_limit)
+		return c;
+	c = add_conv(root, e->conversation_id, e->profile_url);
+	root->n_inbox += c != NULL;
+	return c;
+}
+
+/* Publish one page of a full read; count what inbox_limit leaves out. */
+static void take_inbox_page(struct root *root, const struct api_inbox_page *pg)
+{
 	pthread_mutex_lock(&root->lock);
-	for (size_t i = 0; i < pg->n_entries && taken < room; i++) {
+	for (size_t i = 0; i < pg->n_entries; i++) {
 		const struct api_inbox_entry *e = &pg->entries[i];
-		struct conv *c = find_known(root, e->conversation_id, NULL);
+		struct conv *c = inbox_conv(root, e);
 
-		if (!c)
-			c = add_conv(root, e->conversation_id, e->profile_url);
-		if (c)
-			conv_set_inbox_info(c, e);
-		taken++;
+		if (!c) {
+			root->left_out++;
+			continue;
+		}
+		conv_set_inbox_info(c, e);
+		root->seen[conv_index(c)] = root->reads;
 	}
 	pthread_mutex_unlock(&root->lock);
-	return taken;
+}
+
+/* Publish one page of a check of the head. True when every entry was new
+ * or changed (the next page may hold more news). *news counts them. */
+static bool take_head_page(struct root *root, const struct api_inbox_page *pg,
+			   size_t *news)
+{
+	bool all = pg->n_entries > 0;
+
+	pthread_mutex_lock(&root->lock);
+	for (size_t i = 0; i < pg->n_entries; i++) {
+		const struct api_inbox_entry *e = &pg->entries[i];
+		struct conv *c = find_known(root, e->conversation_id, NULL);
+		bool fresh = c == NULL;
+
+		if (!c)
+			c = inbox_conv(root, e);
+		if (c && conv_set_inbox_info(c, e))
+			fresh = true;
+		if (fresh && c)
+			(*news)++;
+		if (!fresh || !c)
+			all = false;
+	}
+	pthread_mutex_unlock(&root->lock);
+	return all;
 }
 
 /* A page that cannot lead on: say why, -EIO. 0 when it can. */
@@ -254,33 +306,92 @@ static int inbox_page(struct root *root, int want, const char *cursor,
 	return fetch_inbox(root, want, cursor, pg, err);
 }
 
-/* Caller holds load_lock. */
+/* The conversations the full read that just ended did not list now check
+ * themselves. Caller holds load_lock. */
+static void mark_unlisted(struct root *root)
+{
+	pthread_mutex_lock(&root->lock);
+	for (size_t i = 0; i < root->n_convs; i++)
+		if (root->seen[i] != root->reads)
+			conv_set_in_inbox(root->convs[i], false);
+	pthread_mutex_unlock(&root->lock);
+}
+
+/* Caller holds load_lock. The whole inbox, or up to inbox_limit. */
 static int load_inbox(struct root *root)
 {
 	struct api_error err = {0};
 	char *cursor = NULL;
-	int left = root->inbox_limit, r = 0;
+	int r = 0;
 
-	while (left > 0) {
+	pthread_mutex_lock(&root->lock);
+	root->reads++;
+	root->left_out = 0;
+	root->left_more = false;
+	pthread_mutex_unlock(&root->lock);
+	for (;;) {
 		struct api_inbox_page *pg = NULL;
-		int want = left < ROOT_INBOX_PAGE ? left : ROOT_INBOX_PAGE;
 
-		r = inbox_page(root, want, cursor, &pg, &err);
+		r = inbox_page(root, ROOT_INBOX_PAGE, cursor, &pg, &err);
 		if (r < 0) {
 			log_error("inbox: %s", err.message);
 			break;
 		}
-		left -= take_inbox_page(root, pg, left);
+		take_inbox_page(root, pg);
 		r = inbox_fault(pg, cursor);
 		free(cursor);
 		cursor = NULL;
 		if (r == 0 && pg->next_cursor && pg->next_cursor[0])
 			cursor = strdup(pg->next_cursor);
 		api_inbox_page_free(pg);
+		if (cursor && root->left_out) { /* the cap cut: stop here */
+			root->left_more = true;
+			break;
+		}
 		if (!cursor)
 			break;
 	}
 	free(cursor);
+	if (r == 0)
+		mark_unlisted(root);
+	if (r == 0 && root->left_out)
+		log_info("inbox: inbox_limit=%d leaves out %s%zu conversations",
+			 root->inbox_limit, root->left_more ? "more than " : "",
+			 root->left_out);
+	return r;
+}
+
+/* Caller holds load_lock. What changed since the last read: pages of the
+ * inbox's head, while every entry of one is new or changed (the inbox is
+ * sorted by recent activity). */
+static int check_head(struct root *root, size_t *news)
+{
+	struct api_error err = {0};
+	char *cursor = NULL;
+	bool more;
+	int r = 0;
+
+	*news = 0;
+	do {
+		struct api_inbox_page *pg = NULL;
+
+		if (!net_may_ask(root->env.net)) /* offline: no news */
+			break;
+		r = api_get_inbox(root->env.api, ROOT_HEAD_PAGE, cursor, &pg,
+				  &err);
+		net_note(root->env.net, r, &err);
+		if (r < 0) {
+			log_error("inbox check: %s", err.message);
+			break;
+		}
+		more = take_head_page(root, pg, news);
+		r = inbox_fault(pg, cursor);
+		free(cursor);
+		cursor = NULL;
+		if (r == 0 && more && pg->next_cursor && pg->next_cursor[0])
+			cursor = strdup(pg->next_cursor);
+		api_inbox_page_free(pg);
+	} while (cursor);
 	return r;
 }
 
@@ -344,8 +455,7 @@ static int add_extras(struct root *root, bool check)
 
 int root_prime(struct root *root, struct api_error *err)
 {
-	int want = root->inbox_limit < ROOT_INBOX_PAGE ? root->inbox_limit
-						       : ROOT_INBOX_PAGE;
+	int want = root->inbox_limit > 0 ? ROOT_INBOX_PAGE : 0;
 	int r = 0;
 
 	memset(err, 0, sizeof(*err));
@@ -380,11 +490,15 @@ size_t root_not_found(struct root *root)
 	return n;
 }
 
-/* Caller holds lock. */
-static bool load_due(const struct root *root, bool force)
+size_t root_left_out(struct root *root, bool *more)
 {
-	return !root->loaded || force ||
-	       clock_now() - root->loaded_at >= root->env.ttl;
+	size_t n;
+
+	pthread_mutex_lock(&root->lock);
+	n = root->left_out;
+	*more = root->left_more;
+	pthread_mutex_unlock(&root->lock);
+	return n;
 }
 
 int root_load(struct root *root, bool force, bool *read)
@@ -394,13 +508,13 @@ int root_load(struct root *root, bool force, bool *read)
 
 	*read = false;
 	pthread_mutex_lock(&root->lock);
-	due = load_due(root, force);
+	due = !root->loaded || force;
 	pthread_mutex_unlock(&root->lock);
 	if (!due)
 		return 0;
 	pthread_mutex_lock(&root->load_lock);
 	pthread_mutex_lock(&root->lock);
-	due = load_due(root, false) || force;
+	due = !root->loaded || force;
 	pthread_mutex_unlock(&root->lock);
 	if (due) {
 		r = root->inbox_limit > 0 ? load_inbox(root) : 0;
@@ -412,6 +526,46 @@ int root_load(struct root *root, bool force, bool *read)
 			pthread_mutex_unlock(&root->lock);
 			*read = true;
 		}
+	}
+	pthread_mutex_unlock(&root->load_lock);
+	return r;
+}
+
+/* Caller holds lock. */
+static bool check_due(const struct root *root)
+{
+	return root->loaded && root->inbox_limit > 0 &&
+	       clock_now() - root->loaded_at >= root->env.ttl;
+}
+
+bool root_check_due(struct root *root)
+{
+	bool due;
+
+	pthread_mutex_lock(&root->lock);
+	due = check_due(root);
+	pthread_mutex_unlock(&root->lock);
+	return due;
+}
+
+int root_check(struct root *root, size_t *news)
+{
+	bool due;
+	int r = 0;
+
+	*news = 0;
+	if (!root_check_due(root))
+		return 0;
+	pthread_mutex_lock(&root->load_lock);
+	pthread_mutex_lock(&root->lock);
+	due = check_due(root);
+	pthread_mutex_unlock(&root->lock);
+	if (due) {
+		r = check_head(root, news);
+		/* a failure too is tried again after the ttl only */
+		pthread_mutex_lock(&root->lock);
+		root->loaded_at = clock_now();
+		pthread_mutex_unlock(&root->lock);
 	}
 	pthread_mutex_unlock(&root->load_lock);
 	return r;

@@ -1,7 +1,8 @@
 /*
  * fs/model/root.h - the conversations listed at the root of the mount.
  *
- * The account's inbox (paged with its cursor up to inbox_limit entries),
+ * The account's inbox (paged with its cursor, the whole of it or up to
+ * inbox_limit entries: INT_MAX for no cap, 0 for none),
  * then every conversation given with conversation=, each under a unique
  * directory name (fs/names.h, "-2", "-3" on a collision, in listing order so
  * names are stable for the same data). root_prime reads the inbox's first
@@ -13,8 +14,13 @@
  * the inbox's first page in the listing; one the API does not know (404)
  * is left out.
  *
- * After the ttl, the next listing reads the inbox again: new conversations
- * appear, known ones keep their names.
+ * After the ttl, root_check reads the head of the inbox (sorted by recent
+ * activity): pages of 10 entries (1 credit each) while every entry of one
+ * is new or changed since the last read. Nothing changed: one request. A
+ * changed conversation is marked due (conv_set_inbox_info), new ones
+ * appear, known ones keep their names. root_load with force reads the
+ * whole inbox again: conversations it no longer lists check themselves.
+ * Conversations are never removed while mounted.
  *
  * Locking: one mutex guards the table; it is not held while the inbox is
  * fetched (a second mutex serialises the fetches themselves, so concurrent
@@ -50,11 +56,24 @@ int root_prime(struct root *root, struct api_error *err);
 /* conversation= entries left out because the API does not know them. */
 size_t root_not_found(struct root *root);
 
-/* Read the inbox if it was not read yet, or again when the ttl passed
- * since (now, with force). Blocks for the network. 0 (*read says whether
- * it was read: not when it was not due) or a negative errno when reading
- * it failed. */
+/* Read the whole inbox if it was not read yet (again, with force). Blocks
+ * for the network. 0 (*read says whether it was read: not when it was not
+ * due) or a negative errno when reading it failed. */
 int root_load(struct root *root, bool force, bool *read);
+
+/* Whether the ttl has passed since the last read or check of the inbox.
+ * Never blocks. */
+bool root_check_due(struct root *root);
+
+/* When due, check the inbox's head (see the top); *news counts the new and
+ * changed conversations. Blocks for the network (one check at a time: a
+ * second caller waits for the first's). 0 or a negative errno; a failed
+ * check is due again after the ttl. */
+int root_check(struct root *root, size_t *news);
+
+/* Conversations inbox_limit left out at the last full read (at least that
+ * many: *more says there may be others after them). Never blocks. */
+size_t root_left_out(struct root *root, bool *more);
 
 /* The inbox was read once. Never blocks. */
 bool root_loaded(struct root *root);
