@@ -195,10 +195,9 @@ static bool looks_like_html(const char *body, size_t len)
 	return i < len && body[i] == '<';
 }
 
-int api_parse_root(const char *body, size_t len, cJSON **root,
-		   const cJSON **data, struct api_error *err)
+int api_parse_object(const char *body, size_t len, cJSON **root,
+		     struct api_error *err)
 {
-	const cJSON *status;
 	int rc;
 
 	*root = NULL;
@@ -215,9 +214,21 @@ int api_parse_root(const char *body, size_t len, cJSON **root,
 					      ? "response is HTML, not JSON"
 					      : "response is not JSON");
 	if (!cJSON_IsObject(*root)) {
-		rc = api_parse_fail(err, "response is not a JSON object");
-		goto fail;
+		cJSON_Delete(*root);
+		*root = NULL;
+		return api_parse_fail(err, "response is not a JSON object");
 	}
+	return 0;
+}
+
+int api_parse_root(const char *body, size_t len, cJSON **root,
+		   const cJSON **data, struct api_error *err)
+{
+	const cJSON *status;
+	int rc = api_parse_object(body, len, root, err);
+
+	if (rc)
+		return rc;
 	status = api_json_get(*root, "status");
 	if (cJSON_IsString(status) && status->valuestring &&
 	    strcasecmp(status->valuestring, "error") == 0) {

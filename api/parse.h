@@ -73,6 +73,12 @@ char *api_json_token_dup(struct api_parse_ctx *ctx, const cJSON *item);
  * if neither. */
 char *api_json_full_name(struct api_parse_ctx *ctx, const cJSON *obj);
 
+/* body as a JSON object (*root, to cJSON_Delete), or a parse error: empty,
+ * over API_MAX_BODY, not JSON (HTML said so), not an object. Both versions'
+ * envelopes start here. */
+int api_parse_object(const char *body, size_t len, cJSON **root,
+		     struct api_error *err);
+
 /*
  * The answer's root object (*root, the caller's to cJSON_Delete) and its
  * "data" object (*data, borrowed from *root); an error answer (status

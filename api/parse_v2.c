@@ -33,21 +33,10 @@ int api_parse_root_v2(const char *body, size_t len, cJSON **root,
 	const cJSON *meta;
 	int rc;
 
-	*root = NULL;
 	*credits = -1;
-	if (!body || !len)
-		return api_parse_fail(err, "response is empty");
-	if (len > API_MAX_BODY)
-		return api_parse_fail(err, "response larger than 16 MiB");
-	rc = api_json_parse(body, len, root);
-	if (rc == -ENOMEM)
-		return api_parse_oom(err);
+	rc = api_parse_object(body, len, root, err);
 	if (rc)
-		return api_parse_fail(err, "response is not JSON");
-	if (!cJSON_IsObject(*root)) {
-		rc = api_parse_fail(err, "response is not a JSON object");
-		goto fail;
-	}
+		return rc;
 	if (envelope_failed(*root)) {
 		rc = api_parse_error_v2(body, len, 200, err);
 		goto fail;
