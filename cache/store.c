@@ -563,12 +563,11 @@ int store_put(struct store *s, const char *key, const void *value, size_t len)
 	struct store_stats before;
 	int r, rc;
 
-	if (len > s->st.budget || len > INT32_MAX)
-		return -EFBIG;
-	pthread_mutex_lock(&s->lock);
-	if (!s->st.writable) {
+	pthread_mutex_lock(&s->lock); /* st is rewritten whole below */
+	if (len > s->st.budget || len > INT32_MAX || !s->st.writable) {
+		r = len > s->st.budget || len > INT32_MAX ? -EFBIG : -ECANCELED;
 		pthread_mutex_unlock(&s->lock);
-		return -ECANCELED;
+		return r;
 	}
 	before = s->st;
 	rc = exec(s->db, "BEGIN IMMEDIATE");
