@@ -375,11 +375,13 @@ def data():
 
 # ------------------------------------------------------------------ mount
 
-def is_mounted(path):
+def is_mounted(path, ns=None):
     # realpath of the parent only: a stat of the mount point itself would
     # call into the filesystem, which may be hung in the test at hand
     path = os.path.abspath(str(path)).rstrip("/") or "/"
     path = os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+    if ns is not None:
+        return mountinfo.fields(path, ns.mountinfo) is not None
     return mountinfo.fields(path) is not None
 
 
@@ -410,8 +412,10 @@ def scrubbed_env(overrides=None, config_home=None):
     return env
 
 
-def _fusermount(path, lazy=False):
+def _fusermount(path, lazy=False, ns=None):
     args = ["fusermount3", "-uz" if lazy else "-u", str(path)]
+    if ns is not None:
+        args = ns.command(args, as_user=False)
     return subprocess.run(args, stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL).returncode
 
@@ -427,8 +431,10 @@ def _free_name(tmp_path, base, suffix=""):
 
 class Mount:
     def __init__(self, mock, tmp_path, *opts, env=None, extra_args=(),
-                 mountpoint=None, timeout=MOUNT_TIMEOUT, api_version=1):
+                 mountpoint=None, timeout=MOUNT_TIMEOUT, api_version=1,
+                 ns=None):
         check_fuse_available()
+        self.ns = ns
         tmp_path = Path(tmp_path)
         self.mock = mock
         self.mountpoint = Path(mountpoint) if mountpoint else _free_name(tmp_path, "mnt")
@@ -447,6 +453,8 @@ class Mount:
         o = ",".join(["api_url=" + mock.url] + [str(x) for x in opts])
         self.args = (valgrind_prefix(self.log_path) +
                      [LINKUPFS_BIN, "-f", "-o", o] + list(extra_args) + [self.path])
+        if ns is not None:
+            self.args = ns.command(self.args)
         self._logf = open(self.log_path, "wb")
         self.proc = subprocess.Popen(self.args, stdout=self._logf, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, env=self.env)
@@ -458,7 +466,7 @@ class Mount:
 
     def _wait_mounted(self, timeout):
         deadline = time.monotonic() + timeout
-        while not is_mounted(self.path):
+        while not self.mounted():
             if self.proc.poll() is not None:
                 self._logf.close()
                 raise RuntimeError("linkupfs exited with %d before mounting %s:\n%s"
@@ -470,7 +478,7 @@ class Mount:
             time.sleep(0.01)
 
     def mounted(self):
-        return is_mounted(self.path)
+        return is_mounted(self.path, self.ns)
 
     def log(self):
         try:
@@ -492,7 +500,7 @@ class Mount:
             timeout = max(timeout, 60)  # the leak check at exit takes a while
         if self.proc.poll() is None or self.mounted():
             deadline = time.monotonic() + timeout
-            while self.mounted() and _fusermount(self.path) != 0:
+            while self.mounted() and _fusermount(self.path, ns=self.ns) != 0:
                 if time.monotonic() > deadline - timeout / 2:
                     break
                 time.sleep(0.1)
@@ -503,7 +511,7 @@ class Mount:
                 self.proc.kill()
                 self.proc.wait()
             if self.mounted():
-                _fusermount(self.path, lazy=True)
+                _fusermount(self.path, lazy=True, ns=self.ns)
         if not self._logf.closed:
             self._logf.close()
         self.returncode = self.proc.returncode
@@ -552,8 +560,9 @@ def _path_args(args):
             and os.path.abspath(str(a)) != "/"]
 
 
-def run_linkupfs(args, env=None, timeout=10):
-    """Run LINKUPFS_BIN args...; (returncode, stdout, stderr) as text."""
+def run_linkupfs(args, env=None, timeout=10, ns=None):
+    """Run LINKUPFS_BIN args... (in ns, as its user, if given);
+    (returncode, stdout, stderr) as text."""
     check_fuse_available()
     env = dict(env or {})
     tmpdir = None
@@ -564,8 +573,10 @@ def run_linkupfs(args, env=None, timeout=10):
     vg_base = os.path.join(vg_dir.name, "run") if vg_dir else None
     if VALGRIND:
         timeout *= 6
-    proc = subprocess.Popen(valgrind_prefix(vg_base) +
-                            [LINKUPFS_BIN] + [str(a) for a in args],
+        if ns is not None:  # valgrind writes its log as the user
+            os.chown(vg_dir.name, ns.uid, ns.gid)
+    argv = valgrind_prefix(vg_base) + [LINKUPFS_BIN] + [str(a) for a in args]
+    proc = subprocess.Popen(argv if ns is None else ns.command(argv),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, env=scrubbed_env(env))
     killed = False
@@ -573,8 +584,8 @@ def run_linkupfs(args, env=None, timeout=10):
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         for a in _path_args(args):
-            if is_mounted(a):
-                _fusermount(a)
+            if is_mounted(a, ns):
+                _fusermount(a, ns=ns)
         try:
             out, err = proc.communicate(timeout=3)
         except subprocess.TimeoutExpired:
@@ -583,9 +594,9 @@ def run_linkupfs(args, env=None, timeout=10):
             out, err = proc.communicate()
     finally:
         for a in _path_args(args):
-            if is_mounted(a):
-                if _fusermount(a) != 0:
-                    _fusermount(a, lazy=True)
+            if is_mounted(a, ns):
+                if _fusermount(a, ns=ns) != 0:
+                    _fusermount(a, lazy=True, ns=ns)
         if tmpdir:
             tmpdir.cleanup()
     if vg_dir:
