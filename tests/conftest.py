@@ -54,7 +54,7 @@ has_next_page without a cursor).  Other modules run v1 only.
 Mounted filesystem (fails, never skips, if /dev/fuse, fusermount3 or the
 binary is missing)
   Mount(mock, tmp_path, *opts, env=None, extra_args=(), mountpoint=None,
-        timeout=MOUNT_TIMEOUT, api_version=1)
+        timeout=MOUNT_TIMEOUT, api_version=1, ns=None)
       runs LINKUPFS_BIN -f -o api_url=<mock.url>,<opts...> <extra_args> MNT
       (api_version=2: the option api_version=2 first, LINKUP_ACCOUNT_ID of
       the mock in the environment and no LINKUP_LOGIN_TOKEN)
@@ -63,6 +63,9 @@ binary is missing)
       XDG_CONFIG_HOME=tmp_path/"config" (empty dir), LINKUP_API_KEY and
       LINKUP_LOGIN_TOKEN of the mock, then `env` applied (value None removes
       the variable); stdout+stderr to tmp_path/"linkupfs.log" (-2, ...).
+      ns (a tests/lib/userns.Namespace): linkupfs runs in that mount
+      namespace as its user (tmp_path and the mount point must be theirs),
+      and mounted()/unmount() look and act there.
       Waits until MNT appears in /proc/self/mountinfo (10 ms steps; this,
       unlike os.path.ismount, never calls into the filesystem) or the process
       exits (RuntimeError with the log).
@@ -84,15 +87,17 @@ SAMPLE_INBOX_ORDER, SAMPLE_TABLE); fault kinds and control endpoints: the
 docstring of tests/mock_api.py.
 
 Helpers
-  run_linkupfs(args, env=None, timeout=10) -> (returncode, stdout, stderr)
+  run_linkupfs(args, env=None, timeout=10, ns=None) -> (returncode, stdout,
+      stderr)
       runs LINKUPFS_BIN with args (for start-up failure tests); env applied
       as for Mount on a scrubbed environment (and an empty XDG_CONFIG_HOME
-      unless given); afterwards unmounts any argument that is a mount point,
-      and kills the process if it outlived the timeout.
+      unless given; XDG_CONFIG_HOME=None: none); afterwards unmounts any
+      argument that is a mount point, and kills the process if it outlived
+      the timeout. ns: as for Mount.
   wait_for(predicate, timeout=10, interval=0.01, fail=True) -> the first
       truthy value of predicate(); on timeout AssertionError (fail=True) or
       the last value (fail=False).
-  is_mounted(path) -> bool, via /proc/self/mountinfo
+  is_mounted(path, ns=None) -> bool, via /proc/self/mountinfo (or ns's)
 """
 
 import http.client
