@@ -173,12 +173,15 @@ def api_version(request):
     return getattr(request, "param", 1)
 
 
-def valgrind_prefix(log_base):
+def valgrind_prefix(log_base, user=False):
     """The valgrind command line that runs linkupfs, logging to
-    log_base.valgrind-PID.log; [] unless LINKUPFS_VALGRIND is set."""
+    log_base.valgrind-PID.log; [] unless LINKUPFS_VALGRIND is set. user:
+    a user's linkupfs, whose libfuse forks to run fusermount3 (setuid: not
+    traced), leaving a log that stops at the exec: forks are not logged."""
     if not VALGRIND:
         return []
     return ["valgrind", "--error-exitcode=%d" % VALGRIND_EXIT,
+            "--child-silent-after-fork=%s" % ("yes" if user else "no"),
             "--leak-check=full", "--show-leak-kinds=definite,indirect",
             "--errors-for-leak-kinds=definite,indirect", "--track-fds=no",
             "--num-callers=30", "--suppressions=%s" % (TESTS_DIR / "valgrind.supp"),
@@ -456,7 +459,7 @@ class Mount:
         self.env = scrubbed_env(base, config)
         self.log_path = _free_name(tmp_path, "linkupfs", ".log")
         o = ",".join(["api_url=" + mock.url] + [str(x) for x in opts])
-        self.args = (valgrind_prefix(self.log_path) +
+        self.args = (valgrind_prefix(self.log_path, ns is not None) +
                      [LINKUPFS_BIN, "-f", "-o", o] + list(extra_args) + [self.path])
         if ns is not None:
             self.args = ns.command(self.args)
@@ -580,7 +583,8 @@ def run_linkupfs(args, env=None, timeout=10, ns=None):
         timeout *= 6
         if ns is not None:  # valgrind writes its log as the user
             os.chown(vg_dir.name, ns.uid, ns.gid)
-    argv = valgrind_prefix(vg_base) + [LINKUPFS_BIN] + [str(a) for a in args]
+    argv = (valgrind_prefix(vg_base, ns is not None) + [LINKUPFS_BIN] +
+            [str(a) for a in args])
     proc = subprocess.Popen(argv if ns is None else ns.command(argv),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, env=scrubbed_env(env))

@@ -13,7 +13,7 @@ import time
 import sample_data as sd
 from conftest import wait_for
 from lib.fsread import read
-from test_everyday import mark, since
+from test_everyday import check_now, mark, since
 
 # ALES has 37 messages: with pages of 37 its page 1 is full, so its next
 # message opens page 2; LONG's last page (1234 = 33 * 37 + 13) grows.
@@ -61,15 +61,17 @@ def test_rsync_twice_copies_only_what_changed_for_the_inbox_head_and_the_news(
     assert {p for p, code in first.items() if code.startswith(">f+")} == \
         set(before)     # the first run copies every file
     assert len(before) > 100
-    done = time.monotonic()     # after the last access
+    # the inbox read anew now, whatever checks ran beside the first run:
+    # the ttl starts here (linkupfs's ttl runs on CLOCK_MONOTONIC in whole
+    # seconds, as time.monotonic does), so the inbox is due again from
+    # floor(done) + TTL on, and not before
+    assert check_now(m.path) == "unchanged"
+    done = time.monotonic()
 
     now = int(time.time() * 1000)   # newer than every message of the inbox
     mock.add_message(sd.ALES_ID, "one more", timestamp=now)
     for i in range(3):
         mock.add_message(sd.LONG_ID, "burst %d" % i, timestamp=now + 1 + i)
-    # linkupfs's ttl runs on CLOCK_MONOTONIC in whole seconds (as does
-    # time.monotonic): every check and listing so far was made by `done`,
-    # so the inbox is due from floor(done) + TTL on
     wait_for(lambda: time.monotonic() >= math.floor(done) + TTL,
              timeout=TTL + 1, interval=0.05)
     seq = mark(mock)
