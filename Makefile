@@ -191,8 +191,11 @@ deb:
 		"VERSION at $(VERSION): add a changelog entry (dch -v" \
 		"$(VERSION))" >&2; exit 1; }
 	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/linkupfs-$(VERSION)
-	git ls-files -z -c -o --exclude-standard | tar --null -T - \
-		--ignore-failed-read -cf - | tar -xf - -C $(DEB_DIR)/linkupfs-$(VERSION)
+	git ls-files -z -c -o --exclude-standard > $(DEB_DIR)/files || \
+	{ echo "linkupfs: make deb builds from the files git tracks, and" \
+		"git ls-files failed (see above)" >&2; exit 1; }
+	tar --null -T $(DEB_DIR)/files --ignore-failed-read -cf - | \
+		tar -xf - -C $(DEB_DIR)/linkupfs-$(VERSION)
 	cd $(DEB_DIR)/linkupfs-$(VERSION) && env -u MAKEFLAGS -u MFLAGS \
 		-u MAKELEVEL dpkg-buildpackage -us -uc -J$(DEB_JOBS)
 	cp $(DEB_DIR)/linkupfs_$(VERSION)_$(DEB_ARCH).deb build/
