@@ -2,8 +2,9 @@
 #
 #   make              build ./linkupfs
 #   make check        install what is missing, check the layers and the
-#                     format, run all tests, then again under ASan+UBSan,
-#                     TSan, valgrind, and the fuzzers (what CI runs)
+#                     format, run all tests, build and test the Debian
+#                     package, run the tests again under ASan+UBSan, TSan,
+#                     valgrind, and the fuzzers (what CI runs)
 #   make check-layers fail when an include runs back up the house (STYLE.md)
 #   make format-check fail when a source file differs from clang-format's
 #   make test         unit tests, then the mounted functional tests
@@ -18,6 +19,9 @@
 #                     LATENCY, SLOW_LATENCY, SLOW_REPEAT), see BENCHMARKS.md
 #   make deps         install the Debian packages needed (apt-get)
 #   make install / make uninstall   PREFIX (/usr/local) and DESTDIR honoured
+#   make deb          the Debian package build/linkupfs_VERSION_ARCH.deb
+#                     (checked by lintian); make deb-check also installs,
+#                     runs and removes it (tests/test_package.py, as root)
 
 VERSION := 0.1.0
 PKGS := fuse3 libcurl libcjson sqlite3
@@ -70,27 +74,31 @@ $(BIN): $(OBJ)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 unit: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do echo "== $$t"; $(TEST_RUN) $$t || exit 1; done
 
+# tests/test_package.py is deb-check's: it tests the package, once
 functional: $(BIN)
-	LINKUPFS_BIN=$(abspath $(BIN)) $(TEST_RUN) $(PYTHON) -m pytest -q tests $(PYTEST_ARGS)
+	LINKUPFS_BIN=$(abspath $(BIN)) $(TEST_RUN) $(PYTHON) -m pytest -q tests \
+		--ignore=tests/test_package.py $(PYTEST_ARGS)
 
 test: unit functional
 
-# What CI and the README run: dependencies; the suite; the suite again
-# under ASan+UBSan, under ThreadSanitizer and under valgrind memcheck;
-# each fuzzer for 60 s. About 20 minutes on 2 cores.
+# What CI and the README run: dependencies; the suite; the Debian package
+# (built, lintian, installed, removed); the suite again under ASan+UBSan,
+# under ThreadSanitizer and under valgrind memcheck; each fuzzer for 60 s.
+# About 20 minutes on 2 cores.
 check: deps
 	$(MAKE) check-layers
 	$(MAKE) format-check
 	$(MAKE) test
+	$(MAKE) deb-check
 	$(MAKE) test SANITIZE=1
 	$(MAKE) test SANITIZE=thread
 	$(MAKE) valgrind
@@ -109,7 +117,8 @@ tsan:
 VALGRIND_TESTS ?= tests
 valgrind: $(BIN)
 	LINKUPFS_BIN=$(abspath $(BIN)) LINKUPFS_VALGRIND=1 $(PYTHON) -m pytest -q \
-		-m "not timing and not procfs" $(VALGRIND_TESTS) $(PYTEST_ARGS)
+		-m "not timing and not procfs" --ignore=tests/test_package.py \
+		$(VALGRIND_TESTS) $(PYTEST_ARGS)
 
 # tests/test_soak.py, longer than in make test (20 s there): readers of
 # random files and offsets, faults armed and cleared, messages arriving;
@@ -159,6 +168,44 @@ install: $(BIN)
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/linkupfs $(DESTDIR)$(MANDIR)/man1/linkupfs.1
+
+# make deb: the Debian package build/linkupfs_VERSION_ARCH.deb, built by
+# dpkg-buildpackage from debian/ (debhelper; dpkg-buildflags' hardening
+# flags reach the compiler through CPPFLAGS, CFLAGS and LDFLAGS) in a copy
+# of the tree under build/deb (what git tracks or would track: a package
+# build starts with `make clean`, which must not take this tree's builds),
+# then lintian, which must report no error and no warning. The Makefile's
+# VERSION and debian/changelog's must agree.
+# make deb-check: make deb, then tests/test_package.py (as root: it
+# installs the package with apt, runs it, removes it); make check runs it
+# once, not under each sanitizer.
+DEB_DIR := build/deb
+DEB_ARCH = $(shell dpkg --print-architecture)
+DEB_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+
+.PHONY: deb deb-check
+
+deb:
+	@v=$$(dpkg-parsechangelog -S Version) && [ "$$v" = "$(VERSION)" ] || \
+	{ echo "linkupfs: debian/changelog is at $$v but the Makefile's" \
+		"VERSION at $(VERSION): add a changelog entry (dch -v" \
+		"$(VERSION))" >&2; exit 1; }
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/linkupfs-$(VERSION)
+	git ls-files -z -c -o --exclude-standard > $(DEB_DIR)/files || \
+	{ echo "linkupfs: make deb builds from the files git tracks, and" \
+		"git ls-files failed (see above)" >&2; exit 1; }
+	tar --null -T $(DEB_DIR)/files --ignore-failed-read -cf - | \
+		tar -xf - -C $(DEB_DIR)/linkupfs-$(VERSION)
+	cd $(DEB_DIR)/linkupfs-$(VERSION) && env -u MAKEFLAGS -u MFLAGS \
+		-u MAKELEVEL dpkg-buildpackage -us -uc -J$(DEB_JOBS)
+	cp $(DEB_DIR)/linkupfs_$(VERSION)_$(DEB_ARCH).deb build/
+	lintian --fail-on error,warning --display-info \
+		$(DEB_DIR)/linkupfs_$(VERSION)_$(DEB_ARCH).changes
+	@echo "linkupfs: build/linkupfs_$(VERSION)_$(DEB_ARCH).deb"
+
+deb-check: deb
+	LINKUPFS_DEB=$(abspath build/linkupfs_$(VERSION)_$(DEB_ARCH).deb) \
+		$(PYTHON) -m pytest -q tests/test_package.py $(PYTEST_ARGS)
 
 # libFuzzer harnesses (tests/fuzz/): built with clang, ASan and UBSan under
 # build/fuzz, apart from the gcc build. `make fuzz` runs each for FUZZ_TIME
@@ -213,7 +260,7 @@ BENCH_DRIVER := $(BUILD)/bench/parse_render
 
 $(BENCH_DRIVER): bench/parse_render.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 bench: $(BIN) $(BENCH_DRIVER)
 	$(PYTHON) bench/run.py --bin $(abspath $(BIN)) \

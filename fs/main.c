@@ -71,6 +71,27 @@ static int check_mountpoint(const char *mp)
 	return r;
 }
 
+/* A user mount needs /dev/fuse readable and writable by the user:
+ * libfuse opens it before it runs fusermount3 and then says only
+ * "Permission denied". Checked before any request, with the fix. */
+static int check_fuse_device(void)
+{
+	int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	struct stat st;
+
+	if (fd >= 0)
+		close(fd);
+	if (fd >= 0 || errno != EACCES || stat("/dev/fuse", &st) != 0 ||
+	    (st.st_mode & 0006) == 0006)
+		return 0; /* else libfuse's own line ("modprobe fuse") */
+	fprintf(stderr,
+		"linkupfs: cannot open /dev/fuse: %s (mode %04o): mounting "
+		"as a user needs read and write access to it; as root, run "
+		"chmod 0666 /dev/fuse (Debian's default)\n",
+		strerror(EACCES), (unsigned)(st.st_mode & 07777));
+	return -1;
+}
+
 /* The account in the store's keys: a hash of the API URL and both
  * credentials (neither can be read back from it), so that another login
  * token or key never meets this one's data. */
@@ -545,6 +566,8 @@ int main(int argc, char *argv[])
 		goto out_opts;
 	}
 	if (options_check_credentials(&o, false) < 0)
+		goto out_opts;
+	if (check_fuse_device() < 0)
 		goto out_opts;
 	log_set_debug(co.debug);
 	tune_process();

@@ -54,7 +54,7 @@ has_next_page without a cursor).  Other modules run v1 only.
 Mounted filesystem (fails, never skips, if /dev/fuse, fusermount3 or the
 binary is missing)
   Mount(mock, tmp_path, *opts, env=None, extra_args=(), mountpoint=None,
-        timeout=MOUNT_TIMEOUT, api_version=1)
+        timeout=MOUNT_TIMEOUT, api_version=1, ns=None)
       runs LINKUPFS_BIN -f -o api_url=<mock.url>,<opts...> <extra_args> MNT
       (api_version=2: the option api_version=2 first, LINKUP_ACCOUNT_ID of
       the mock in the environment and no LINKUP_LOGIN_TOKEN)
@@ -63,6 +63,9 @@ binary is missing)
       XDG_CONFIG_HOME=tmp_path/"config" (empty dir), LINKUP_API_KEY and
       LINKUP_LOGIN_TOKEN of the mock, then `env` applied (value None removes
       the variable); stdout+stderr to tmp_path/"linkupfs.log" (-2, ...).
+      ns (a tests/lib/userns.Namespace): linkupfs runs in that mount
+      namespace as its user (tmp_path and the mount point must be theirs),
+      and mounted()/unmount() look and act there.
       Waits until MNT appears in /proc/self/mountinfo (10 ms steps; this,
       unlike os.path.ismount, never calls into the filesystem) or the process
       exits (RuntimeError with the log).
@@ -84,15 +87,17 @@ SAMPLE_INBOX_ORDER, SAMPLE_TABLE); fault kinds and control endpoints: the
 docstring of tests/mock_api.py.
 
 Helpers
-  run_linkupfs(args, env=None, timeout=10) -> (returncode, stdout, stderr)
+  run_linkupfs(args, env=None, timeout=10, ns=None) -> (returncode, stdout,
+      stderr)
       runs LINKUPFS_BIN with args (for start-up failure tests); env applied
       as for Mount on a scrubbed environment (and an empty XDG_CONFIG_HOME
-      unless given); afterwards unmounts any argument that is a mount point,
-      and kills the process if it outlived the timeout.
+      unless given; XDG_CONFIG_HOME=None: none); afterwards unmounts any
+      argument that is a mount point, and kills the process if it outlived
+      the timeout. ns: as for Mount.
   wait_for(predicate, timeout=10, interval=0.01, fail=True) -> the first
       truthy value of predicate(); on timeout AssertionError (fail=True) or
       the last value (fail=False).
-  is_mounted(path) -> bool, via /proc/self/mountinfo
+  is_mounted(path, ns=None) -> bool, via /proc/self/mountinfo (or ns's)
 """
 
 import http.client
@@ -168,12 +173,15 @@ def api_version(request):
     return getattr(request, "param", 1)
 
 
-def valgrind_prefix(log_base):
+def valgrind_prefix(log_base, user=False):
     """The valgrind command line that runs linkupfs, logging to
-    log_base.valgrind-PID.log; [] unless LINKUPFS_VALGRIND is set."""
+    log_base.valgrind-PID.log; [] unless LINKUPFS_VALGRIND is set. user:
+    a user's linkupfs, whose libfuse forks to run fusermount3 (setuid: not
+    traced), leaving a log that stops at the exec: forks are not logged."""
     if not VALGRIND:
         return []
     return ["valgrind", "--error-exitcode=%d" % VALGRIND_EXIT,
+            "--child-silent-after-fork=%s" % ("yes" if user else "no"),
             "--leak-check=full", "--show-leak-kinds=definite,indirect",
             "--errors-for-leak-kinds=definite,indirect", "--track-fds=no",
             "--num-callers=30", "--suppressions=%s" % (TESTS_DIR / "valgrind.supp"),
@@ -375,11 +383,13 @@ def data():
 
 # ------------------------------------------------------------------ mount
 
-def is_mounted(path):
+def is_mounted(path, ns=None):
     # realpath of the parent only: a stat of the mount point itself would
     # call into the filesystem, which may be hung in the test at hand
     path = os.path.abspath(str(path)).rstrip("/") or "/"
     path = os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+    if ns is not None:
+        return mountinfo.fields(path, ns.mountinfo) is not None
     return mountinfo.fields(path) is not None
 
 
@@ -410,8 +420,10 @@ def scrubbed_env(overrides=None, config_home=None):
     return env
 
 
-def _fusermount(path, lazy=False):
+def _fusermount(path, lazy=False, ns=None):
     args = ["fusermount3", "-uz" if lazy else "-u", str(path)]
+    if ns is not None:
+        args = ns.command(args, as_user=False)
     return subprocess.run(args, stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL).returncode
 
@@ -427,8 +439,10 @@ def _free_name(tmp_path, base, suffix=""):
 
 class Mount:
     def __init__(self, mock, tmp_path, *opts, env=None, extra_args=(),
-                 mountpoint=None, timeout=MOUNT_TIMEOUT, api_version=1):
+                 mountpoint=None, timeout=MOUNT_TIMEOUT, api_version=1,
+                 ns=None):
         check_fuse_available()
+        self.ns = ns
         tmp_path = Path(tmp_path)
         self.mock = mock
         self.mountpoint = Path(mountpoint) if mountpoint else _free_name(tmp_path, "mnt")
@@ -445,8 +459,10 @@ class Mount:
         self.env = scrubbed_env(base, config)
         self.log_path = _free_name(tmp_path, "linkupfs", ".log")
         o = ",".join(["api_url=" + mock.url] + [str(x) for x in opts])
-        self.args = (valgrind_prefix(self.log_path) +
+        self.args = (valgrind_prefix(self.log_path, ns is not None) +
                      [LINKUPFS_BIN, "-f", "-o", o] + list(extra_args) + [self.path])
+        if ns is not None:
+            self.args = ns.command(self.args)
         self._logf = open(self.log_path, "wb")
         self.proc = subprocess.Popen(self.args, stdout=self._logf, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, env=self.env)
@@ -458,7 +474,7 @@ class Mount:
 
     def _wait_mounted(self, timeout):
         deadline = time.monotonic() + timeout
-        while not is_mounted(self.path):
+        while not self.mounted():
             if self.proc.poll() is not None:
                 self._logf.close()
                 raise RuntimeError("linkupfs exited with %d before mounting %s:\n%s"
@@ -470,7 +486,7 @@ class Mount:
             time.sleep(0.01)
 
     def mounted(self):
-        return is_mounted(self.path)
+        return is_mounted(self.path, self.ns)
 
     def log(self):
         try:
@@ -492,7 +508,7 @@ class Mount:
             timeout = max(timeout, 60)  # the leak check at exit takes a while
         if self.proc.poll() is None or self.mounted():
             deadline = time.monotonic() + timeout
-            while self.mounted() and _fusermount(self.path) != 0:
+            while self.mounted() and _fusermount(self.path, ns=self.ns) != 0:
                 if time.monotonic() > deadline - timeout / 2:
                     break
                 time.sleep(0.1)
@@ -503,7 +519,7 @@ class Mount:
                 self.proc.kill()
                 self.proc.wait()
             if self.mounted():
-                _fusermount(self.path, lazy=True)
+                _fusermount(self.path, lazy=True, ns=self.ns)
         if not self._logf.closed:
             self._logf.close()
         self.returncode = self.proc.returncode
@@ -552,8 +568,9 @@ def _path_args(args):
             and os.path.abspath(str(a)) != "/"]
 
 
-def run_linkupfs(args, env=None, timeout=10):
-    """Run LINKUPFS_BIN args...; (returncode, stdout, stderr) as text."""
+def run_linkupfs(args, env=None, timeout=10, ns=None):
+    """Run LINKUPFS_BIN args... (in ns, as its user, if given);
+    (returncode, stdout, stderr) as text."""
     check_fuse_available()
     env = dict(env or {})
     tmpdir = None
@@ -564,8 +581,11 @@ def run_linkupfs(args, env=None, timeout=10):
     vg_base = os.path.join(vg_dir.name, "run") if vg_dir else None
     if VALGRIND:
         timeout *= 6
-    proc = subprocess.Popen(valgrind_prefix(vg_base) +
-                            [LINKUPFS_BIN] + [str(a) for a in args],
+        if ns is not None:  # valgrind writes its log as the user
+            os.chown(vg_dir.name, ns.uid, ns.gid)
+    argv = (valgrind_prefix(vg_base, ns is not None) + [LINKUPFS_BIN] +
+            [str(a) for a in args])
+    proc = subprocess.Popen(argv if ns is None else ns.command(argv),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, env=scrubbed_env(env))
     killed = False
@@ -573,8 +593,8 @@ def run_linkupfs(args, env=None, timeout=10):
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         for a in _path_args(args):
-            if is_mounted(a):
-                _fusermount(a)
+            if is_mounted(a, ns):
+                _fusermount(a, ns=ns)
         try:
             out, err = proc.communicate(timeout=3)
         except subprocess.TimeoutExpired:
@@ -583,9 +603,9 @@ def run_linkupfs(args, env=None, timeout=10):
             out, err = proc.communicate()
     finally:
         for a in _path_args(args):
-            if is_mounted(a):
-                if _fusermount(a) != 0:
-                    _fusermount(a, lazy=True)
+            if is_mounted(a, ns):
+                if _fusermount(a, ns=ns) != 0:
+                    _fusermount(a, lazy=True, ns=ns)
         if tmpdir:
             tmpdir.cleanup()
     if vg_dir:

@@ -146,6 +146,20 @@ def test_make_uninstall_removes_both_files(destdir):
     make("uninstall", "DESTDIR=" + str(destdir), "PREFIX=" + PREFIX)  # again: fine
 
 
+def test_the_debian_changelog_is_at_the_makefile_s_version():
+    # make deb refuses a mismatch; make test says so before anyone packages
+    version = re.search(r"^VERSION := (\S+)$", (REPO / "Makefile").read_text(),
+                        re.M).group(1)
+    r = subprocess.run(["dpkg-parsechangelog", "-l",
+                        str(REPO / "debian/changelog"), "-S", "Version"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == version
+    r = subprocess.run([BIN, "--version"], capture_output=True, text=True,
+                       timeout=10)
+    assert r.stdout.splitlines()[0] == "linkupfs " + version
+
+
 # ------------------------------------------------------------------ man page
 
 def test_installed_man_page_renders_without_warnings(destdir):
@@ -210,6 +224,33 @@ def test_help_and_man_page_list_the_same_options_and_defaults():
 
 
 # ------------------------------------------------------------------ fstab
+
+EXAMPLE_CONFIG = REPO / "contrib" / "config.example"
+
+
+def test_the_example_config_names_real_options_with_their_defaults():
+    text = EXAMPLE_CONFIG.read_text()
+    known = help_own_options()
+    keys = re.findall(r"^#?(\w+) = (.*)$", text, re.M)
+    assert {"api_key", "login_token"} <= {k for k, _ in keys}
+    for k, _ in keys:
+        assert k in known or k in ("api_key", "login_token", "account_id"), k
+    block = text.split("# The defaults, to change:\n", 1)[1].split("\n\n")[0]
+    for k, v in re.findall(r"^#(\w+) = (.*)$", block, re.M):
+        assert known[k][1] == v, (k, v, known[k])
+
+
+def test_the_example_config_mounts_once_its_credentials_are_filled_in(
+        mock, mount_factory, tmp_path):
+    cfg = tmp_path / "linkupfs.conf"
+    cfg.write_text(EXAMPLE_CONFIG.read_text()
+                   .replace("YOUR-LINKUPAPI-KEY", mock.api_key)
+                   .replace("YOUR-LINKEDIN-LOGIN-TOKEN", mock.login_token))
+    cfg.chmod(0o600)
+    m = mount_factory(mock, "config=%s" % cfg,
+                      env={"LINKUP_API_KEY": None, "LINKUP_LOGIN_TOKEN": None})
+    assert sd.ALES_DIR in os.listdir(m.path)
+
 
 def daemons_of(mountpoint):
     """PIDs of live linkupfs processes serving this mount point."""

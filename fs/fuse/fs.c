@@ -160,24 +160,6 @@ static void fill_stat(struct lfs *fs, struct stat *st, bool dir, size_t size,
 	st->st_mtime = st->st_ctime = st->st_atime = mtime;
 }
 
-static int newest_of(void *arg, struct conv *c)
-{
-	time_t *newest = arg, t = conv_mtime(c);
-
-	if (t > *newest)
-		*newest = t;
-	return 0;
-}
-
-/* The root's mtime: its newest conversation, once listed. */
-static time_t root_mtime(struct lfs *fs)
-{
-	time_t newest = 0;
-
-	root_foreach(fs->root, newest_of, &newest);
-	return newest;
-}
-
 /* The end of every callback. */
 static void done(struct lfs *fs, const struct node *n)
 {
@@ -193,7 +175,7 @@ static int node_stat(struct lfs *fs, const struct node *n, struct stat *st)
 
 	switch (n->id.kind) {
 	case NODE_ROOT:
-		fill_stat(fs, st, true, 0, root_mtime(fs));
+		fill_stat(fs, st, true, 0, root_mtime(fs->root));
 		break;
 	case NODE_STATS:
 		r = fs_stats_snapshot(fs, &size);

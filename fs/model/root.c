@@ -49,8 +49,10 @@ struct root {
 	/* set before the FUSE loop starts, then read under load_lock: */
 	struct api_inbox_page *primed; /* the inbox's first page, from
 					  root_prime, for the first load */
-	bool extras_done; /* the conversation= entries were added */
-	size_t not_found; /* conversation= entries the API denies */
+	int64_t primed_ms; /* its newest listed entry's time: the root's
+			      mtime until then (never written again) */
+	bool extras_done;  /* the conversation= entries were added */
+	size_t not_found;  /* conversation= entries the API denies */
 };
 
 struct root *root_new(const struct conv_env *env, int inbox_limit,
@@ -453,6 +455,17 @@ static int add_extras(struct root *root, bool check)
 	return r;
 }
 
+/* The newest time of the first n entries of pg (0: none). */
+static int64_t newest_entry(const struct api_inbox_page *pg, int n)
+{
+	int64_t newest = 0;
+
+	for (size_t i = 0; i < pg->n_entries && (int)i < n; i++)
+		if (pg->entries[i].last_time_ms > newest)
+			newest = pg->entries[i].last_time_ms;
+	return newest;
+}
+
 int root_prime(struct root *root, struct api_error *err)
 {
 	int want = root->inbox_limit > 0 ? ROOT_INBOX_PAGE : 0;
@@ -464,6 +477,8 @@ int root_prime(struct root *root, struct api_error *err)
 		r = fetch_inbox(root, want, NULL, &root->primed, err);
 	if (r < 0 && err->kind == API_ERR_AUTH)
 		goto out;
+	if (r == 0 && root->primed)
+		root->primed_ms = newest_entry(root->primed, root->inbox_limit);
 	if (r < 0)
 		log_error("inbox: %s; mounting anyway: the listing comes once "
 			  "the API answers",
@@ -569,6 +584,22 @@ int root_check(struct root *root, size_t *news)
 	}
 	pthread_mutex_unlock(&root->load_lock);
 	return r;
+}
+
+time_t root_mtime(struct root *root)
+{
+	time_t newest;
+
+	pthread_mutex_lock(&root->lock);
+	newest = root->primed_ms > 0 ? (time_t)(root->primed_ms / 1000) : 0;
+	for (size_t i = 0; i < root->n_convs; i++) {
+		time_t t = conv_mtime(root->convs[i]);
+
+		if (t > newest)
+			newest = t;
+	}
+	pthread_mutex_unlock(&root->lock);
+	return newest;
 }
 
 bool root_loaded(struct root *root)

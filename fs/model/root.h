@@ -75,6 +75,11 @@ int root_check(struct root *root, size_t *news);
  * many: *more says there may be others after them). Never blocks. */
 size_t root_left_out(struct root *root, bool *more);
 
+/* The root's mtime: its newest conversation's (conv_mtime); before the
+ * first listing, the newest entry of the page root_prime read, so that it
+ * is the same before and after (0: nothing known). Never blocks. */
+time_t root_mtime(struct root *root);
+
 /* The inbox was read once. Never blocks. */
 bool root_loaded(struct root *root);
 

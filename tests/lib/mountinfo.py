@@ -1,4 +1,5 @@
-"""The mount table of this process (/proc/self/mountinfo)."""
+"""The mount table of this process (/proc/self/mountinfo), or of another
+mount namespace (/proc/PID/mountinfo)."""
 
 
 def unescape(s):
@@ -14,12 +15,12 @@ def unescape(s):
     return out
 
 
-def fields(path):
+def fields(path, table="/proc/self/mountinfo"):
     """The fields of the line whose mount point is path (str or Path), or
     None when nothing is mounted there.  Only the table is read: nothing
     stats the mount point, which may be hung in the test at hand."""
     path = str(path)
-    with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as f:
+    with open(table, encoding="utf-8", errors="surrogateescape") as f:
         for line in f:
             parts = line.split()
             if len(parts) > 4 and unescape(parts[4]) == path:
