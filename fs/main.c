@@ -546,7 +546,6 @@ int main(int argc, char *argv[])
 	}
 	if (options_check_credentials(&o, false) < 0)
 		goto out_opts;
-	log_set_debug(co.debug);
 	tune_process();
 	if (open_store(&fs, &o) < 0)
 		goto out_fs;
