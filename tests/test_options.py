@@ -274,12 +274,15 @@ def test_refused_credentials_exit_77_after_one_request(tmp_path, mnt, mock,
     assert not is_mounted(mnt) and os.listdir(mnt) == []
 
 
-def test_no_network_at_start_still_mounts_exit_0(tmp_path, mnt):
-    # a port nothing listens on: the connection is refused at once
+def test_no_network_at_start_is_no_failed_start(mock, mount_factory):
+    # as the systemd unit runs it (-f): a port nothing listens on refuses
+    # the connection at once; the mount goes on, and ends with status 0
     with socket.socket() as held:
         held.bind(("127.0.0.1", 0))
         url = "http://127.0.0.1:%d" % held.getsockname()[1]
-        rc, out, err = run_linkupfs(["-o", "api_url=" + url, mnt], env=CREDS,
-                                    timeout=30)
-    assert rc == 0, err     # mounted in the background: not a failed start
-    assert "connection refused" in err and "mounting anyway" in err
+        m = mount_factory(mock, "api_url=" + url)   # the later api_url wins
+        assert m.mounted()
+        assert m.unmount() == 0
+    log = m.log()
+    assert "connection refused" in log and "mounting anyway" in log, log
+    assert mock.stats()["requests"] == 0
