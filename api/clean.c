@@ -9,85 +9,9 @@
 #include "json.h"
 #include "parse.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
-
-/* Length of the valid UTF-8 sequence at s (n bytes left); 0 if invalid. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
-/* Length of the JSON string at s (s[0] is '"'), 0 unless it is strictly
- * valid: UTF-8, no raw control character, known escapes, no surrogate
- * escape (a lone one would decode to bytes that are not UTF-8). */
-static size_t string_len(const unsigned char *s, size_t n)
-{
-	static const char escapes[] = "\"\\/bfnrt";
-	size_t i = 1, m;
-
-	while (i < n) {
-		i += api_json_plain_run((const char *)s + i, n - i);
-		if (i >= n)
-			break;
-		if (s[i] == '"')
-			return i + 1;
-		if (s[i] < 0x20)
-			return 0;
-		if (s[i] == '\\') {
-			if (i + 1 >= n)
-				return 0;
-			if (s[i + 1] == 'u') {
-				if (i + 5 >= n || (s[i + 2] | 0x20) == 'd' ||
-				    !isxdigit(s[i + 2]) ||
-				    !isxdigit(s[i + 3]) ||
-				    !isxdigit(s[i + 4]) || !isxdigit(s[i + 5]))
-					return 0; /* short, a surrogate, not hex
-						   */
-				i += 6;
-			} else if (s[i + 1] && strchr(escapes, s[i + 1])) {
-				i += 2;
-			} else {
-				return 0;
-			}
-			continue;
-		}
-		m = utf8_seq_len(s + i, n - i);
-		if (!m)
-			return 0;
-		i += m;
-	}
-	return 0;
-}
 
 static size_t digits(const unsigned char *s, size_t n, size_t i)
 {
@@ -135,8 +59,11 @@ bool api_json_strict(const char *body, size_t len)
 		unsigned char ch = s[i];
 
 		if (ch == '"' || ch == '-' || (ch >= '0' && ch <= '9')) {
-			n = ch == '"' ? string_len(s + i, len - i)
-				      : number_len(s + i, len - i);
+			if (ch == '"')
+				n = api_json_string_len(body + i, len - i,
+							true);
+			else
+				n = number_len(s + i, len - i);
 			if (!n)
 				return false;
 			i += n;
@@ -175,7 +102,7 @@ static void utf8_repair_field(struct api_parse_ctx *ctx, char **field)
 		return;
 	n = strlen(*field);
 	for (i = 0; i < n; i += len ? len : 1) {
-		len = utf8_seq_len(s + i, n - i);
+		len = api_json_utf8_len(s + i, n - i);
 		bad += !len;
 	}
 	if (!bad)
@@ -186,7 +113,7 @@ static void utf8_repair_field(struct api_parse_ctx *ctx, char **field)
 		return;
 	}
 	for (i = 0; i < n; i += len ? len : 1) {
-		len = utf8_seq_len(s + i, n - i);
+		len = api_json_utf8_len(s + i, n - i);
 		if (len) {
 			memcpy(fixed + o, s + i, len);
 			o += len;

@@ -343,28 +343,6 @@ static enum verdict judge(struct api *api, const struct attempt *a,
 	return retryable_status(a->status) ? TRY_AGAIN : TRY_FAIL;
 }
 
-/* Wait on cancel_cond until `until`, or one slice (an interrupt is polled,
- * not signalled); true once `until` has passed. Caller holds cancel_lock. */
-static bool slice_wait(struct api *api, const struct timespec *until)
-{
-	struct timespec now, next;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	next = now;
-	next.tv_nsec += API_INTERRUPT_SLICE_MS * 1000000L;
-	if (next.tv_nsec >= 1000000000L) {
-		next.tv_sec++;
-		next.tv_nsec -= 1000000000L;
-	}
-	if (next.tv_sec > until->tv_sec ||
-	    (next.tv_sec == until->tv_sec && next.tv_nsec >= until->tv_nsec))
-		return pthread_cond_timedwait(&api->cancel_cond,
-					      &api->cancel_lock,
-					      until) == ETIMEDOUT;
-	pthread_cond_timedwait(&api->cancel_cond, &api->cancel_lock, &next);
-	return false;
-}
-
 /* How long to wait before try number `done` + 1. */
 static long backoff_ms(int done, long retry_after)
 {
@@ -379,29 +357,24 @@ static long backoff_ms(int done, long retry_after)
 	return ms;
 }
 
-static long mono_ms(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
-/* Wait ms; false when cancelled meanwhile. */
+/* Wait ms; false when stopped meanwhile. cancel_cond is on the monotonic
+ * clock of pace_now_ms (api.c); it is signalled by api_cancel, and an
+ * interrupt is polled every API_INTERRUPT_SLICE_MS. */
 static bool backoff_sleep(struct api *api, long ms)
 {
-	struct timespec until;
+	int64_t until = pace_now_ms() + ms, now, next;
+	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&api->cancel_lock);
-	while (!api_should_stop(api) && !slice_wait(api, &until))
-		; /* woken early: by api_cancel, a slice, or spuriously */
+	while (!api_should_stop(api) && (now = pace_now_ms()) < until) {
+		next = now + API_INTERRUPT_SLICE_MS;
+		if (next > until)
+			next = until;
+		ts.tv_sec = (time_t)(next / 1000);
+		ts.tv_nsec = (long)(next % 1000) * 1000000L;
+		pthread_cond_timedwait(&api->cancel_cond, &api->cancel_lock,
+				       &ts);
+	}
 	pthread_mutex_unlock(&api->cancel_lock);
 	return !api_should_stop(api);
 }
@@ -468,7 +441,11 @@ static bool pace_stop(void *arg)
 
 /* One call's state across its tries. */
 struct call {
-	long deadline;	   /* retries stop past this (monotonic ms) */
+	struct attempt a;  /* the last try's answer */
+	enum verdict v;	   /* what it came to */
+	int tries;	   /* sent */
+	bool paced;	   /* the last try drew a paced 429 */
+	int64_t deadline;  /* retries stop past this (pace_now_ms) */
 	int64_t first_429; /* when a paced 429 first came; 0: none yet */
 	int counted;	   /* tries counted against max_retries */
 	int64_t waited;	   /* ms waited for turns, all tries */
@@ -488,7 +465,7 @@ static int take_turn(struct api *api, struct call *c, bool retry,
 		until = c->first_429 + api->rate_window_ms;
 	rc = pace_take(api->pace, retry, until, pace_stop, api, &c->slot,
 		       &waited);
-	c->deadline += (long)waited;
+	c->deadline += waited;
 	c->waited += waited;
 	if (rc == -EINTR) {
 		api_set_error(err, API_ERR_CANCELLED, "request cancelled");
@@ -504,80 +481,97 @@ static bool paced_429(const struct api *api, const struct attempt *a)
 	       a->retry_after < 0;
 }
 
+/* Before a try: refuse to send when cancelled or over budget, else wait
+ * for its turn. -ETIMEDOUT: a paced 429's window is over (c->v and err
+ * are still that 429's). */
+static int before_try(struct api *api, struct call *c, struct api_error *err)
+{
+	int rc = may_send(api, err);
+
+	if (rc)
+		return rc;
+	rc = take_turn(api, c, c->tries > 0, err);
+	if (!rc && c->paced)
+		atomic_fetch_add(&api->retries, 1);
+	return rc;
+}
+
+/* One try, ended by the call's deadline too (not only started before it);
+ * c->v says what it came to, err why unless TRY_DONE. */
+static void try_once(struct api *api, struct call *c, const char *url,
+		     const char *req, struct api_error *err)
+{
+	int64_t left = c->deadline - pace_now_ms();
+
+	if (left > api->timeout_s * 1000)
+		left = api->timeout_s * 1000;
+	if (left < 1)
+		left = 1;
+	perform_once(api, url, req, (long)left, &c->a);
+	c->tries++;
+	c->paced = paced_429(api, &c->a);
+	pace_done(api->pace, c->slot, c->paced);
+	charge_answer(api, &c->a);
+	c->v = judge(api, &c->a, err);
+}
+
+/* After a try worth doing again: whether to, once the wait it needs is
+ * over (a paced 429 waits in the next turn instead). */
+static bool retry_wait(struct api *api, struct call *c, struct api_error *err)
+{
+	long wait;
+
+	if (c->paced) {
+		/* the window is full: the next turn is the wait, for up to
+		 * one window from the first 429 */
+		if (!c->first_429)
+			c->first_429 = pace_now_ms();
+		return true;
+	}
+	if (++c->counted > api->max_retries)
+		return false;
+	wait = backoff_ms(c->counted, c->a.retry_after);
+	if (pace_now_ms() + wait > c->deadline)
+		return false;
+	atomic_fetch_add(&api->retries, 1);
+	if (backoff_sleep(api, wait))
+		return true;
+	api_set_error(err, API_ERR_CANCELLED, "request cancelled");
+	c->v = TRY_FAIL;
+	return false;
+}
+
 int api_request(struct api *api, const char *url, const char *req, char **body,
 		size_t *len, struct api_error *err)
 {
-	struct attempt a = {.body = NULL};
-	enum verdict v = TRY_FAIL;
-	/* Retries stop when the next wait would end past this: a read fails
-	 * in bounded time even when every answer asks to wait. */
+	/* Retries stop when the next wait would end past the deadline: a
+	 * read fails in bounded time even when every answer asks to wait. */
 	struct call c = {
-		.deadline =
-			mono_ms() + API_RETRY_BUDGET * api->timeout_s * 1000,
+		.v = TRY_FAIL,
+		.deadline = pace_now_ms() +
+			    API_RETRY_BUDGET * api->timeout_s * 1000,
 	};
-	int tries = 0, rc;
-	long wait, left;
-	bool paced = false;
+	int rc;
 
-	for (;;) {
-		rc = may_send(api, err);
+	do {
+		rc = before_try(api, &c, err);
 		if (rc)
 			break;
-		rc = take_turn(api, &c, tries > 0, err);
-		if (rc == -ETIMEDOUT) {
-			rc = 0; /* v and err: the last 429 */
-			break;
-		}
-		if (rc)
-			break;
-		if (paced)
-			atomic_fetch_add(&api->retries, 1);
-		/* each try ends by the deadline too, not only starts before it
-		 */
-		left = c.deadline - mono_ms();
-		if (left > api->timeout_s * 1000)
-			left = api->timeout_s * 1000;
-		if (left < 1)
-			left = 1;
-		perform_once(api, url, req, left, &a);
-		tries++;
-		paced = paced_429(api, &a);
-		pace_done(api->pace, c.slot, paced);
-		charge_answer(api, &a);
-		v = judge(api, &a, err);
-		if (v != TRY_AGAIN)
-			break;
-		if (paced) {
-			/* the window is full: the next turn is the wait, for
-			 * up to one window from the first 429 */
-			if (!c.first_429)
-				c.first_429 = pace_now_ms();
-			continue;
-		}
-		if (++c.counted > api->max_retries)
-			break;
-		wait = backoff_ms(c.counted, a.retry_after);
-		if (mono_ms() + wait > c.deadline)
-			break;
-		atomic_fetch_add(&api->retries, 1);
-		if (!backoff_sleep(api, wait)) {
-			api_set_error(err, API_ERR_CANCELLED,
-				      "request cancelled");
-			v = TRY_FAIL;
-			break;
-		}
-	}
-	if (!rc && v == TRY_DONE) {
-		*body = a.body;
-		*len = a.len;
-		a.body = NULL;
+		try_once(api, &c, url, req, err);
+	} while (c.v == TRY_AGAIN && retry_wait(api, &c, err));
+	if (rc == -ETIMEDOUT)
+		rc = 0; /* c.v and err: the last 429 */
+	if (!rc && c.v == TRY_DONE) {
+		*body = c.a.body;
+		*len = c.a.len;
+		c.a.body = NULL;
 	} else if (!rc) {
-		if (v == TRY_AGAIN)
-			note_tries(err, tries);
+		if (c.v == TRY_AGAIN)
+			note_tries(err, c.tries);
 		rc = api_error_errno(err);
 	}
-	err->retries = tries > 1 ? tries - 1 : 0;
+	err->retries = c.tries > 1 ? c.tries - 1 : 0;
 	note_wait(api, c.waited);
-	free(a.body);
+	free(c.a.body);
 	return rc;
 }

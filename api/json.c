@@ -6,10 +6,14 @@
  * value come in the same order as the string tokens of the text. So one
  * pass over both finds the token of any string, with no JSON grammar here
  * but what delimits a string.
+ *
+ * Also the one scanner of string tokens (api_json_string_len), which
+ * json_line.c and clean.c use too.
  */
 #include "json.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,23 +26,167 @@ struct tokens {
 	size_t scratch_size;
 };
 
-/* The next string token, s[*at .. *at + *n) from quote to quote. Outside
- * strings, JSON has no '"'; inside, a backslash escapes the next byte. */
+static const uint64_t ones = 0x0101010101010101u, highs = ones << 7;
+
+/* Whether a byte of w is b (broadcast in bb); no false negatives, and a
+ * false positive only above a true one. */
+static uint64_t has_byte(uint64_t w, uint64_t bb)
+{
+	uint64_t x = w ^ bb;
+
+	return (x - ones) & ~x & highs;
+}
+
+/* The bytes of w that end a run inside a string: '"' and '\\', and when
+ * strict the controls (below 0x20) and every byte from 0x7f too; each as
+ * its high bit. The lowest is always a true one. */
+static uint64_t stops(uint64_t w, bool strict)
+{
+	uint64_t m = has_byte(w, '"' * ones) | has_byte(w, '\\' * ones);
+
+	if (strict)
+		m |= ((w - ' ' * ones) & ~w & highs) |
+		     ((w | (w + ones)) & highs);
+	return m;
+}
+
+static bool is_stop(unsigned char c, bool strict)
+{
+	return c == '"' || c == '\\' || (strict && (c < 0x20 || c >= 0x7f));
+}
+
+/* Which byte of w the lowest bit of m (not 0) is: the first in memory
+ * order. */
+static size_t first_stop(uint64_t m)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (size_t)__builtin_ctzll(m) / 8;
+#else
+	(void)m;
+	return 0; /* the byte loop finds it */
+#endif
+}
+
+/* Length of the run at s[0..n) without a stop, eight bytes at a time
+ * while it can; copied to out (room for n bytes) unless out is NULL.
+ * Inlined where strict and out are constants, so each use gets its own
+ * loop. */
+static inline __attribute__((always_inline)) size_t
+run_len(char *out, const char *s, size_t n, bool strict)
+{
+	size_t i = 0;
+	uint64_t w, m;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (out)
+			memcpy(out + i, &w, 8);
+		m = stops(w, strict);
+		if (m) {
+			i += first_stop(m);
+			break;
+		}
+	}
+	for (; i < n && !is_stop((unsigned char)s[i], strict); i++)
+		if (out)
+			out[i] = s[i];
+	return i;
+}
+
+size_t api_json_copy_run(char *out, const char *s, size_t n)
+{
+	return run_len(out, s, n, true);
+}
+
+size_t api_json_utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* Length of the escape at s[0..n) (s[0] is the backslash) when JSON has
+ * it and it is no surrogate (a lone one would decode to bytes that are
+ * not UTF-8); else 0. */
+static size_t strict_escape_len(const char *s, size_t n)
+{
+	if (n < 2)
+		return 0;
+	if (s[1] != 'u')
+		return s[1] && strchr("\"\\/bfnrt", s[1]) ? 2 : 0;
+	if (n < 6 || (s[2] | 0x20) == 'd' || api_json_hex4(s + 2) < 0)
+		return 0;
+	return 6;
+}
+
+static inline __attribute__((always_inline)) size_t
+string_len(const char *s, size_t n, bool strict)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 1, k;
+
+	while (i < n) {
+		i += run_len(NULL, s + i, n - i, strict);
+		if (i >= n)
+			break;
+		if (u[i] == '"')
+			return i + 1;
+		if (u[i] == '\\')
+			k = strict ? strict_escape_len(s + i, n - i) : 2;
+		else if (u[i] < 0x20)
+			k = 0;
+		else
+			k = api_json_utf8_len(u + i, n - i);
+		if (!k)
+			return 0;
+		i += k;
+	}
+	return 0;
+}
+
+size_t api_json_string_len(const char *s, size_t n, bool strict)
+{
+	return strict ? string_len(s, n, true) : string_len(s, n, false);
+}
+
+/* The next string token, s[*at .. *at + *n) from quote to quote: outside
+ * strings, JSON has no '"'. */
 static bool next_string(struct tokens *t, size_t *at, size_t *n)
 {
 	const char *q = memchr(t->s + t->pos, '"', t->len - t->pos);
-	size_t i;
 
 	if (!q)
 		return false;
-	i = (size_t)(q - t->s) + 1;
-	while (i < t->len && t->s[i] != '"')
-		i += t->s[i] == '\\' ? 2 : 1;
-	if (i >= t->len)
-		return false;
 	*at = (size_t)(q - t->s);
-	*n = i + 1 - *at;
-	t->pos = i + 1;
+	*n = api_json_string_len(q, t->len - *at, false);
+	if (!*n)
+		return false;
+	t->pos = *at + *n;
 	return true;
 }
 

@@ -5,7 +5,8 @@
  * cJSON ends every string at its first NUL, so a "\u0000" in a message's
  * text would cut it short. api_json_keep_nul() finds such strings again in
  * the answer's own bytes and turns them into raw items that print exactly;
- * api_json_raw_bytes() gives their bytes back (json.c). In json_line.c:
+ * api_json_raw_bytes() gives their bytes back (json.c, which holds the
+ * one scanner of string tokens too). In json_line.c:
  * api_json_for_display() makes JSON text safe to show in a terminal without
  * changing what it means; api_json_print_line() makes the line cJSON would
  * print of a value straight from a strictly valid text, whose values
@@ -48,9 +49,24 @@ char *api_json_for_display(const char *json, size_t len, bool newline,
  * json.c. */
 int api_json_hex4(const char *s);
 
+/*
+ * The one scanner of string tokens. s[0] is the '"' that opens one: its
+ * length, both quotes included, or 0 when it does not end within
+ * s[0..n). Not strict: a backslash escapes the next byte, whatever it is.
+ * Strict: 0 too unless the token is strictly valid JSON (UTF-8, no raw
+ * control character, only the escapes JSON has, no surrogate escape). In
+ * json.c, as the next two.
+ */
+size_t api_json_string_len(const char *s, size_t n, bool strict);
+
 /* Length of the run at s[0..n) of bytes a JSON string holds as they are,
- * printable ASCII but '"' and '\\': eight at a time while it can. */
-size_t api_json_plain_run(const char *s, size_t n);
+ * printable ASCII but '"' and '\\', copied to out (room for n bytes):
+ * eight at a time while it can. */
+size_t api_json_copy_run(char *out, const char *s, size_t n);
+
+/* Length of the valid UTF-8 sequence at s (n bytes left, at least 1), 0
+ * when it is not one (overlong, surrogate, past U+10FFFF, cut short). */
+size_t api_json_utf8_len(const unsigned char *s, size_t n);
 
 /*
  * The value that starts json[0..len) (whitespace may come first; what

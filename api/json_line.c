@@ -208,56 +208,6 @@ static size_t escape(struct line *l, const char *s, size_t len, size_t i)
 	return 6;
 }
 
-static const uint64_t ones = 0x0101010101010101u, highs = ones << 7;
-
-/* Whether a byte of w is b (broadcast in bb); no false negatives, and a
- * false positive only above a true one. */
-static uint64_t has_byte(uint64_t w, uint64_t bb)
-{
-	uint64_t x = w ^ bb;
-
-	return (x - ones) & ~x & highs;
-}
-
-/* The bytes of w a string cannot copy as they are ('"', '\\', below 0x20,
- * from 0x7f), each as its high bit; the lowest is always one of them. */
-static uint64_t stops(uint64_t w)
-{
-	return has_byte(w, '"' * ones) | has_byte(w, '\\' * ones) |
-	       ((w - ' ' * ones) & ~w & highs) | ((w | (w + ones)) & highs);
-}
-
-/* Which byte of w the lowest bit of stops(w) (not 0) is: the first in
- * memory order. */
-static size_t first_stop(uint64_t m)
-{
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return (size_t)__builtin_ctzll(m) / 8;
-#else
-	(void)m;
-	return 0; /* the byte loop finds it */
-#endif
-}
-
-size_t api_json_plain_run(const char *s, size_t n)
-{
-	size_t i = 0;
-	uint64_t w, m;
-
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&w, s + i, 8);
-		m = stops(w);
-		if (m) {
-			i += first_stop(m);
-			break;
-		}
-	}
-	while (i < n && (unsigned char)s[i] >= 0x20 &&
-	       (unsigned char)s[i] < 0x7f && s[i] != '"' && s[i] != '\\')
-		i++;
-	return i;
-}
-
 /* The string token at s[i] ('"') into l; the index past it, 0 to give up
  * (or -ENOMEM in *rc). */
 static size_t string(struct line *l, const char *s, size_t len, size_t i,
@@ -265,35 +215,21 @@ static size_t string(struct line *l, const char *s, size_t len, size_t i,
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t k;
-	uint64_t w, m;
 
 	l->out[l->o++] = s[i++];
 	while (i < len) {
 		unsigned char c;
 
-		/* room: o + (len - i) + 2 <= cap, so 8 bytes fit */
-		for (; i + 8 <= len; i += 8, l->o += 8) {
-			memcpy(&w, u + i, 8);
-			memcpy(l->out + l->o, &w, 8);
-			m = stops(w);
-			if (m) {
-				k = first_stop(m);
-				i += k;
-				l->o += k;
-				break;
-			}
-		}
+		/* room: o + (len - i) + 2 <= cap */
+		k = api_json_copy_run(l->out + l->o, s + i, len - i);
+		i += k;
+		l->o += k;
 		if (i >= len)
 			break;
 		c = u[i];
 		if (c == '"') {
 			l->out[l->o++] = '"';
 			return i + 1;
-		}
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
-			l->out[l->o++] = (char)c;
-			i++;
-			continue;
 		}
 		if (c < 0x20)
 			return 0; /* not strictly valid */
@@ -467,10 +403,9 @@ static size_t skip_space(const char *s, size_t len, size_t i)
 /* Index past the string token at s[i] ('"'), 0 when it does not end. */
 static size_t string_end(const char *s, size_t len, size_t i)
 {
-	for (i++; i < len && s[i] != '"'; i++)
-		if (s[i] == '\\')
-			i++;
-	return i < len ? i + 1 : 0;
+	size_t n = api_json_string_len(s + i, len - i, false);
+
+	return n ? i + n : 0;
 }
 
 /* Index past the value at s[i], 0 when it does not end. */

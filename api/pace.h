@@ -69,7 +69,8 @@ void pace_get_stats(struct pace *p, struct pace_stats *out);
  * 429 from the mock, once). A window is SECONDS * 1000 + this. */
 #define PACE_MARGIN_MS 50
 
-/* Monotonic clock in milliseconds, the clock of deadline_ms. */
+/* The client's one clock: monotonic milliseconds, the clock of deadline_ms
+ * and of http.c's retry deadlines and backoff waits. */
 int64_t pace_now_ms(void);
 
 #endif

@@ -7,18 +7,12 @@
 #include <syslog.h>
 
 static atomic_bool use_syslog; /* set once at start-up, read by all threads */
-static atomic_bool debug_on;
 
 void log_use_syslog(bool on)
 {
 	if (on && !use_syslog)
 		openlog("linkupfs", LOG_PID, LOG_DAEMON);
 	use_syslog = on;
-}
-
-void log_set_debug(bool on)
-{
-	debug_on = on;
 }
 
 static void log_line(int prio, const char *fmt, va_list ap)
@@ -56,16 +50,5 @@ void log_info(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	log_line(LOG_INFO, fmt, ap);
-	va_end(ap);
-}
-
-void log_debug(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!debug_on)
-		return;
-	va_start(ap, fmt);
-	log_line(LOG_DEBUG, fmt, ap);
 	va_end(ap);
 }

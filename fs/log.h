@@ -10,12 +10,9 @@
 
 /* Send later lines to syslog (true) or stderr (false, the default). */
 void log_use_syslog(bool on);
-/* Print debug lines too (-d). */
-void log_set_debug(bool on);
 
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* A line at a syslog priority (LOG_ERR, LOG_INFO, ...). */
 void log_at(int prio, const char *fmt, ...)

@@ -14,17 +14,28 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../cache/store.h"
 #include "fuse/fs.h"
 #include "model/net.h"
+#include "cmdline.h"
 #include "log.h"
 #include "options.h"
 
 /* Retries of 429, 5xx and transport failures before a read fails. */
 #define API_RETRIES 4
+
+/*
+ * Exit statuses (linkupfs.1, EXIT STATUS), sysexits.h's where one fits:
+ * EX_USAGE (64) the command line is wrong, EX_CONFIG (78) a setting is
+ * wrong or missing, EX_NOPERM (77) the API refused the credentials; 1
+ * anything else (the mount point, FUSE, the network). A service manager
+ * should not restart on the first three: the same start fails again, and
+ * with v1 each refused try costs a credit (contrib/linkupfs.service).
+ */
 
 /* A mount point must be an empty directory, not already mounted. */
 static int check_mountpoint(const char *mp)
@@ -208,7 +219,10 @@ static void log_from_fuse(enum fuse_log_level level, const char *fmt,
 		fuse_pending[--used] = '\0';
 	if (strncmp(text, "fuse: ", 6) == 0)
 		text += 6;
-	if (*text)
+	if (strncmp(text, "unknown option", 14) == 0 ||
+	    strncmp(text, "invalid ", 8) == 0) /* of fuse_parse_cmdline */
+		log_at((int)level, "%s (see linkupfs --help)", text);
+	else if (*text)
 		log_at((int)level, "%s", text);
 	fuse_pending[0] = '\0';
 }
@@ -361,51 +375,25 @@ out_mount:
 }
 
 /*
- * mount(8) and fstab run "linkupfs SOURCE MOUNTPOINT -o ...": SOURCE means
- * nothing to us (the account comes from the credentials), so with two
- * plain arguments the first is dropped. Returns the new argc.
+ * The command line before libfuse reads it: mount(8)'s source dropped, a
+ * second mount point refused, the mount point checked (ours first:
+ * libfuse's check of a dead mount point says less). 0 to go on, else an
+ * exit status.
  */
-static int drop_mount_source(int argc, char *argv[])
+static int check_arguments(int *argc, char *argv[])
 {
-	int plain[3], n = 0;
+	const char *mp;
 
-	for (int i = 1; i < argc && n < 3; i++) {
-		if (strcmp(argv[i], "-o") == 0) {
-			i++; /* its value */
-			continue;
-		}
-		if (argv[i][0] != '-')
-			plain[n++] = i;
-	}
-	if (n != 2)
-		return argc;
-	memmove(&argv[plain[0]], &argv[plain[0] + 1],
-		(size_t)(argc - plain[0]) * sizeof(*argv)); /* with the NULL */
-	return argc - 1;
-}
-
-/* Whether argv asks for help or the version (then no mount point). */
-static bool wants_help(int argc, char *argv[])
-{
-	static const char *const flags[] = {"-h", "--help", "-V", "--version"};
-
-	for (int i = 1; i < argc; i++)
-		for (size_t j = 0; j < sizeof(flags) / sizeof(*flags); j++)
-			if (strcmp(argv[i], flags[j]) == 0)
-				return true;
-	return false;
-}
-
-/* The mount point argument (the first not an option), or NULL. */
-static const char *mountpoint_arg(int argc, char *argv[])
-{
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-o") == 0)
-			i++; /* its value */
-		else if (argv[i][0] != '-')
-			return argv[i];
-	}
-	return NULL;
+	if (cmdline_wants_help(*argc, argv))
+		return 0;
+	if (cmdline_take_source(argc, argv) < 0)
+		return EX_USAGE;
+	for (int i = 1; i < *argc; i++)
+		max_threads_given |= strstr(argv[i], "max_threads=") != NULL;
+	mp = cmdline_mountpoint(*argc, argv);
+	if (mp && check_mountpoint(mp) < 0)
+		return 1;
+	return 0;
 }
 
 /* Help or version on stdout. */
@@ -413,8 +401,7 @@ static void print_help(const struct fuse_cmdline_opts *co, const char *prog)
 {
 	if (co->show_help) {
 		options_usage(stdout, prog);
-		printf("FUSE options:\n");
-		fuse_cmdline_help();
+		cmdline_fuse_usage(stdout, LFS_MAX_THREADS);
 		fuse_lowlevel_help();
 		return;
 	}
@@ -461,24 +448,11 @@ static int prime(struct lfs *fs)
 	return -1;
 }
 
-/* Whether argv holds --import-token; it is taken out of argv (with argc). */
-static bool take_import_flag(int *argc, char *argv[])
-{
-	for (int i = 1; i < *argc; i++)
-		if (strcmp(argv[i], "--import-token") == 0) {
-			memmove(&argv[i], &argv[i + 1],
-				(size_t)(*argc - i) * sizeof(*argv));
-			(*argc)--;
-			return true;
-		}
-	return false;
-}
-
 /*
  * linkupfs --import-token [-o api_url=...,country=...]: the v1 login token
  * (environment or config file) turned into a v2 account id with POST
  * /v2/login, printed on stdout: the one place an id is ever printed, as
- * the user asked for it. 0 or 1 (exit status).
+ * the user asked for it. An exit status.
  */
 static int import_token(int argc, char *argv[])
 {
@@ -489,13 +463,16 @@ static int import_token(int argc, char *argv[])
 	char *id = NULL;
 	int r = 1;
 
+	r = EX_CONFIG;
 	if (options_load(&o, &args) < 0 || options_check_credentials(&o, true))
 		goto out;
+	r = EX_USAGE;
 	if (args.argc > 1) {
 		fprintf(stderr, "linkupfs: --import-token takes no mount point "
 				"and no other argument\n");
 		goto out;
 	}
+	r = 1;
 	if (api_global_init() != 0)
 		goto out;
 	api = api_new(&(struct api_config){
@@ -511,10 +488,12 @@ static int import_token(int argc, char *argv[])
 	});
 	if (!api)
 		fprintf(stderr, "linkupfs: cannot start: out of memory\n");
-	else if (api_import_token(api, &id, &err) < 0)
+	else if (api_import_token(api, &id, &err) < 0) {
 		fprintf(stderr, "linkupfs: cannot import the login token: %s\n",
 			err.message);
-	else if (printf("%s\n", id) > 0 && fflush(stdout) == 0)
+		if (err.kind == API_ERR_AUTH)
+			r = EX_NOPERM;
+	} else if (printf("%s\n", id) > 0 && fflush(stdout) == 0)
 		r = 0;
 	if (id)
 		explicit_bzero(id, strlen(id));
@@ -527,27 +506,61 @@ out:
 	return r;
 }
 
+/* Mount with the options read, serve, unmount: an exit status. */
+static int mount_and_serve(struct fuse_args *args, struct fuse_cmdline_opts *co,
+			   struct options *o)
+{
+	struct lfs fs = {0};
+	struct fuse_session *se = new_session(args, &fs);
+	int r = EX_USAGE;
+
+	if (!se) /* libfuse said which option it refused */
+		return r;
+	if (!co->mountpoint) {
+		fprintf(stderr, "linkupfs: no mount point given (see "
+				"linkupfs --help)\n");
+		goto out_se;
+	}
+	r = EX_CONFIG;
+	if (options_check_credentials(o, false) < 0)
+		goto out_se;
+	r = 1;
+	if (check_fuse_device() < 0)
+		goto out_se;
+	tune_process();
+	if (open_store(&fs, o) < 0)
+		goto out_fs;
+	if (api_global_init() != 0 || setup(&fs, o, co->debug) < 0) {
+		fprintf(stderr, "linkupfs: cannot start: out of memory\n");
+		goto out_fs;
+	}
+	r = prime(&fs) < 0 ? EX_NOPERM : serve(se, co, &fs);
+	fuse_session_destroy(se); /* before what its callbacks use */
+	se = NULL;
+out_fs:
+	teardown(&fs);
+	api_global_cleanup();
+out_se:
+	if (se)
+		fuse_session_destroy(se);
+	return r;
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args;
 	struct fuse_cmdline_opts co = {0};
-	struct fuse_session *se = NULL;
 	struct options o = {0};
-	struct lfs fs = {0};
-	const char *mp;
-	int r = 1;
+	int r;
 
 	fuse_set_log_func(log_from_fuse);
-	if (take_import_flag(&argc, argv))
+	if (cmdline_take_flag(&argc, argv, "--import-token"))
 		return import_token(argc, argv);
-	argc = drop_mount_source(argc, argv);
-	for (int i = 1; i < argc; i++)
-		max_threads_given |= strstr(argv[i], "max_threads=") != NULL;
-	/* ours first: libfuse's check of a dead mount point says less */
-	mp = wants_help(argc, argv) ? NULL : mountpoint_arg(argc, argv);
-	if (mp && check_mountpoint(mp) < 0)
-		return 1;
+	r = check_arguments(&argc, argv);
+	if (r)
+		return r;
 	args = (struct fuse_args)FUSE_ARGS_INIT(argc, argv);
+	r = EX_USAGE;
 	if (fuse_parse_cmdline(&args, &co) != 0)
 		goto out_args;
 	if (co.show_help || co.show_version) {
@@ -555,38 +568,9 @@ int main(int argc, char *argv[])
 		r = 0;
 		goto out_args;
 	}
-	if (options_load(&o, &args) < 0)
-		goto out_opts;
-	se = new_session(&args, &fs);
-	if (!se)
-		goto out_opts;
-	if (!co.mountpoint) {
-		fprintf(stderr, "linkupfs: no mount point given (see "
-				"linkupfs --help)\n");
-		goto out_opts;
-	}
-	if (options_check_credentials(&o, false) < 0)
-		goto out_opts;
-	if (check_fuse_device() < 0)
-		goto out_opts;
-	log_set_debug(co.debug);
-	tune_process();
-	if (open_store(&fs, &o) < 0)
-		goto out_fs;
-	if (api_global_init() != 0 || setup(&fs, &o, co.debug) < 0) {
-		fprintf(stderr, "linkupfs: cannot start: out of memory\n");
-		goto out_fs;
-	}
-	if (prime(&fs) == 0)
-		r = serve(se, &co, &fs);
-	fuse_session_destroy(se); /* before what its callbacks use */
-	se = NULL;
-out_fs:
-	teardown(&fs);
-	api_global_cleanup();
-out_opts:
-	if (se)
-		fuse_session_destroy(se);
+	r = EX_CONFIG;
+	if (options_load(&o, &args) == 0)
+		r = mount_and_serve(&args, &co, &o);
 	options_free(&o);
 out_args:
 	free(co.mountpoint);

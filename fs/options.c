@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "model/conv.h"
 
 enum setting_id {
 	S_API_URL,
@@ -41,53 +42,57 @@ enum setting_id {
 	S_COUNT
 };
 
+/* One setting. arg is what --help writes after "-o name": "=N" for a
+ * value; "" or "[=PATH]" for a flag, which takes the name alone too. */
 struct setting {
 	const char *name; /* -o name and config file key */
 	const char *env;  /* environment variable, or NULL */
 	const char *def;  /* default, or NULL */
-	bool secret;	  /* never from argv */
+	bool secret;	  /* never from argv (and not in --help) */
+	const char *arg;
 	const char *help;
 };
 
 static const struct setting settings[S_COUNT] = {
 	[S_API_URL] = {"api_url", "LINKUP_API_URL", "https://api.linkupapi.com",
-		       false, "base URL of the API"},
-	[S_PAGE_SIZE] = {"page_size", NULL, "100", false,
+		       false, "=URL", "base URL of the API"},
+	[S_PAGE_SIZE] = {"page_size", NULL, "100", false, "=N",
 			 "messages per page (total_results)"},
-	[S_CACHE_SIZE] = {"cache_size", NULL, "64M", false,
+	[S_CACHE_SIZE] = {"cache_size", NULL, "64M", false, "=SIZE",
 			  "byte budget of the cache of answers (K, M, G)"},
-	[S_TTL] = {"ttl", NULL, "60", false,
+	[S_TTL] = {"ttl", NULL, "60", false, "=N",
 		   "seconds a listing or newest page is trusted"},
-	[S_TIMEOUT] = {"timeout", NULL, "30", false,
+	[S_TIMEOUT] = {"timeout", NULL, "30", false, "=N",
 		       "seconds for one HTTP request, connection included"},
-	[S_CREDIT_LIMIT] = {"credit_limit", NULL, "0", false,
+	[S_CREDIT_LIMIT] = {"credit_limit", NULL, "0", false, "=N",
 			    "stop after spending N credits (0: no limit)"},
-	[S_COUNTRY] = {"country", "LINKUP_COUNTRY", NULL, false,
+	[S_COUNTRY] = {"country", "LINKUP_COUNTRY", NULL, false, "=CC",
 		       "the API's proxy country (default: the API's)"},
-	[S_INBOX_LIMIT] = {"inbox_limit", NULL, "all", false,
+	[S_INBOX_LIMIT] = {"inbox_limit", NULL, "all", false, "=N",
 			   "most conversations listed from the inbox ("
 			   "all: no cap, 0: none)"},
-	[S_PARALLEL] = {"parallel", NULL, "1", false,
+	[S_PARALLEL] = {"parallel", NULL, "1", false, "=N",
 			"requests at once when reading a whole conversation"},
-	[S_RATE_LIMIT] = {"rate_limit", NULL, "300/60", false,
+	[S_RATE_LIMIT] = {"rate_limit", NULL, "300/60", false, "=N/SECONDS",
 			  "at most N requests in any SECONDS (0: no limit)"},
-	[S_STORE] = {"store", NULL, NULL, false,
+	[S_STORE] = {"store", NULL, NULL, false, "[=PATH]",
 		     "keep answers on disk across mounts (SQLite), in PATH or "
 		     "$XDG_CACHE_HOME/linkupfs"},
-	[S_STORE_SIZE] = {"store_size", NULL, "1G", false,
+	[S_STORE_SIZE] = {"store_size", NULL, "1G", false, "=SIZE",
 			  "byte budget of the store (K, M, G)"},
-	[S_OFFLINE] = {"offline", NULL, NULL, false,
+	[S_OFFLINE] = {"offline", NULL, NULL, false, "",
 		       "send no request: serve what the store holds"},
 	[S_API_VERSION] =
-		{"api_version", NULL, "1", false,
+		{"api_version", NULL, "1", false, "=N",
 		 "LinkupAPI version spoken: 1, or 2 (needs account_id)"},
 	[S_CONFIG] =
-		{"config", "LINKUPFS_CONFIG", NULL, false,
+		{"config", "LINKUPFS_CONFIG", NULL, false, "=PATH",
 		 "config file (default: $XDG_CONFIG_HOME/linkupfs/config)"},
-	[S_API_KEY] = {"api_key", "LINKUP_API_KEY", NULL, true, NULL},
-	[S_LOGIN_TOKEN] = {"login_token", "LINKUP_LOGIN_TOKEN", NULL, true,
+	[S_API_KEY] = {"api_key", "LINKUP_API_KEY", NULL, true, "=", NULL},
+	[S_LOGIN_TOKEN] = {"login_token", "LINKUP_LOGIN_TOKEN", NULL, true, "=",
 			   NULL},
-	[S_ACCOUNT_ID] = {"account_id", "LINKUP_ACCOUNT_ID", NULL, true, NULL},
+	[S_ACCOUNT_ID] = {"account_id", "LINKUP_ACCOUNT_ID", NULL, true, "=",
+			  NULL},
 };
 
 /* Raw values from one source; each malloc'd or NULL. */
@@ -118,18 +123,24 @@ static void source_free(struct source *src)
 	memset(src, 0, sizeof(*src));
 }
 
-static int add_conv(struct source *src, const char *ref)
+/* Append a copy of ref to the list (*refs, *n). */
+static int push_ref(char ***refs, size_t *n, const char *ref)
 {
-	char **grown = realloc(src->convs, (src->n_convs + 1) * sizeof(*grown));
+	char **grown = realloc(*refs, (*n + 1) * sizeof(*grown));
 
 	if (!grown)
 		return -1;
-	src->convs = grown;
-	grown[src->n_convs] = strdup(ref);
-	if (!grown[src->n_convs])
+	*refs = grown;
+	grown[*n] = strdup(ref);
+	if (!grown[*n])
 		return -1;
-	src->n_convs++;
+	(*n)++;
 	return 0;
+}
+
+static int add_conv(struct source *src, const char *ref)
+{
+	return push_ref(&src->convs, &src->n_convs, ref);
 }
 
 static int set_value(struct source *src, int id, const char *value)
@@ -159,10 +170,10 @@ static int opt_proc(void *data, const char *arg, int key,
 	if (key < 0 || key >= S_COUNT)
 		return 1;
 	if (settings[key].secret) {
-		log_error("%s is not accepted on the command line (anyone can "
-			  "read "
-			  "it with ps); set %s or put it in the config file",
-			  settings[key].name, settings[key].env);
+		log_error(
+			"%s is not accepted on the command line (anyone can "
+			"read it with ps); set %s or put it in the config file",
+			settings[key].name, settings[key].env);
 		src->bad = true;
 		return -1;
 	}
@@ -176,18 +187,18 @@ static int parse_cli(struct source *src, struct fuse_args *args)
 	static const char *const ignored[] = {"relatime", "nodiratime",
 					      "strictatime", "lazytime"};
 	static char templ[S_COUNT][32];
-	struct fuse_opt spec[S_COUNT + 8];
-	size_t n = S_COUNT;
+	struct fuse_opt spec[2 * S_COUNT + 8];
+	size_t n = 0;
 
 	for (int i = 0; i < S_COUNT; i++) {
 		snprintf(templ[i], sizeof(templ[i]), "%s=", settings[i].name);
-		spec[i] = (struct fuse_opt)FUSE_OPT_KEY(templ[i], i);
+		if (settings[i].arg[0] != '=') /* a flag: the name alone too */
+			spec[n++] = (struct fuse_opt)FUSE_OPT_KEY(
+				settings[i].name, i);
+		spec[n++] = (struct fuse_opt)FUSE_OPT_KEY(templ[i], i);
 	}
 	spec[n++] = (struct fuse_opt)FUSE_OPT_KEY("conversation=",
 						  KEY_CONVERSATION);
-	/* flags: the default store, offline */
-	spec[n++] = (struct fuse_opt)FUSE_OPT_KEY("store", S_STORE);
-	spec[n++] = (struct fuse_opt)FUSE_OPT_KEY("offline", S_OFFLINE);
 	for (size_t i = 0; i < sizeof(ignored) / sizeof(*ignored); i++)
 		spec[n++] = (struct fuse_opt)FUSE_OPT_KEY(ignored[i],
 							  FUSE_OPT_KEY_DISCARD);
@@ -258,10 +269,12 @@ static bool parse_long(const char *s, long min, long max, long *out)
 	return true;
 }
 
-/* "64M", "512K", "1G", "1048576". */
+/* "64M", "512K", "1G", "1048576" (also "64MiB", "64MB"). */
 static bool parse_size(const char *s, size_t *out)
 {
+	static const char units[] = "KMG";
 	unsigned long long v, mult = 1;
+	const char *unit;
 	char *end;
 
 	if (!s || !isdigit((unsigned char)*s))
@@ -270,21 +283,10 @@ static bool parse_size(const char *s, size_t *out)
 	v = strtoull(s, &end, 10);
 	if (errno)
 		return false;
-	switch (toupper((unsigned char)*end)) {
-	case 'K':
-		mult = 1ull << 10;
+	unit = *end ? strchr(units, toupper((unsigned char)*end)) : NULL;
+	if (unit) {
+		mult = 1ull << (10 * (unit - units + 1));
 		end++;
-		break;
-	case 'M':
-		mult = 1ull << 20;
-		end++;
-		break;
-	case 'G':
-		mult = 1ull << 30;
-		end++;
-		break;
-	default:
-		break;
 	}
 	if (*end == 'i')
 		end++;
@@ -319,7 +321,7 @@ static const struct {
 	{S_TIMEOUT, 1, 3600, NUM_LONG(timeout)},
 	{S_CREDIT_LIMIT, 0, LONG_MAX, NUM_LONG(credit_limit)},
 	{S_INBOX_LIMIT, 0, 100000, NUM_INT(inbox_limit)},
-	{S_PARALLEL, 1, 16, NUM_INT(parallel)},
+	{S_PARALLEL, 1, CONV_PARALLEL_MAX, NUM_INT(parallel)},
 	{S_API_VERSION, 1, 2, NUM_INT(api_version)},
 };
 
@@ -359,8 +361,7 @@ static int take_numbers(struct options *o, struct source *const src[3])
 			v = INT_MAX;
 		else if (!parse_long(s, numbers[i].min, numbers[i].max, &v)) {
 			log_error("bad value '%s' for %s: expected a whole "
-				  "number "
-				  "from %ld to %ld",
+				  "number from %ld to %ld",
 				  s, settings[numbers[i].id].name,
 				  numbers[i].min, numbers[i].max);
 			return -1;
@@ -380,8 +381,7 @@ static int take_numbers(struct options *o, struct source *const src[3])
 	}
 	if (!parse_size(pick(src, S_CACHE_SIZE), &o->cache_size)) {
 		log_error("bad value '%s' for cache_size: expected a size such "
-			  "as "
-			  "64M, 512K or 1G",
+			  "as 64M, 512K or 1G",
 			  pick(src, S_CACHE_SIZE));
 		return -1;
 	}
@@ -402,8 +402,7 @@ static int take_strings(struct options *o, struct source *const src[3])
 	if (cc && (strlen(cc) != 2 || !isalpha((unsigned char)cc[0]) ||
 		   !isalpha((unsigned char)cc[1]))) {
 		log_error("bad value '%s' for country: expected a two-letter "
-			  "code "
-			  "such as FR",
+			  "code such as FR",
 			  cc);
 		return -1;
 	}
@@ -472,10 +471,9 @@ int options_check_credentials(const struct options *o, bool import)
 	const char *path = o->config_path ? o->config_path : "the config file";
 
 	if (!o->api_key) {
-		log_error(
-			"no API key: set LINKUP_API_KEY or put 'api_key = ...' "
-			"in %s",
-			path);
+		log_error("no API key: set LINKUP_API_KEY or put "
+			  "'api_key = ...' in %s",
+			  path);
 		return -1;
 	}
 	if (o->api_version == 2 && !import && !o->account_id) {
@@ -488,8 +486,7 @@ int options_check_credentials(const struct options *o, bool import)
 	}
 	if ((o->api_version != 2 || import) && !o->login_token) {
 		log_error("no LinkedIn login token: set LINKUP_LOGIN_TOKEN or "
-			  "put "
-			  "'login_token = ...' in %s",
+			  "put 'login_token = ...' in %s",
 			  path);
 		return -1;
 	}
@@ -499,19 +496,10 @@ int options_check_credentials(const struct options *o, bool import)
 static int take_conversations(struct options *o, struct source *const src[3])
 {
 	for (int i = 0; i < 3; i++)
-		for (size_t j = 0; j < src[i]->n_convs; j++) {
-			char **grown = realloc(o->conversations,
-					       (o->n_conversations + 1) *
-						       sizeof(*grown));
-
-			if (!grown)
+		for (size_t j = 0; j < src[i]->n_convs; j++)
+			if (push_ref(&o->conversations, &o->n_conversations,
+				     src[i]->convs[j]) < 0)
 				return -1;
-			o->conversations = grown;
-			grown[o->n_conversations] = strdup(src[i]->convs[j]);
-			if (!grown[o->n_conversations])
-				return -1;
-			o->n_conversations++;
-		}
 	return 0;
 }
 
@@ -572,15 +560,7 @@ void options_usage(FILE *out, const char *prog)
 		if (settings[i].secret)
 			continue;
 		snprintf(left, sizeof(left), "-o %s%s", settings[i].name,
-			 i == S_API_URL	     ? "=URL"
-			 : i == S_CONFIG     ? "=PATH"
-			 : i == S_STORE	     ? "[=PATH]"
-			 : i == S_OFFLINE    ? ""
-			 : i == S_COUNTRY    ? "=CC"
-			 : i == S_CACHE_SIZE ? "=SIZE"
-			 : i == S_STORE_SIZE ? "=SIZE"
-			 : i == S_RATE_LIMIT ? "=N/SECONDS"
-					     : "=N");
+			 settings[i].arg);
 		fprintf(out, "    %-26s %s", left, settings[i].help);
 		if (settings[i].def)
 			fprintf(out, " [%s]", settings[i].def);

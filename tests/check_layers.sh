@@ -1,7 +1,9 @@
 #!/bin/sh
-# The arrows of ../shared/STYLE.md's house, checked by the includes: each
-# room may include only what lies below it. Prints every include that runs
-# back up and exits 1; silent and 0 when the house is sound.
+# The rooms of the source (README.md, "Layout of the source") and the one
+# way their includes go: each room may include only what lies below it
+# (api/ and cache/ at the bottom, side by side, fs/main.c at the top).
+# Prints every include that runs back up and exits 1; silent and 0 when
+# the house is sound.
 #
 #   fs/main.c, options, log   anything below
 #   fs/fuse/                  model, text, log, cache, api, libfuse

@@ -8,6 +8,7 @@ import shutil
 import signal
 import stat
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 
 import sample_data as sd
 from lib import mountinfo
+from lib.userns import Namespace
 from conftest import (LINKUPFS_BIN, TESTS_DIR, check_fuse_available,
                       is_mounted, scrubbed_env, wait_for)
 
@@ -103,6 +105,22 @@ def help_own_options():
         assert m, "unexpected --help line: %r" % ln
         opts[m.group(1)] = (m.group(2), m.group(4))
     return opts
+
+
+def help_fuse_defaults():
+    """{name: default} of the FUSE part of --help, for each -o option that
+    gives one, as "[64]" at the end of its text or libfuse's own
+    "(default: 10)"."""
+    text = help_text()
+    part = text[text.index("FUSE options:"):]
+    entries = re.split(r"\n(?=\s+-)", part)
+    found = {}
+    for e in entries:
+        m = re.match(r"^\s+(?:-\w, )?-o (\w+)", e)
+        d = re.search(r"\[([^\]]+)\]\s*$|\(default: ([^)]*)\)", e)
+        if m and d:
+            found[m.group(1)] = d.group(1) or d.group(2)
+    return found
 
 
 def man_tags(lines):
@@ -200,8 +218,7 @@ def test_man_page_names_every_option_variable_file_and_example():
     examples = "\n".join(section(text, "EXAMPLES"))
     for want in ("linkupfs ~/linkedin", "grep -ri", "jq ", "linkupfs -o conversation=",
                  "cat ~/linkedin/.stats", "fusermount3 -u ~/linkedin",
-                 "linkupfs /home/USER/linkedin fuse.linkupfs noauto,user,"
-                 "config=/home/USER/.config/linkupfs/config 0 0"):
+                 "linkupfs /home/USER/linkedin fuse.linkupfs noauto,user 0 0"):
         assert want in examples, want
     see = " ".join(section(text, "SEE ALSO"))
     assert "fusermount3(1)" in see and "mount.fuse3(8)" in see
@@ -221,6 +238,112 @@ def test_help_and_man_page_list_the_same_options_and_defaults():
     fuse = man_tags(subsection(opts, "FUSE options"))
     helped = set(re.findall(r"-o (?:\[no\])?(\w+)", help_text()))
     assert fuse and set(fuse) <= helped, set(fuse) - helped
+    # and the defaults --help gives them are the man page's, and the code's
+    defaults = help_fuse_defaults()
+    assert "max_threads" in defaults and "max_threads" in fuse
+    for name, default in defaults.items():
+        if name in fuse:
+            assert re.search(r"Default: %s\.?( |$)" % re.escape(default),
+                             fuse[name][1]), (name, default, fuse[name][1])
+    main_c = (REPO / "fs" / "main.c").read_text()
+    code = re.search(r"#define LFS_MAX_THREADS (\d+)", main_c)
+    assert code and defaults["max_threads"] == code.group(1), (
+        defaults["max_threads"], code and code.group(1))
+
+
+# ------------------------------------------------------------------ exit status
+
+def start_status(args, env, tmp_path):
+    """Exit status of a foreground start (as the systemd unit runs it)
+    that fails before mounting; nothing may be left mounted."""
+    r = subprocess.run([BIN, "-f"] + [str(a) for a in args], capture_output=True,
+                       text=True, timeout=60, stdin=subprocess.DEVNULL,
+                       env=scrubbed_env(env, config_home=tmp_path / "xdg"))
+    assert r.returncode != 0, "it mounted: %s" % r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    return r.returncode
+
+
+@pytest.fixture
+def statuses(tmp_path, mock):
+    """The exit statuses a start ends with, measured: the API refused the
+    key (against the mock), a wrong configuration file, a wrong command
+    line, a mount point that is not empty (as after a crash)."""
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    creds = {"LINKUP_API_KEY": mock.api_key,
+             "LINKUP_LOGIN_TOKEN": mock.login_token}
+    cfg = tmp_path / "wrong.conf"
+    cfg.write_text("ttl = 30\ncolour = blue\n")
+    cfg.chmod(0o600)
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "file").write_text("x\n")
+    url = "api_url=" + mock.url
+    return {
+        "refused": start_status(["-o", url, mnt], dict(creds, LINKUP_API_KEY="no"),
+                                tmp_path),
+        "config": start_status(["-o", "%s,config=%s" % (url, cfg), mnt], creds,
+                               tmp_path),
+        "usage": start_status(["-o", url, mnt, busy], creds, tmp_path),
+        "busy": start_status(["-o", url, busy], creds, tmp_path),
+    }
+
+
+def test_man_page_exit_status_names_the_statuses_linkupfs_exits_with(
+        statuses):
+    text = render_man(MAN_SOURCE)[0]
+    tags, cur = {}, None
+    for ln in section(text, "EXIT STATUS"):
+        m = re.match(r"^ {7}(\d+)\s+(.*)$", ln)
+        if m:
+            cur = int(m.group(1))
+            tags[cur] = m.group(2)
+        elif re.match(r"^ {7}\S", ln):
+            cur = None
+        elif cur is not None:
+            tags[cur] += " " + ln.strip()
+    want = {"refused": "refused the credentials", "config": "setting",
+            "usage": "command line", "busy": "not empty"}
+    for case, words in want.items():
+        assert statuses[case] in tags, (case, statuses[case], sorted(tags))
+        assert words in tags[statuses[case]], (case, tags[statuses[case]])
+    assert len({statuses[c] for c in ("refused", "config", "usage", "busy")}) == 4
+    # what the Credentials part says happens to a refused key is what does
+    opts = section(text, "OPTIONS")
+    cred = " ".join(" ".join(subsection(opts, "Credentials")).split())
+    assert "exit status %d" % statuses["refused"] in cred, cred
+    assert "fails the mount" in cred and "mounts nothing" in cred, cred
+
+
+def test_systemd_unit_restarts_after_a_failure_but_not_on_refused_or_wrong_settings(
+        statuses, tmp_path):
+    unit = (REPO / "contrib" / "linkupfs.service").read_text()
+    service = unit[unit.index("[Service]"):unit.index("[Install]")]
+    keys = {}
+    for ln in service.splitlines():
+        if ln and not ln.startswith(("#", "[")):
+            k, v = ln.split("=", 1)
+            keys.setdefault(k, []).append(v)
+    assert keys["Restart"] == ["on-failure"]
+    assert keys["ExecStart"][0].split()[:2] == ["linkupfs", "-f"]
+    prevent = {int(w) for v in keys["RestartPreventExitStatus"] for w in v.split()}
+    # exactly the starts that can only fail again until the user acts
+    assert prevent == {statuses["refused"], statuses["config"],
+                       statuses["usage"]}, (prevent, statuses)
+    assert statuses["busy"] not in prevent   # e.g. a dead mount after a crash
+    # systemd itself reads it so (when it is installed: it runs nothing)
+    analyze = shutil.which("systemd-analyze")
+    if analyze:
+        copy = tmp_path / "linkupfs.service"
+        copy.write_text(re.sub(r"^(Exec\w+=-?)(linkupfs|fusermount3) ",
+                               lambda m: "%s%s " % (m.group(1), BIN if m.group(2) ==
+                                                     "linkupfs" else
+                                                     shutil.which("fusermount3")),
+                               unit, flags=re.M))
+        r = subprocess.run([analyze, "verify", "--man=no", str(copy)],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0 and r.stderr == "", r.stderr
 
 
 # ------------------------------------------------------------------ fstab
@@ -313,8 +436,8 @@ def fstab_setup(tmp_path, mock):
             os.kill(pid, signal.SIGKILL)
 
 
-def mount_like_fstab(args, path_dirs=()):
-    env = scrubbed_env()
+def mount_like_fstab(args, path_dirs=(), env=None):
+    env = scrubbed_env(env)
     env["PATH"] = ":".join([str(d) for d in path_dirs] +
                            [env.get("PATH", ""), "/usr/sbin", "/sbin"])
     return subprocess.run(args, capture_output=True, text=True, env=env,
@@ -374,3 +497,110 @@ def test_mount_8_reports_a_config_file_others_can_read_and_mounts_nothing(
     assert r.returncode != 0
     assert "linkupfs: %s is accessible by group or others" % cfg in r.stderr
     assert not is_mounted(mnt) and not daemons_of(mnt)
+
+
+def documented_fstab_line():
+    """The line of contrib/fstab.example, the same in README.md and the
+    man page."""
+    lines = [ln for ln in (REPO / "contrib" / "fstab.example").read_text()
+             .splitlines() if ln.strip() and not ln.startswith("#")]
+    assert len(lines) == 1, lines
+    assert "\n    %s\n" % lines[0] in (REPO / "README.md").read_text()
+    assert lines[0] in "\n".join(section(render_man(MAN_SOURCE)[0], "EXAMPLES"))
+    return lines[0].split()
+
+
+def test_the_documented_fstab_line_mounts_reading_the_config_in_its_place(
+        mock, fstab_setup, tmp_path):
+    bindir, cfg, mnt, seen = fstab_setup
+    source, _, fstype, options = documented_fstab_line()[:4]
+    assert (source, fstype) == ("linkupfs", "fuse.linkupfs")
+    # the file where linkupfs looks by default; XDG_CONFIG_HOME, unlike
+    # HOME, goes through mount(8) (HOME: see the next test)
+    xdg = tmp_path / "xdg"
+    (xdg / "linkupfs").mkdir(parents=True)
+    shutil.copy(cfg, xdg / "linkupfs" / "config")
+    (xdg / "linkupfs" / "config").chmod(0o600)
+    r = mount_like_fstab(["mount", "-t", "fuse", "%s/linkupfs#linkupfs" % bindir,
+                          str(mnt), "-o", options],
+                         env={"XDG_CONFIG_HOME": xdg})
+    assert r.returncode == 0, r.stderr
+    check_mounted_then_unmount(mock, mnt, seen)
+
+
+@pytest.fixture
+def a_user():
+    """A user of our own (name, passwd entry, home directory under /tmp
+    that only it can enter), removed afterwards with all it left."""
+    if os.geteuid() != 0:
+        pytest.skip("making a user needs root")
+    import pwd
+    home = tempfile.mkdtemp(prefix="linkupfs-home-")
+    name = "lfs-%d-%s" % (os.getpid(), os.path.basename(home)[-6:].lower())
+    r = subprocess.run(["useradd", "-M", "-N", "-d", home, "-s",
+                        "/usr/sbin/nologin", name], capture_output=True,
+                       text=True, timeout=30)
+    if r.returncode != 0:
+        shutil.rmtree(home)
+        pytest.fail("useradd %s: %s" % (name, r.stderr), pytrace=False)
+    pw = pwd.getpwnam(name)
+    os.chown(home, pw.pw_uid, pw.pw_gid)
+    try:
+        yield name, pw, Path(home)
+    finally:
+        for line in open("/proc/self/mountinfo").read().splitlines():
+            if home in line:
+                subprocess.run(["fusermount3", "-uz", line.split()[4]],
+                               capture_output=True)
+        for d in Path("/proc").iterdir():   # what it still runs
+            try:
+                if d.name.isdigit() and d.stat().st_uid == pw.pw_uid:
+                    os.kill(int(d.name), signal.SIGKILL)
+            except OSError:
+                pass
+        subprocess.run(["userdel", name], capture_output=True, timeout=30)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def test_fstab_mount_by_a_user_finds_their_config_file_without_config_option(
+        mock, a_user):
+    name, pw, home = a_user
+    check_fuse_available()
+    (home / "bin").mkdir()
+    shutil.copy(BIN, home / "bin" / "linkupfs")
+    (home / "linkedin").mkdir()
+    cfg = home / ".config" / "linkupfs" / "config"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text("api_key = %s\nlogin_token = %s\napi_url = %s\n"
+                   % (mock.api_key, mock.login_token, mock.url))
+    cfg.chmod(0o600)
+    for p in [home / "bin", home / "bin" / "linkupfs", home / "linkedin",
+              home / ".config", cfg.parent, cfg]:
+        os.chown(p, pw.pw_uid, pw.pw_gid)
+
+    # what mount(8) does for a "user" fstab line: mount.fuse3 as the user,
+    # without HOME (mount.fuse3 then sets /root) nor XDG_CONFIG_HOME, and
+    # no credentials in the environment; in a namespace whose /dev/fuse
+    # the user may open (Debian's 0666), whatever this machine's is
+    env = {k: v for k, v in scrubbed_env().items()
+           if k not in ("HOME", "XDG_CONFIG_HOME")}
+    env["PATH"] = "%s:/usr/sbin:/usr/bin:/sbin:/bin" % (home / "bin")
+    mnt = home / "linkedin"
+    ns = Namespace(home.parent / (name + "-ns"), name)
+    try:
+        r = ns.run(["mount.fuse3", "linkupfs", str(mnt), "-o",
+                    "rw,noexec,nosuid,nodev", "-t", "fuse.linkupfs"],
+                   text=True, env=env, timeout=30)
+        assert r.returncode == 0, r.stderr
+        # the first request carried the credentials of the user's own file
+        first = mock.log()[0]
+        assert first["auth_ok"] and first["path"] == "inbox", first
+        assert is_mounted(mnt, ns)
+        r = ns.run(["ls", "-a", str(mnt)], text=True, env=env)
+        assert ".stats" in r.stdout.split(), r.stderr
+        r = ns.run(["fusermount3", "-u", str(mnt)], text=True, env=env)
+        assert r.returncode == 0 and not is_mounted(mnt, ns), r.stderr
+    finally:
+        if is_mounted(mnt, ns):
+            ns.run(["fusermount3", "-uz", str(mnt)], env=env)
+        ns.close()

@@ -8,12 +8,13 @@ come before it forks into the background.
 """
 
 import os
+import socket
 import subprocess
 
 import pytest
 
 from conftest import (LINKUPFS_BIN, is_mounted, run_linkupfs, scrubbed_env,
-                      _fusermount)
+                      wait_for, _fusermount)
 
 CREDS = {"LINKUP_API_KEY": "k", "LINKUP_LOGIN_TOKEN": "t"}
 
@@ -43,13 +44,16 @@ def processes_naming(marker):
     return found
 
 
-def refused(tmp_path, args, must_name, env=CREDS):
-    """Run linkupfs args; check it was refused in one line naming must_name,
-    and that nothing was left behind."""
+def refused(tmp_path, args, must_name, env=CREDS, status=None):
+    """Run linkupfs args; check it was refused (with exit status `status`,
+    when given) in one line naming must_name, and that nothing was left
+    behind."""
     before = our_mounts(tmp_path)
     rc, out, err = run_linkupfs(args, env=env)
     lines = err.strip().splitlines()
     assert rc != 0
+    if status is not None:
+        assert rc == status, (rc, lines)
     assert len(lines) == 1, "want one line on stderr, got %r" % lines
     assert must_name in lines[0], lines[0]
     assert out == ""
@@ -79,8 +83,9 @@ def test_bad_option_value_is_refused_in_one_line_and_nothing_is_mounted(
 
 
 def test_unknown_option_is_refused_in_one_line_naming_it(tmp_path, mnt):
-    refused(tmp_path, ["-o", "nosuchoption", mnt], "nosuchoption")
+    line = refused(tmp_path, ["-o", "nosuchoption", mnt], "nosuchoption")
     assert not is_mounted(mnt)
+    assert "see linkupfs --help" in line   # where the options are
 
 
 @pytest.mark.parametrize("args", [["-o", "nosuchoption"], ["-x"],
@@ -95,12 +100,12 @@ def test_a_wrong_option_is_named_before_missing_credentials(tmp_path, mnt,
 @pytest.mark.parametrize("args,must_name", [
     (["-o", "nosuchoption"], "nosuchoption"),
     (["-o", "page_size=10"], "mount point"),
-    (["one", "two", "three"], "invalid argument"),
+    (["-o", "max_threads=abc"], "max_threads"),
 ])
 def test_every_start_up_message_is_ours(tmp_path, args, must_name):
-    if args[0] == "one":  # one argument more than SOURCE MOUNTPOINT
+    if args[0] == "-o" and args[1].startswith("max_threads"):
         (tmp_path / "mnt").mkdir()
-        args = [str(tmp_path / "mnt")] * 2 + ["three"]
+        args = args + [str(tmp_path / "mnt")]
     line = refused(tmp_path, args, must_name)
     assert line.startswith("linkupfs: ") and not line.startswith("fuse")
 
@@ -163,3 +168,121 @@ def test_mount_point_already_mounted_is_refused_and_the_first_mount_lives(
     finally:
         if len(our_mounts(tmp_path)) > len(before):
             _fusermount(first.path)   # a second mount stacked on the first
+
+
+# ------------------------------------------------------------------ one mount point
+
+@pytest.mark.parametrize("shape", [
+    "{a} {b}",                  # linkupfs ~/e1 ~/e2
+    "-f {a} {b}",
+    "{a} -o ttl=5 {b}",
+    "{a} {b} -o ttl=5 -f",      # mount.fuse3's form has nothing after -o
+    "{a} {b} {a}",
+])
+def test_two_mount_points_are_refused_naming_both_and_nothing_is_mounted(
+        tmp_path, shape):
+    a, b = tmp_path / "e1", tmp_path / "linkedin"
+    a.mkdir()
+    b.mkdir()
+    args = [w.format(a=a, b=b) for w in shape.split()]
+    line = refused(tmp_path, args, "two mount points", status=64)
+    assert str(a) in line and str(b) in line and "--help" in line
+    assert not is_mounted(a) and not is_mounted(b)
+    assert os.listdir(a) == [] and os.listdir(b) == []
+
+
+@pytest.mark.parametrize("source", ["linkupfs", ""])
+def test_mount_8_form_source_mountpoint_dash_o_mounts_at_the_mount_point(
+        tmp_path, mock, source):
+    # how mount.fuse3 runs a helper for fuse.linkupfs: TYPE SOURCE
+    # MOUNTPOINT -o OPTIONS ("" is the source of "linkupfs#" in fstab)
+    src, mnt = tmp_path / "linkupfs", tmp_path / "mnt"
+    src.mkdir()
+    mnt.mkdir()
+    env = scrubbed_env({"LINKUP_API_KEY": mock.api_key,
+                        "LINKUP_LOGIN_TOKEN": mock.login_token,
+                        "XDG_CONFIG_HOME": str(tmp_path / "config")})
+    arg = str(src) if source else ""
+    r = subprocess.run([LINKUPFS_BIN, arg, str(mnt), "-o",
+                        "api_url=%s,dev,suid" % mock.url],
+                       capture_output=True, text=True, env=env, timeout=30)
+    try:
+        assert r.returncode == 0, r.stderr
+        assert is_mounted(mnt) and not is_mounted(src)
+        assert ".stats" in os.listdir(mnt) and os.listdir(src) == []
+    finally:
+        if is_mounted(mnt):
+            _fusermount(mnt)
+        wait_for(lambda: processes_naming(str(mnt)) == [], timeout=10)
+
+
+# ------------------------------------------------------------------ exit status
+
+def wrong_config(tmp_path):
+    cfg = tmp_path / "config.conf"
+    cfg.write_text("ttl = 30\nno_such_key = 1\n")
+    cfg.chmod(0o600)
+    return cfg
+
+
+@pytest.mark.parametrize("case,status", [
+    ("unknown option", 64), ("bad FUSE value", 64), ("no mount point", 64),
+    ("two mount points", 64), ("bad value", 78), ("no credentials", 78),
+    ("secret in argv", 78), ("unknown config key", 78),
+    ("config others can read", 78), ("missing mount point", 1),
+])
+def test_exit_status_says_what_kind_of_mistake_it_was(tmp_path, mnt, case,
+                                                     status):
+    args, env = {
+        "unknown option": (["-o", "nosuchoption", mnt], CREDS),
+        "bad FUSE value": (["-o", "max_threads=many", mnt], CREDS),
+        "no mount point": (["-o", "ttl=5"], CREDS),
+        "two mount points": ([mnt, tmp_path], CREDS),
+        "bad value": (["-o", "ttl=soon", mnt], CREDS),
+        "no credentials": ([mnt], {}),
+        "secret in argv": (["-o", "api_key=k", mnt], CREDS),
+        "unknown config key": (["-o", "config=%s" % wrong_config(tmp_path),
+                                mnt], CREDS),
+        "config others can read": (["-o", "config=%s" % wrong_config(tmp_path),
+                                    mnt], CREDS),
+        "missing mount point": ([tmp_path / "not-there"], CREDS),
+    }[case]
+    if case == "config others can read":
+        (tmp_path / "config.conf").write_text("ttl = 30\n")
+        (tmp_path / "config.conf").chmod(0o644)
+    rc, out, err = run_linkupfs(args, env=env)
+    assert rc == status, (rc, err)
+    assert len(err.strip().splitlines()) == 1 and err.startswith("linkupfs: ")
+    assert not is_mounted(mnt) and os.listdir(mnt) == []
+
+
+@pytest.mark.parametrize("version,env_of", [
+    (1, lambda m: {"LINKUP_API_KEY": "wrong", "LINKUP_LOGIN_TOKEN": m.login_token}),
+    (1, lambda m: {"LINKUP_API_KEY": m.api_key, "LINKUP_LOGIN_TOKEN": "wrong"}),
+    (2, lambda m: {"LINKUP_API_KEY": "wrong", "LINKUP_ACCOUNT_ID": m.account_id}),
+    (2, lambda m: {"LINKUP_API_KEY": m.api_key, "LINKUP_ACCOUNT_ID": "wrong"}),
+], ids=["v1-key", "v1-token", "v2-key", "v2-account"])
+def test_refused_credentials_exit_77_after_one_request(tmp_path, mnt, mock,
+                                                        version, env_of):
+    rc, out, err = run_linkupfs(["-o", "api_url=%s,api_version=%d"
+                                 % (mock.url, version), mnt],
+                                env=env_of(mock))
+    assert rc == 77, (rc, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "refused" in lines[0], lines
+    assert mock.stats()["requests"] == 1   # no retry of a refusal
+    assert not is_mounted(mnt) and os.listdir(mnt) == []
+
+
+def test_no_network_at_start_is_no_failed_start(mock, mount_factory):
+    # as the systemd unit runs it (-f): a port nothing listens on refuses
+    # the connection at once; the mount goes on, and ends with status 0
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        url = "http://127.0.0.1:%d" % held.getsockname()[1]
+        m = mount_factory(mock, "api_url=" + url)   # the later api_url wins
+        assert m.mounted()
+        assert m.unmount() == 0
+    log = m.log()
+    assert "connection refused" in log and "mounting anyway" in log, log
+    assert mock.stats()["requests"] == 0

@@ -37,6 +37,11 @@
 struct store;
 struct net;
 
+/* The most stretches a parallel walk cuts a conversation in: each is a
+ * thread and a request at once, and the API allows 300 requests a minute
+ * (-o parallel's range ends here). */
+#define CONV_PARALLEL_MAX 16
+
 /* Mount-wide things a conversation uses; borrowed, outlive every conv. */
 struct conv_env {
 	struct api *api;
@@ -44,7 +49,7 @@ struct conv_env {
 	int page_size;
 	long ttl;     /* seconds before the newest page is checked again */
 	int parallel; /* > 1: walk a whole conversation in that many stretches
-		       */
+		       * (at most CONV_PARALLEL_MAX) */
 	struct store *store; /* NULL: nothing kept on disk (fs/model/keep.h) */
 	struct net *net;     /* NULL without a store (fs/model/net.h) */
 	const char *account; /* names the account in the store's keys */

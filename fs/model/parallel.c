@@ -24,7 +24,8 @@
 #include "../log.h"
 #include "net.h"
 
-/* Rounds of probes at most: 16 x 16 doublings reach any real history. */
+/* Rounds of probes at most, each probe twice as far back in time as the
+ * one before. */
 #define PROBE_ROUNDS 4
 
 static void *stretch_thread(void *arg)
@@ -105,7 +106,7 @@ static int run_all(void *jobs, size_t n, size_t size, size_t thread_off,
 static int find_start(struct conv *c, int k, int64_t top, int64_t span,
 		      int64_t *start, bool *found)
 {
-	struct probe probes[16];
+	struct probe probes[CONV_PARALLEL_MAX];
 	int64_t dist = span * 2;
 
 	*start = top;
@@ -241,13 +242,15 @@ static int splice_all(struct conv *c, unsigned uid, struct stretch *s, int k)
 
 int conv_walk_parallel(struct conv *c, bool *walked)
 {
-	struct stretch s[16];
+	struct stretch s[CONV_PARALLEL_MAX];
 	struct start st;
 	int64_t start;
 	bool found;
-	int k = c->env.parallel > 16 ? 16 : c->env.parallel, r;
+	int k = c->env.parallel, r;
 
 	*walked = false;
+	if (k > CONV_PARALLEL_MAX)
+		k = CONV_PARALLEL_MAX;
 	r = start_of(c, &st);
 	if (r < 0)
 		return r == -EAGAIN ? 0 : r;
@@ -265,7 +268,7 @@ int conv_walk_parallel(struct conv *c, bool *walked)
 			r = s[j].err;
 	if (r == 0)
 		r = splice_all(c, st.uid, s, k);
-	for (int j = 0; j < 16; j++)
+	for (int j = 0; j < CONV_PARALLEL_MAX; j++)
 		stretch_free(&s[j]);
 	start_free(&st);
 	(void)found;

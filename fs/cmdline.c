@@ -1,0 +1,97 @@
+/*
+ * fs/cmdline.c - the command line before libfuse reads it (cmdline.h).
+ */
+#include "cmdline.h"
+
+#include <string.h>
+
+/* Take argv[i] out. */
+static void take(int *argc, char *argv[], int i)
+{
+	memmove(&argv[i], &argv[i + 1], (size_t)(*argc - i) * sizeof(*argv));
+	(*argc)--;
+}
+
+bool cmdline_take_flag(int *argc, char *argv[], const char *flag)
+{
+	for (int i = 1; i < *argc; i++)
+		if (strcmp(argv[i], flag) == 0) {
+			take(argc, argv, i);
+			return true;
+		}
+	return false;
+}
+
+bool cmdline_wants_help(int argc, char *argv[])
+{
+	static const char *const flags[] = {"-h", "--help", "-V", "--version"};
+
+	for (int i = 1; i < argc; i++)
+		for (size_t j = 0; j < sizeof(flags) / sizeof(*flags); j++)
+			if (strcmp(argv[i], flags[j]) == 0)
+				return true;
+	return false;
+}
+
+/* The indexes of argv's plain arguments (neither an option nor -o's
+ * value), at most max of them in at[]; how many were found. */
+static int plain_args(int argc, char *argv[], int at[], int max)
+{
+	int n = 0;
+
+	for (int i = 1; i < argc && n < max; i++) {
+		if (strcmp(argv[i], "-o") == 0)
+			i++; /* its value */
+		else if (argv[i][0] != '-')
+			at[n++] = i;
+	}
+	return n;
+}
+
+int cmdline_take_source(int *argc, char *argv[])
+{
+	int at[2], n = plain_args(*argc, argv, at, 2);
+
+	if (n < 2)
+		return 0;
+	if (*argc == 5 && at[0] == 1 && at[1] == 2 &&
+	    strcmp(argv[3], "-o") == 0) {
+		take(argc, argv, 1);
+		return 0;
+	}
+	fprintf(stderr,
+		"linkupfs: two mount points given, '%s' and '%s': linkupfs "
+		"takes one (see linkupfs --help)\n",
+		argv[at[0]], argv[at[1]]);
+	return -1;
+}
+
+const char *cmdline_mountpoint(int argc, char *argv[])
+{
+	int at;
+
+	return plain_args(argc, argv, &at, 1) ? argv[at] : NULL;
+}
+
+void cmdline_fuse_usage(FILE *out, unsigned max_threads)
+{
+	fprintf(out,
+		"FUSE options:\n"
+		"    -h, --help                 print this help\n"
+		"    -V, --version              print the versions of linkupfs "
+		"and libfuse\n"
+		"    -f                         stay in the foreground, log to "
+		"stderr\n"
+		"    -d, -o debug               log every FUSE and HTTP "
+		"request "
+		"(implies -f)\n"
+		"    -s                         serve every request in one "
+		"thread\n"
+		"    -o clone_fd                one /dev/fuse descriptor per "
+		"worker thread\n"
+		"    -o max_idle_threads=N      idle worker threads kept (-1: "
+		"all) [-1]\n"
+		"    -o max_threads=N           most worker threads at once "
+		"[%u]\n",
+		max_threads);
+}
