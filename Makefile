@@ -20,7 +20,7 @@
 #   make install / make uninstall   PREFIX (/usr/local) and DESTDIR honoured
 
 VERSION := 0.1.0
-PKGS := fuse3 libcurl libcjson sqlite3
+PKGS := fuse3 libcurl libcjson sqlite3 libcrypto libxxhash libzstd
 CC ?= cc
 PYTHON ?= /usr/bin/python3
 

@@ -71,27 +71,38 @@ static int check_mountpoint(const char *mp)
 	return r;
 }
 
-/* The account in the store's keys: a hash of the API URL and both
- * credentials (neither can be read back from it), so that another login
- * token or key never meets this one's data. */
-static void name_account(struct lfs *fs, const struct options *o)
+/* The account in the store's keys: a SHA-256 of the API URL and the
+ * credentials (store_name), so that another key, login token or account
+ * id never meets this one's data, and none of them can be read back from
+ * the store. 0 or -1. */
+static int name_account(struct lfs *fs, const struct options *o)
 {
 	char *all = NULL;
-	int n = asprintf(&all, "%s\n%s\n%s", o->api_url, o->api_key,
-			 o->login_token);
-	uint64_t a = 0, b = 0;
+	int n = asprintf(&all, "linkupfs account\n%s\n%s\n%s\n%s", o->api_url,
+			 o->api_key, o->login_token ? o->login_token : "",
+			 o->account_id ? o->account_id : "");
+	int r = -1;
 
 	if (n >= 0) {
-		a = store_checksum("linkupfs account a", all, (size_t)n);
-		b = store_checksum("linkupfs account b", all, (size_t)n);
+		r = store_name(all, (size_t)n, fs->account, 33);
 		explicit_bzero(all, (size_t)n);
 	}
 	free(all);
-	snprintf(fs->account, sizeof(fs->account), "%016llx%016llx",
-		 (unsigned long long)a, (unsigned long long)b);
+	return r < 0 ? -1 : 0;
 }
 
-/* -o store: open it (a refused one fails the mount, with why). */
+/* The store's one word when its writes fail (store_on_failure). */
+static void store_failed(void *arg, int err)
+{
+	(void)arg;
+	log_error("store: cannot write (%s); going on from memory, nothing "
+		  "more is kept on disk this mount",
+		  strerror(-err));
+}
+
+/* The store (on unless -o nostore): open it. One others may read, or a
+ * file where its directory should be, fails the mount (with why); any
+ * other failure leaves it from memory, with one line. */
 static int open_store(struct lfs *fs, const struct options *o)
 {
 	char why[512];
@@ -113,17 +124,23 @@ static int open_store(struct lfs *fs, const struct options *o)
 	}
 	r = store_open(o->store_dir, o->store_size, &fs->store, why,
 		       sizeof(why));
-	if (r == -EPERM || r == -EBUSY || r == -ENOTDIR) {
+	if (r == -EPERM || r == -ENOTDIR) {
 		fprintf(stderr, "linkupfs: %s\n", why);
 		return -1;
 	}
-	if (r < 0) { /* disk full, I/O error: the mount goes on from memory */
-		log_error("%s; going on without it, from memory", why);
+	if (r < 0) { /* disk full, I/O error, in use: the mount goes on */
+		log_error("%s; this mount runs from memory", why);
 		return 0;
 	}
 	if (why[0])
 		log_error("%s", why);
-	name_account(fs, o);
+	store_on_failure(fs->store, store_failed, NULL);
+	if (name_account(fs, o) < 0) {
+		log_error("store: cannot name the account (libcrypto failed); "
+			  "this mount runs from memory");
+		store_close(fs->store);
+		fs->store = NULL;
+	}
 	return 0;
 }
 
@@ -320,6 +337,9 @@ static int serve(struct fuse_session *se, struct fuse_cmdline_opts *co,
 		log_error("cannot set up signal handling: %s", strerror(errno));
 		goto out_mount;
 	}
+	if (fs->store && store_start(fs->store) < 0) /* after the fork too */
+		log_error("store: cannot start its writer; answers are kept on "
+			  "disk only at unmount");
 	fs->checker = checker_new(fs); /* after the fork of daemonize */
 	if (!fs->checker) {
 		log_error("out of memory");

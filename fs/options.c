@@ -31,6 +31,7 @@ enum setting_id {
 	S_PARALLEL,
 	S_RATE_LIMIT,
 	S_STORE,
+	S_NOSTORE,
 	S_STORE_SIZE,
 	S_OFFLINE,
 	S_API_VERSION,
@@ -71,9 +72,11 @@ static const struct setting settings[S_COUNT] = {
 			"requests at once when reading a whole conversation"},
 	[S_RATE_LIMIT] = {"rate_limit", NULL, "300/60", false,
 			  "at most N requests in any SECONDS (0: no limit)"},
-	[S_STORE] = {"store", NULL, NULL, false,
+	[S_STORE] = {"store", NULL, "on", false,
 		     "keep answers on disk across mounts (SQLite), in PATH or "
 		     "$XDG_CACHE_HOME/linkupfs"},
+	[S_NOSTORE] = {"nostore", NULL, NULL, false,
+		       "keep nothing on disk: run from memory only"},
 	[S_STORE_SIZE] = {"store_size", NULL, "1G", false,
 			  "byte budget of the store (K, M, G)"},
 	[S_OFFLINE] = {"offline", NULL, NULL, false,
@@ -176,7 +179,7 @@ static int parse_cli(struct source *src, struct fuse_args *args)
 	static const char *const ignored[] = {"relatime", "nodiratime",
 					      "strictatime", "lazytime"};
 	static char templ[S_COUNT][32];
-	struct fuse_opt spec[S_COUNT + 8];
+	struct fuse_opt spec[S_COUNT + 9];
 	size_t n = S_COUNT;
 
 	for (int i = 0; i < S_COUNT; i++) {
@@ -185,8 +188,9 @@ static int parse_cli(struct source *src, struct fuse_args *args)
 	}
 	spec[n++] = (struct fuse_opt)FUSE_OPT_KEY("conversation=",
 						  KEY_CONVERSATION);
-	/* flags: the default store, offline */
+	/* flags: the default store, none, offline */
 	spec[n++] = (struct fuse_opt)FUSE_OPT_KEY("store", S_STORE);
+	spec[n++] = (struct fuse_opt)FUSE_OPT_KEY("nostore", S_NOSTORE);
 	spec[n++] = (struct fuse_opt)FUSE_OPT_KEY("offline", S_OFFLINE);
 	for (size_t i = 0; i < sizeof(ignored) / sizeof(*ignored); i++)
 		spec[n++] = (struct fuse_opt)FUSE_OPT_KEY(ignored[i],
@@ -420,19 +424,43 @@ static bool is_yes(const char *v)
 	       strcmp(v, "on") == 0 || strcmp(v, "true") == 0;
 }
 
-/* store: a flag (the default place) or a path; offline: a flag. */
+/* The source (0 -o, 1 environment, 2 file) that gives id; 3: none. */
+static int given_by(struct source *const src[3], int id)
+{
+	int i = 0;
+
+	while (i < 3 && !src[i]->val[id])
+		i++;
+	return i;
+}
+
+/* A yes-or-no setting: 0 (*on set), or -1 after saying why. */
+static int take_flag(struct source *const src[3], int id, bool *on)
+{
+	const char *v = pick(src, id);
+
+	*on = v && is_yes(v);
+	if (!v || is_yes(v) || strcmp(v, "0") == 0 || strcmp(v, "no") == 0)
+		return 0;
+	log_error("bad value '%s' for %s: expected yes or no", v,
+		  settings[id].name);
+	return -1;
+}
+
+/* store: a flag (the default place, the default) or a path; nostore
+ * (where it is given before store, -o before environment before file)
+ * and store=no turn it off; offline: a flag. */
 static int take_store(struct options *o, struct source *const src[3])
 {
-	const char *v = pick(src, S_STORE), *off = pick(src, S_OFFLINE);
+	const char *v = pick(src, S_STORE);
 	const char *cache = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	bool none;
 
-	if (off && !is_yes(off) && strcmp(off, "0") != 0 &&
-	    strcmp(off, "no") != 0) {
-		log_error("bad value '%s' for offline: expected yes or no",
-			  off);
+	if (take_flag(src, S_OFFLINE, &o->offline) < 0 ||
+	    take_flag(src, S_NOSTORE, &none) < 0)
 		return -1;
-	}
-	o->offline = off && is_yes(off);
+	if (none && given_by(src, S_NOSTORE) <= given_by(src, S_STORE))
+		return 0;
 	if (!v || strcmp(v, "0") == 0 || strcmp(v, "no") == 0)
 		return 0;
 	if (!is_yes(v)) {
@@ -443,6 +471,13 @@ static int take_store(struct options *o, struct source *const src[3])
 	if (cache && cache[0] == '/')
 		return asprintf(&o->store_dir, "%s/linkupfs", cache) < 0 ? -1
 									 : 0;
+	if ((!home || home[0] != '/') && given_by(src, S_STORE) == 3) {
+		log_error("store: no $HOME nor $XDG_CACHE_HOME to put it in; "
+			  "running from memory (give store=PATH to keep "
+			  "answers on disk)");
+		o->store_default = false;
+		return 0;
+	}
 	if (!home || home[0] != '/') {
 		log_error("store: no $HOME nor $XDG_CACHE_HOME to put it in; "
 			  "give store=PATH");
@@ -576,6 +611,7 @@ void options_usage(FILE *out, const char *prog)
 			 : i == S_CONFIG     ? "=PATH"
 			 : i == S_STORE	     ? "[=PATH]"
 			 : i == S_OFFLINE    ? ""
+			 : i == S_NOSTORE    ? ""
 			 : i == S_COUNTRY    ? "=CC"
 			 : i == S_CACHE_SIZE ? "=SIZE"
 			 : i == S_STORE_SIZE ? "=SIZE"

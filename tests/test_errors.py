@@ -121,8 +121,10 @@ def test_key_refused_after_the_mount_gives_eacces(mock, mount_factory):
 
 def test_no_network_at_mount_mounts_and_says_why(mock, mount_factory,
                                                  tmp_path):
+    # without the store: with it (the default) the mount is offline until
+    # its next probe of the API (tests/test_store.py)
     mock.fault("reset", count=-1, path="inbox")
-    mm = mount_factory(mock, "page_size=100", env=UTC)
+    mm = mount_factory(mock, "page_size=100", "nostore", env=UTC)
     assert "inbox" in mm.log()
     mock.clear_faults()
     assert sd.ALES_DIR in os.listdir(mm.path)  # once the API answers

@@ -108,15 +108,12 @@ static const char *conv_key_of(const struct conv *c)
 	return c->id ? c->id : c->profile_url;
 }
 
+/* A blob not kept is fetched again when asked for; the store tells once
+ * why it stopped writing (store_on_failure, wired by main). */
 static void put_blob(const struct conv_env *env, const char *key,
 		     const void *bytes, size_t len)
 {
-	int r = store_put(env->store, key, bytes, len);
-
-	if (r < 0 && r != -ECANCELED && r != -EFBIG)
-		log_error("store: cannot write (%s); going on from memory, "
-			  "nothing more is kept on disk this mount",
-			  strerror(-r));
+	store_put(env->store, key, bytes, len);
 }
 
 static char *body_key(const struct conv *c, const char *cursor, int64_t floor)
@@ -319,16 +316,29 @@ static void put_chain(struct buf *out, const struct conv *c)
 	}
 }
 
-void keep_chain_put(struct conv *c)
+void keep_chain_sync(struct conv *c)
 {
 	struct buf out = BUF_INIT;
+	bool dirty;
 	char *key;
 
-	if (!c->env.store || !c->chunks[0].known || !(key = chain_key(c)))
+	if (!c->env.store)
 		return;
-	put_chain(&out, c);
-	if (!out.oom)
+	pthread_mutex_lock(&c->lock);
+	dirty = c->chain_dirty;
+	pthread_mutex_unlock(&c->lock);
+	if (!dirty || !(key = chain_key(c)))
+		return;
+	pthread_mutex_lock(&c->keep_lock); /* records in the order built */
+	pthread_mutex_lock(&c->lock);
+	if (c->chain_dirty && c->chunks[0].known) {
+		put_chain(&out, c);
+		c->chain_dirty = out.oom; /* try again at the next walk's end */
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (out.len && !out.oom)
 		put_blob(&c->env, key, out.data, out.len);
+	pthread_mutex_unlock(&c->keep_lock);
 	buf_free(&out);
 	free(key);
 }
