@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
+#include <locale.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -431,6 +432,8 @@ static void tune_process(void)
 	 * leaving a hole in the heap */
 	mallopt(M_MMAP_THRESHOLD, 32 * 1024);
 	tzset(); /* localtime_r needs TZ read once */
+	/* the read-ahead sorts names as tree and ls -R do (fs/model/ahead.h) */
+	setlocale(LC_COLLATE, "");
 }
 
 /*
