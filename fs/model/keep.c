@@ -103,9 +103,17 @@ static char *get_str(struct rd *r)
 
 /* ---- keys and writes ------------------------------------------------- */
 
-static const char *conv_key_of(const struct conv *c)
+/* A conversation's part of its keys: hex digits of the SHA-256 of its id
+ * (or profile URL). An id is some 150 bytes, a key is stored twice (its
+ * row and the index) beside bodies of a few KiB once compressed; 64 bits
+ * tell apart the conversations of one account. 0 or -EIO. */
+#define KEEP_CONV_HEX 16
+
+static int conv_key_of(const struct conv *c, char out[KEEP_CONV_HEX + 1])
 {
-	return c->id ? c->id : c->profile_url;
+	const char *id = c->id ? c->id : c->profile_url;
+
+	return store_name(id, strlen(id), out, KEEP_CONV_HEX + 1);
 }
 
 /* A blob not kept is fetched again when asked for; the store tells once
@@ -118,9 +126,10 @@ static void put_blob(const struct conv_env *env, const char *key,
 
 static char *body_key(const struct conv *c, const char *cursor, int64_t floor)
 {
-	char *key = NULL;
+	char conv[KEEP_CONV_HEX + 1], *key = NULL;
 
-	if (asprintf(&key, "%s/body/%s/%s/%lld", c->env.account, conv_key_of(c),
+	if (conv_key_of(c, conv) < 0 ||
+	    asprintf(&key, "%s/body/%s/%s/%lld", c->env.account, conv,
 		     cursor ? cursor : "-", (long long)floor) < 0)
 		return NULL;
 	return key;
@@ -128,9 +137,10 @@ static char *body_key(const struct conv *c, const char *cursor, int64_t floor)
 
 static char *chain_key(const struct conv *c)
 {
-	char *key = NULL;
+	char conv[KEEP_CONV_HEX + 1], *key = NULL;
 
-	if (asprintf(&key, "%s/chain/%s", c->env.account, conv_key_of(c)) < 0)
+	if (conv_key_of(c, conv) < 0 ||
+	    asprintf(&key, "%s/chain/%s", c->env.account, conv) < 0)
 		return NULL;
 	return key;
 }
