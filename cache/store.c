@@ -100,26 +100,45 @@ static int run(sqlite3_stmt *q)
 	return r == SQLITE_DONE ? SQLITE_OK : r;
 }
 
+/* A statement with id bound as ?1. Caller holds lock. */
+static sqlite3_stmt *prepare_id(struct store *s, const char *sql, int64_t id)
+{
+	sqlite3_stmt *q = NULL;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_int64(q, 1, id);
+	return q;
+}
+
+/* Delete the blob id (len bytes), keeping the counts. Caller holds lock. */
+static int delete_id(struct store *s, int64_t id, uint64_t len)
+{
+	if (run(prepare_id(s, "DELETE FROM blob WHERE id=?1", id)) !=
+		    SQLITE_OK ||
+	    run(prepare_id(s, "DELETE FROM lru WHERE id=?1", id)) != SQLITE_OK)
+		return -EIO;
+	s->st.bytes -= len < s->st.bytes ? len : s->st.bytes;
+	s->st.entries -= s->st.entries > 0;
+	return 0;
+}
+
 /* Drop key, keeping the counts. Caller holds lock. */
 static void drop(struct store *s, const char *key)
 {
 	sqlite3_stmt *q = prepare(s,
-				  "SELECT length(value) FROM blob WHERE "
+				  "SELECT id, length(value) FROM blob WHERE "
 				  "key=?1",
 				  key);
-	int64_t len = -1;
+	int64_t id = 0, len = -1;
 
-	if (q && sqlite3_step(q) == SQLITE_ROW)
-		len = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	if (len < 0 || !s->st.writable)
-		return;
-	if (run(prepare(s, "DELETE FROM blob WHERE key=?1", key)) ==
-	    SQLITE_OK) {
-		s->st.bytes -= (uint64_t)len < s->st.bytes ? (uint64_t)len
-							   : s->st.bytes;
-		s->st.entries -= s->st.entries > 0;
+	if (q && sqlite3_step(q) == SQLITE_ROW) {
+		id = sqlite3_column_int64(q, 0);
+		len = sqlite3_column_int64(q, 1);
 	}
+	sqlite3_finalize(q);
+	if (len >= 0 && s->st.writable)
+		delete_id(s, id, (uint64_t)len);
 }
 
 /* Where a get puts what it found. */
@@ -166,7 +185,7 @@ static int read_value(struct store *s, sqlite3_int64 rowid, void *buf, int len)
 	return 0;
 }
 
-/* Read the row (sum, used, rowid, length, size) into the buffer f gives,
+/* Read the row (sum, used, id, length, size) into the buffer f gives,
  * and check it. Caller holds lock. */
 static int take_row(struct store *s, sqlite3_stmt *q, const char *key,
 		    struct fill *f)
@@ -209,32 +228,29 @@ void store_flush_stamps(struct store *s)
 	if (own && store_exec(s->db, "BEGIN IMMEDIATE") != SQLITE_OK)
 		own = false; /* each update then commits alone */
 	for (size_t i = 0; i < s->n_stamps; i++) {
-		sqlite3_stmt *q =
-			prepare(s, "UPDATE blob SET used=?2 WHERE key=?1",
-				s->stamps[i]);
+		sqlite3_stmt *q = prepare_id(
+			s, "UPDATE lru SET used=?2 WHERE id=?1", s->stamps[i]);
 
 		if (q)
 			sqlite3_bind_int64(q, 2, (int64_t)s->stamp_tick[i]);
 		run(q);
-		free(s->stamps[i]);
 	}
 	s->n_stamps = 0;
 	if (own && store_exec(s->db, "COMMIT") != SQLITE_OK)
 		store_exec(s->db, "ROLLBACK"); /* uses only: nothing is lost */
 }
 
-/* A blob read: its use is written down (later, with others) if it grew
- * old. Caller holds lock. */
-static void stamp(struct store *s, const char *key, uint64_t used)
+/* Blob id was read: its use is written down (later, with others) if it
+ * grew old. Caller holds lock. */
+static void stamp(struct store *s, int64_t id, uint64_t used)
 {
 	if (!s->st.writable ||
 	    s->tick - used <= s->st.entries / STORE_RESTAMP_SHARE)
 		return;
 	if (s->n_stamps == STORE_STAMPS)
 		store_flush_stamps(s);
-	s->stamps[s->n_stamps] = strdup(key);
-	if (s->stamps[s->n_stamps])
-		s->stamp_tick[s->n_stamps++] = ++s->tick;
+	s->stamps[s->n_stamps] = id;
+	s->stamp_tick[s->n_stamps++] = ++s->tick;
 }
 
 /* The blob of key from the file. Caller holds lock. */
@@ -242,15 +258,18 @@ static int read_kept(struct store *s, const char *key, struct fill *f)
 {
 	sqlite3_stmt *q;
 	uint64_t used = 0;
+	int64_t id = 0;
 	int r = -ENOENT, step;
 
+	/* the use apart: stamping it rewrites a small row, not the blob's */
 	q = prepare(s,
-		    "SELECT sum, used, rowid, length(value), size FROM blob "
-		    "WHERE key=?1",
+		    "SELECT b.sum, l.used, b.id, length(b.value), b.size FROM "
+		    "blob b LEFT JOIN lru l ON l.id = b.id WHERE b.key=?1",
 		    key);
 	step = q ? sqlite3_step(q) : SQLITE_ERROR;
 	if (step == SQLITE_ROW) {
 		used = (uint64_t)sqlite3_column_int64(q, 1);
+		id = sqlite3_column_int64(q, 2);
 		r = take_row(s, q, key, f);
 	} else if (store_is_damage(step)) {
 		r = -EBADMSG;
@@ -264,7 +283,7 @@ static int read_kept(struct store *s, const char *key, struct fill *f)
 		r = -ENOENT;
 	}
 	if (r == 0)
-		stamp(s, key, used);
+		stamp(s, id, used);
 	return r;
 }
 
@@ -323,32 +342,51 @@ static int evict(struct store *s)
 {
 	while (s->st.bytes > s->st.budget && s->st.entries > 0) {
 		sqlite3_stmt *q = NULL;
-		int step;
+		int step, r = 0;
 
-		if (sqlite3_prepare_v2(s->db,
-				       "SELECT key, length(value) FROM blob "
-				       "ORDER BY used LIMIT 32",
-				       -1, &q, NULL) != SQLITE_OK)
+		if (sqlite3_prepare_v2(
+			    s->db,
+			    "SELECT l.id, length(b.value) FROM lru l "
+			    "JOIN blob b ON b.id = l.id "
+			    "ORDER BY l.used LIMIT 32",
+			    -1, &q, NULL) != SQLITE_OK)
 			return -EIO;
-		while ((step = sqlite3_step(q)) == SQLITE_ROW &&
+		while (r == 0 && (step = sqlite3_step(q)) == SQLITE_ROW &&
 		       s->st.bytes > s->st.budget) {
-			const char *k = (const char *)sqlite3_column_text(q, 0);
-			uint64_t n = (uint64_t)sqlite3_column_int64(q, 1);
-
-			if (run(prepare(s, "DELETE FROM blob WHERE key=?1",
-					k)) != SQLITE_OK) {
-				sqlite3_finalize(q);
-				return -EIO;
-			}
-			s->st.bytes -= n < s->st.bytes ? n : s->st.bytes;
-			s->st.entries--;
-			s->st.evicted++;
+			r = delete_id(s, sqlite3_column_int64(q, 0),
+				      (uint64_t)sqlite3_column_int64(q, 1));
+			s->st.evicted += r == 0;
 		}
 		sqlite3_finalize(q);
-		if (step != SQLITE_ROW && step != SQLITE_DONE)
+		if (r < 0 || (step != SQLITE_ROW && step != SQLITE_DONE))
 			return -EIO;
 	}
 	return 0;
+}
+
+/* Whether key holds it already (the same checksum and sizes): then its
+ * use is written down instead of its bytes again (an inbox page read
+ * anew, a chain that did not change). Caller holds lock. */
+static bool same_kept(struct store *s, const struct spool_item *it)
+{
+	sqlite3_stmt *q = prepare(s,
+				  "SELECT id, sum, size, length(value) FROM "
+				  "blob WHERE key=?1",
+				  it->key);
+	bool same = q && sqlite3_step(q) == SQLITE_ROW &&
+		    (uint64_t)sqlite3_column_int64(q, 1) == it->sum &&
+		    sqlite3_column_int64(q, 2) == (int64_t)it->raw &&
+		    sqlite3_column_int64(q, 3) == (int64_t)it->len;
+	int64_t id = same ? sqlite3_column_int64(q, 0) : 0;
+
+	sqlite3_finalize(q);
+	if (same) {
+		q = prepare_id(s, "UPDATE lru SET used=?2 WHERE id=?1", id);
+		if (q)
+			sqlite3_bind_int64(q, 2, (int64_t)++s->tick);
+		same = run(q) == SQLITE_OK;
+	}
+	return same;
 }
 
 /* One blob into the open transaction. Caller holds lock. */
@@ -357,19 +395,27 @@ static int put_row(struct store *s, const struct spool_item *it)
 	sqlite3_stmt *q;
 	int rc;
 
+	if (same_kept(s, it))
+		return 0;
 	drop(s, it->key);
 	q = prepare(s,
-		    "INSERT OR REPLACE INTO blob(key, sum, used, size, value) "
-		    "VALUES(?1, ?2, ?3, ?4, ?5)",
+		    "INSERT INTO blob(key, sum, size, value) "
+		    "VALUES(?1, ?2, ?3, ?4)",
 		    it->key);
 	if (!q)
 		return store_errno_of(sqlite3_errcode(s->db));
 	sqlite3_bind_int64(q, 2, (int64_t)it->sum);
-	sqlite3_bind_int64(q, 3, (int64_t)++s->tick);
-	sqlite3_bind_int64(q, 4, (int64_t)it->raw);
-	sqlite3_bind_blob(q, 5, it->len ? it->bytes : "", (int)it->len,
+	sqlite3_bind_int64(q, 3, (int64_t)it->raw);
+	sqlite3_bind_blob(q, 4, it->len ? it->bytes : "", (int)it->len,
 			  SQLITE_STATIC);
 	rc = run(q);
+	if (rc == SQLITE_OK) {
+		q = prepare_id(s, "INSERT INTO lru(id, used) VALUES(?1, ?2)",
+			       sqlite3_last_insert_rowid(s->db));
+		if (q)
+			sqlite3_bind_int64(q, 2, (int64_t)++s->tick);
+		rc = run(q);
+	}
 	if (rc != SQLITE_OK)
 		return store_errno_of(rc);
 	s->st.bytes += it->len;

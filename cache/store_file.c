@@ -14,9 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Bumped when the layout of the table changes: an older file is set aside.
- * 2: XXH3 checksums, compressed values and their size, a rollback
- * journal. */
+/* Bumped when the layout of the tables changes: an older file is set
+ * aside. 2: XXH3 checksums, compressed values and their size, the uses
+ * in a table of their own (a stamp rewrites a small row, not the blob), a
+ * rollback journal. */
 #define STORE_SCHEMA 2
 /* Another mount's batch, or the sqlite3 shell, may hold the file a while
  * (a commit syncs the disk). */
@@ -120,10 +121,12 @@ static int schema(sqlite3 *db)
 		rc = store_exec(
 			db,
 			"BEGIN IMMEDIATE;"
-			"CREATE TABLE IF NOT EXISTS blob(key TEXT PRIMARY "
-			"KEY, sum INTEGER NOT NULL, used INTEGER NOT NULL,"
+			"CREATE TABLE IF NOT EXISTS blob(id INTEGER PRIMARY "
+			"KEY, key TEXT NOT NULL UNIQUE, sum INTEGER NOT NULL,"
 			" size INTEGER NOT NULL, value BLOB NOT NULL);"
-			"CREATE INDEX IF NOT EXISTS blob_used ON blob(used);"
+			"CREATE TABLE IF NOT EXISTS lru(id INTEGER PRIMARY KEY,"
+			" used INTEGER NOT NULL);"
+			"CREATE INDEX IF NOT EXISTS lru_used ON lru(used);"
 			"PRAGMA user_version=2; COMMIT");
 	if (rc != SQLITE_OK)
 		store_exec(db, "ROLLBACK");
@@ -304,8 +307,6 @@ void store_close(struct store *s)
 	spool_free(s->spool); /* writes what waits: before the connection */
 	if (s->db && s->st.writable)
 		store_flush_stamps(s);
-	for (size_t i = 0; i < s->n_stamps; i++)
-		free(s->stamps[i]);
 	if (s->db)
 		sqlite3_close(s->db);
 	if (s->lock_fd >= 0)

@@ -14,8 +14,10 @@
 #include "spool.h"
 #include "store.h"
 
-/* Uses of blobs read, written down together (one transaction for many). */
-#define STORE_STAMPS 128
+/* Uses of blobs read, written down together: with the next batch, at
+ * close, or once this many wait (one transaction for them all: a whole
+ * remount's reads, and 16 KiB). */
+#define STORE_STAMPS 1024
 
 struct store {
 	pthread_mutex_t lock; /* guards the connection and what follows */
@@ -23,7 +25,7 @@ struct store {
 	uint64_t tick;	      /* the last use handed out */
 	int64_t data_version; /* as of the last count (store_recount) */
 	struct store_stats st;
-	char *stamps[STORE_STAMPS]; /* keys read, their use not written yet */
+	int64_t stamps[STORE_STAMPS]; /* ids read, their use not written */
 	uint64_t stamp_tick[STORE_STAMPS];
 	size_t n_stamps;
 	/* set at open, then constant */
