@@ -27,8 +27,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SPOOL_BATCH (2u << 20)
-#define SPOOL_MAX (4u << 20)
+/* A batch's bytes (compressed, most of a cold walk's few seconds at the
+ * API's pace) and the most that may wait: what a put costs in memory on
+ * top of the cache (bench scenario 6). */
+#define SPOOL_BATCH (256u << 10)
+#define SPOOL_MAX (512u << 10)
+/* How long a blob may wait: a commit costs its journal and a few pages
+ * rewritten whatever it holds, so a walk of 100 pages at 50 ms makes two
+ * commits, not a hundred; a kill -9 loses at most this much reading. */
 #define SPOOL_DELAY_MS 5000
 
 /* One blob as it will lie on disk. */
