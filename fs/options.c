@@ -434,32 +434,29 @@ static int given_by(struct source *const src[3], int id)
 	return i;
 }
 
-/* A yes-or-no setting: 0 (*on set), or -1 after saying why. */
-static int take_flag(struct source *const src[3], int id, bool *on)
-{
-	const char *v = pick(src, id);
-
-	*on = v && is_yes(v);
-	if (!v || is_yes(v) || strcmp(v, "0") == 0 || strcmp(v, "no") == 0)
-		return 0;
-	log_error("bad value '%s' for %s: expected yes or no", v,
-		  settings[id].name);
-	return -1;
-}
-
 /* store: a flag (the default place, the default) or a path; nostore
- * (where it is given before store, -o before environment before file)
- * and store=no turn it off; offline: a flag. */
+ * (where it is given before store: -o, environment, file) and store=no
+ * turn it off; offline: a flag. */
 static int take_store(struct options *o, struct source *const src[3])
 {
-	const char *v = pick(src, S_STORE);
+	const char *v = pick(src, S_STORE), *off = pick(src, S_OFFLINE);
 	const char *cache = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	bool none;
+	const char *no = pick(src, S_NOSTORE);
 
-	if (take_flag(src, S_OFFLINE, &o->offline) < 0 ||
-	    take_flag(src, S_NOSTORE, &none) < 0)
+	if (off && !is_yes(off) && strcmp(off, "0") != 0 &&
+	    strcmp(off, "no") != 0) {
+		log_error("bad value '%s' for offline: expected yes or no",
+			  off);
 		return -1;
-	if (none && given_by(src, S_NOSTORE) <= given_by(src, S_STORE))
+	}
+	o->offline = off && is_yes(off);
+	if (no && !is_yes(no) && strcmp(no, "0") != 0 &&
+	    strcmp(no, "no") != 0) {
+		log_error("bad value '%s' for nostore: expected yes or no", no);
+		return -1;
+	}
+	if (no && is_yes(no) &&
+	    given_by(src, S_NOSTORE) <= given_by(src, S_STORE))
 		return 0;
 	if (!v || strcmp(v, "0") == 0 || strcmp(v, "no") == 0)
 		return 0;
