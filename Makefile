@@ -24,7 +24,7 @@
 #                     runs and removes it (tests/test_package.py, as root)
 
 VERSION := 0.1.0
-PKGS := fuse3 libcurl libcjson sqlite3
+PKGS := fuse3 libcurl libcjson sqlite3 libcrypto libxxhash libzstd
 CC ?= cc
 PYTHON ?= /usr/bin/python3
 
@@ -247,24 +247,27 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
 
 -include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_BIN:%=%.d)
 
-# The benchmark suite (issue 5): builds the binary and the parse/render
-# driver, then prints one table. Defaults take about 7 minutes on 2 cores.
+# The benchmark suite (issue 5): builds the binary and the drivers
+# (parse/render, the store's packing), then prints one table. Defaults
+# take about 12 minutes on 2 cores.
 BENCH_SCALE ?= 1
 REPEAT ?= 3
 LATENCY ?= 50
 SLOW_LATENCY ?= 300
 SLOW_REPEAT ?= 1
 BENCH_DRIVER := $(BUILD)/bench/parse_render
+PACK_DRIVER := $(BUILD)/bench/pack_speed
 
 .PHONY: bench
 
-$(BENCH_DRIVER): bench/parse_render.c $(LIB_OBJ)
+$(BUILD)/bench/%: bench/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
-bench: $(BIN) $(BENCH_DRIVER)
+bench: $(BIN) $(BENCH_DRIVER) $(PACK_DRIVER)
 	$(PYTHON) bench/run.py --bin $(abspath $(BIN)) \
-		--driver $(abspath $(BENCH_DRIVER)) --scale $(BENCH_SCALE) \
+		--driver $(abspath $(BENCH_DRIVER)) \
+		--pack-driver $(abspath $(PACK_DRIVER)) --scale $(BENCH_SCALE) \
 		--repeat $(REPEAT) --latency $(LATENCY) \
 		--slow-latency $(SLOW_LATENCY) --slow-repeat $(SLOW_REPEAT)
 

@@ -12,10 +12,13 @@ in the same run, medians over repeated runs.
 
 It starts tests/mock_api.py on the generated "bench" data set (by default 200
 conversations, 100 000 messages, one of 20 000: "bench-big"), mounts the real
-binary with tests/conftest.py's Mount (page_size=100, TZ=UTC), and runs the
-nine scenarios of bench/scenarios.py (1 cold transcript, 2 parallel=K,
-3 warm grep, 4 many readers, 5 listing, 6 memory, 7 CPU per message,
-8 start-up, 9 the store across remounts), measured with bench/measure.py,
+binary with tests/conftest.py's Mount (page_size=100, TZ=UTC; each mount a
+store of its own, the default, unless a scenario shares one), and runs the
+scenarios of bench/scenarios.py (1 cold transcript, 2 parallel=K, 3 warm
+grep, 4 many readers, 5 listing, 6 memory, 7 CPU per message, 8 start-up)
+and bench/store_scenarios.py (9 the store across remounts and what packing
+costs, 10 bytes written per byte kept, 11 tree against grep -r), measured
+with bench/measure.py,
 then the targets of issue 10 at the API's limits, bench/limits.py
 (--only L1,L2,L6: L2 runs L3 and L4, L1 runs L5; minutes each). Progress
 goes to stderr, the
@@ -45,11 +48,12 @@ sys.path.insert(0, TESTS)
 from measure import MIB, T0, Table, read_all, say  # noqa: E402
 from scenarios import BIG, GREP_PATTERN, PAGE_SIZE, UTC, Scenarios  # noqa: E402
 from limits import LimitScenarios  # noqa: E402
+from store_scenarios import StoreScenarios  # noqa: E402
 
 
 # ------------------------------------------------------------------ bench
 
-class Bench(Scenarios, LimitScenarios):
+class Bench(Scenarios, LimitScenarios, StoreScenarios):
     def __init__(self, args, tmp):
         self.args = args
         self.tmp = tmp
@@ -79,12 +83,14 @@ class Bench(Scenarios, LimitScenarios):
     def latency(self, ms):
         self.mock.set(latency_ms=ms)
 
-    def mount(self, *opts):
+    def mount(self, *opts, cache_home=None):
         # rate_limit=0: these scenarios measure linkupfs against its own
         # limits at the mock's latency, as BENCHMARKS.md's runs did; pacing
-        # at the API's 300/60 has scenarios of its own (issue 10)
+        # at the API's 300/60 has scenarios of its own (issue 10). A store
+        # of its own (conftest's Mount) unless cache_home names one.
+        env = dict(UTC, XDG_CACHE_HOME=cache_home) if cache_home else UTC
         m = Mount(self.mock, self.tmp, "page_size=%d" % PAGE_SIZE,
-                  "rate_limit=0", *opts, env=UTC)
+                  "rate_limit=0", *opts, env=env)
         self.mounts.append(m)
         return m
 
@@ -181,6 +187,8 @@ class Bench(Scenarios, LimitScenarios):
             ("7", self.scenario7),
             ("8", self.scenario8),
             ("9", self.scenario9),
+            ("10", self.scenario10),
+            ("11", self.scenario11),
             # issue 10, at 300 requests/minute and 300 ms (bench/limits.py)
             ("L1", self.scenario_l1),       # and L5
             ("L2", self.scenario_l234),     # and L3, L4
@@ -216,17 +224,20 @@ def main():
     p.add_argument("--bin", default=os.path.join(REPO, "linkupfs"))
     p.add_argument("--driver", default=os.path.join(REPO, "build", "release",
                                                     "bench", "parse_render"))
+    p.add_argument("--pack-driver", default=os.path.join(REPO, "build", "release",
+                                                         "bench", "pack_speed"))
     p.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", 1)))
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--latency", type=int, default=50)
     p.add_argument("--slow-latency", type=int, default=300)
     p.add_argument("--slow-repeat", type=int, default=1)
     p.add_argument("--only", type=lambda s: set(s.split(",")), default=None,
-                   help="comma-separated scenario numbers (1..8, L1..L6)")
+                   help="comma-separated scenario numbers (1..11, L1..L6)")
     p.add_argument("--json", help="also write the raw figures here")
     args = p.parse_args()
     args.bin = os.path.abspath(args.bin)
     args.driver = os.path.abspath(args.driver)
+    args.pack_driver = os.path.abspath(args.pack_driver)
     os.environ["LINKUPFS_BIN"] = args.bin
     import conftest     # noqa: E402 - needs LINKUPFS_BIN set first
     Mock, Mount, scrubbed_env = conftest.Mock, conftest.Mount, conftest.scrubbed_env

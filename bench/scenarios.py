@@ -21,13 +21,7 @@ its mock, mounts and helpers:
   8  start-up: time until the first stat of the root answers from the FUSE
      mount, and requests made before anything is read (one: the inbox's
      first page, which checks the credentials and serves the first `ls`)
-  9  the store (issue 11), at LATENCY ms: a remount with nothing changed,
-     `grep -r` over the mount (only the inbox requests; wall against the
-     same grep on a mount with everything in memory); a remount after 10
-     conversations changed (inbox + one newest page each); an offline
-     remount (-o offline: zero requests, identical bytes); store bytes per
-     transcript byte; a cold `cat transcript.txt` with the store against
-     one without
+  9, 10, 11  the store and the read-ahead of tree: bench/store_scenarios.py
 """
 
 import math
@@ -411,99 +405,3 @@ class Scenarios:
                        {"wall": t, "requests": max(reqs), "rss": median(rss)},
                        "50 ms", t / 0.050, "<= 1.0, 1 req",
                        t <= 0.050 and max(reqs) == 1)
-
-
-    # -- 9: the store
-
-    def all_files(self, m):
-        """sha256 of every transcript and page file of the mount."""
-        out = {}
-        for n in sorted(os.listdir(m.path)):
-            if n != ".stats":
-                out.update({n + "/" + k: v for k, v in self.conv_files(m, n).items()})
-        return out
-
-    def remount_grep(self, opts):
-        """Mount, `grep -r`; the Probe of the grep, with the requests and
-        credits of the mount and the grep together."""
-        s0 = self.mock.stats()
-        m = self.mount(*opts)
-        try:
-            with Probe(self.mock, m.pid) as p:
-                self.grep(m.path)
-        finally:
-            self.unmount(m)
-        s1 = self.mock.stats()
-        p.requests = s1["requests"] - s0["requests"]
-        p.credits = s1["credits"] - s0["credits"]
-        return p
-
-    def scenario9(self):
-        ms = self.args.latency
-        store = os.path.join(self.tmp, "store-9")
-        want = math.ceil(len(self.convs) / INBOX_PAGE)   # the whole inbox
-        opts = ("store=" + store, "cache_size=1G", "ttl=3600")
-        m = self.mount(*opts)
-        try:
-            self.latency(0)
-            os.listdir(m.path)
-            self.grep(m.path)                       # fills the store
-            warm = median([self.grep(m.path)[0] for _ in range(self.args.repeat)])
-            mem = []
-            for _ in range(self.args.repeat):       # as a remount finds it
-                drop_page_cache([m.path])
-                mem.append(self.grep(m.path)[0])
-            mem = median(mem)
-            st = statfile.values(m.path)
-            files = self.all_files(m)
-            text = sum(read_all(os.path.join(m.path, n, "transcript.txt"))[0]
-                       for n in os.listdir(m.path) if n != ".stats")
-        finally:
-            self.unmount(m)
-        self.table.add("9. store bytes per transcript byte (%.1f MiB for %.1f MiB)"
-                       % (st["store_bytes"] / MIB, text / MIB), {},
-                       "store_bytes / transcripts", st["store_bytes"] / text, "report")
-        self.latency(ms)
-        p = self.remount_grep(opts)
-        m = self.mount(*opts)
-        try:
-            same = self.all_files(m) == files
-        finally:
-            self.unmount(m)
-        ratio = p.wall / mem
-        self.raw["9 remount"] = dict(vars(p), memory=mem, warm=warm, same=same)
-        self.table.add("9. remount with the store, nothing changed, `grep -r`, %d ms "
-                       "(files %s; page cache warm: %.3f s)"
-                       % (ms, "identical" if same else "DIFFER", warm), vars(p),
-                       "in-memory, page cache dropped %.3f s" % mem, ratio,
-                       "<= 3, req = %d" % want,
-                       ratio <= 3 and p.requests == want and same)
-        changed = [c["key"] for c in self.convs if c["key"] != BIG][:10]
-        for key in changed:
-            self.mock.add_message(key, "bench: a new message in %s" % key)
-        p = self.remount_grep(opts)
-        self.table.add("9. remount, %d conversations changed (1 new message each), "
-                       "`grep -r`, %d ms" % (len(changed), ms), vars(p),
-                       "inbox %d + %d newest pages" % (want, len(changed)),
-                       p.requests / (want + len(changed)),
-                       "req = %d" % (want + len(changed)),
-                       p.requests == want + len(changed))
-        m = self.mount(*(opts + ("offline",)))
-        try:
-            with Probe(self.mock, m.pid) as p:
-                got = self.all_files(m)
-        finally:
-            self.unmount(m)
-        same = all(got.get(k) == v for k, v in files.items()
-                   if k.split("/")[0] not in changed)
-        self.table.add("9. offline remount (-o offline), every transcript and page "
-                       "(%d files, %s)" % (len(got), "identical" if same else "DIFFER"),
-                       vars(p), "0 requests", p.requests, "0 req, same bytes",
-                       p.requests == 0 and same)
-        plain = self.cold_transcript(ms)
-        kept = self.cold_transcript(ms, ("store=" + os.path.join(self.tmp, "store-9b"),))
-        ratio = kept.wall / plain.wall
-        self.raw["9 cold"] = {"plain": vars(plain), "store": vars(kept)}
-        self.table.add("9. cold `cat transcript.txt` of %s with a new store, %d ms"
-                       % (BIG, ms), vars(kept), "without %.2f s" % plain.wall, ratio,
-                       "<= 1.10", ratio <= 1.10)

@@ -95,3 +95,23 @@ void cmdline_fuse_usage(FILE *out, unsigned max_threads)
 		"[%u]\n",
 		max_threads);
 }
+
+void cmdline_credentials_usage(FILE *out, const char *prog)
+{
+	fprintf(out,
+		"Credentials, never on the command line:\n"
+		"    LINKUP_API_KEY, LINKUP_LOGIN_TOKEN (environment), or\n"
+		"    api_key = ..., login_token = ... in the config file\n"
+		"    (mode 0600). With api_version=2: LINKUP_ACCOUNT_ID or\n"
+		"    account_id = ... instead of the login token. Also read:\n"
+		"    LINKUP_API_URL, LINKUP_COUNTRY, LINKUPFS_CONFIG.\n"
+		"    Precedence: -o, environment, file.\n\n"
+		"%s --import-token\n"
+		"    turns the v1 login token (LINKUP_LOGIN_TOKEN or the "
+		"config\n"
+		"    file) into a v2 account_id with POST /v2/login (free) "
+		"and\n"
+		"    prints it on stdout, for LINKUP_ACCOUNT_ID or the "
+		"file.\n\n",
+		prog);
+}

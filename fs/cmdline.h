@@ -32,6 +32,10 @@ int cmdline_take_source(int *argc, char *argv[]);
  * value of -o), or NULL. */
 const char *cmdline_mountpoint(int argc, char *argv[]);
 
+/* Where the credentials come from (never the command line), and what
+ * --import-token does: the help's part after the options. */
+void cmdline_credentials_usage(FILE *out, const char *prog);
+
 /* The options fuse_parse_cmdline takes, with their defaults in linkupfs
  * (max_threads: libfuse's own help says its default, 10). */
 void cmdline_fuse_usage(FILE *out, unsigned max_threads);

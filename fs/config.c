@@ -123,7 +123,7 @@ out:
 
 /* $HOME, unless mount(8) or mount.fuse3 left it unset or someone else's
  * (they do for fstab mounts): then the passwd entry, as ssh does. */
-static const char *home_dir(void)
+const char *config_home_dir(void)
 {
 	const char *home = getenv("HOME");
 	struct passwd *pw;
@@ -137,7 +137,7 @@ static const char *home_dir(void)
 
 char *config_default_path(void)
 {
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = home_dir();
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = config_home_dir();
 	char *path = NULL;
 
 	if (xdg && *xdg) {

@@ -20,6 +20,11 @@ typedef int (*config_line_fn)(void *arg, const char *path, int lineno,
 int config_read(const char *path, bool must_exist, config_line_fn line,
 		void *arg);
 
+/* The user's home: $HOME, unless mount(8) or mount.fuse3 left it unset or
+ * someone else's (they do for fstab mounts), then the passwd entry.
+ * Borrowed; NULL when there is none. */
+const char *config_home_dir(void);
+
 /* The default path (malloc'd), or NULL when there is no home. */
 char *config_default_path(void);
 

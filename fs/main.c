@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
+#include <locale.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -103,27 +104,38 @@ static int check_fuse_device(void)
 	return -1;
 }
 
-/* The account in the store's keys: a hash of the API URL and both
- * credentials (neither can be read back from it), so that another login
- * token or key never meets this one's data. */
-static void name_account(struct lfs *fs, const struct options *o)
+/* The account in the store's keys: a SHA-256 of the API URL and the
+ * credentials (store_name), so that another key, login token or account
+ * id never meets this one's data, and none of them can be read back from
+ * the store. 0 or -1. */
+static int name_account(struct lfs *fs, const struct options *o)
 {
 	char *all = NULL;
-	int n = asprintf(&all, "%s\n%s\n%s", o->api_url, o->api_key,
-			 o->login_token);
-	uint64_t a = 0, b = 0;
+	int n = asprintf(&all, "linkupfs account\n%s\n%s\n%s\n%s", o->api_url,
+			 o->api_key, o->login_token ? o->login_token : "",
+			 o->account_id ? o->account_id : "");
+	int r = -1;
 
 	if (n >= 0) {
-		a = store_checksum("linkupfs account a", all, (size_t)n);
-		b = store_checksum("linkupfs account b", all, (size_t)n);
+		r = store_name(all, (size_t)n, fs->account, 33);
 		explicit_bzero(all, (size_t)n);
 	}
 	free(all);
-	snprintf(fs->account, sizeof(fs->account), "%016llx%016llx",
-		 (unsigned long long)a, (unsigned long long)b);
+	return r < 0 ? -1 : 0;
 }
 
-/* -o store: open it (a refused one fails the mount, with why). */
+/* The store's one word when its writes fail (store_on_failure). */
+static void store_failed(void *arg, int err)
+{
+	(void)arg;
+	log_error("store: cannot write (%s); going on from memory, nothing "
+		  "more is kept on disk this mount",
+		  strerror(-err));
+}
+
+/* The store (on unless -o nostore): open it. One others may read, or a
+ * file where its directory should be, fails the mount (with why); any
+ * other failure leaves it from memory, with one line. */
 static int open_store(struct lfs *fs, const struct options *o)
 {
 	char why[512];
@@ -145,17 +157,23 @@ static int open_store(struct lfs *fs, const struct options *o)
 	}
 	r = store_open(o->store_dir, o->store_size, &fs->store, why,
 		       sizeof(why));
-	if (r == -EPERM || r == -EBUSY || r == -ENOTDIR) {
+	if (r == -EPERM || r == -ENOTDIR) {
 		fprintf(stderr, "linkupfs: %s\n", why);
 		return -1;
 	}
-	if (r < 0) { /* disk full, I/O error: the mount goes on from memory */
-		log_error("%s; going on without it, from memory", why);
+	if (r < 0) { /* disk full, I/O error, in use: the mount goes on */
+		log_error("%s; this mount runs from memory", why);
 		return 0;
 	}
 	if (why[0])
 		log_error("%s", why);
-	name_account(fs, o);
+	store_on_failure(fs->store, store_failed, NULL);
+	if (name_account(fs, o) < 0) {
+		log_error("store: cannot name the account (libcrypto failed); "
+			  "this mount runs from memory");
+		store_close(fs->store);
+		fs->store = NULL;
+	}
 	return 0;
 }
 
@@ -355,6 +373,9 @@ static int serve(struct fuse_session *se, struct fuse_cmdline_opts *co,
 		log_error("cannot set up signal handling: %s", strerror(errno));
 		goto out_mount;
 	}
+	if (fs->store && store_start(fs->store) < 0) /* after the fork too */
+		log_error("store: cannot start its writer; answers are kept on "
+			  "disk only at unmount");
 	fs->checker = checker_new(fs); /* after the fork of daemonize */
 	if (!fs->checker) {
 		log_error("out of memory");
@@ -401,6 +422,7 @@ static void print_help(const struct fuse_cmdline_opts *co, const char *prog)
 {
 	if (co->show_help) {
 		options_usage(stdout, prog);
+		cmdline_credentials_usage(stdout, prog);
 		cmdline_fuse_usage(stdout, LFS_MAX_THREADS);
 		fuse_lowlevel_help();
 		return;
@@ -419,6 +441,8 @@ static void tune_process(void)
 	 * leaving a hole in the heap */
 	mallopt(M_MMAP_THRESHOLD, 32 * 1024);
 	tzset(); /* localtime_r needs TZ read once */
+	/* the read-ahead sorts names as tree and ls -R do (fs/model/ahead.h) */
+	setlocale(LC_COLLATE, "");
 }
 
 /*

@@ -4,17 +4,12 @@
 #include "options.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "config.h"
 #include "log.h"
@@ -32,6 +27,7 @@ enum setting_id {
 	S_PARALLEL,
 	S_RATE_LIMIT,
 	S_STORE,
+	S_NOSTORE,
 	S_STORE_SIZE,
 	S_OFFLINE,
 	S_API_VERSION,
@@ -75,9 +71,11 @@ static const struct setting settings[S_COUNT] = {
 			"requests at once when reading a whole conversation"},
 	[S_RATE_LIMIT] = {"rate_limit", NULL, "300/60", false, "=N/SECONDS",
 			  "at most N requests in any SECONDS (0: no limit)"},
-	[S_STORE] = {"store", NULL, NULL, false, "[=PATH]",
+	[S_STORE] = {"store", NULL, "on", false, "[=PATH]",
 		     "keep answers on disk across mounts (SQLite), in PATH or "
 		     "$XDG_CACHE_HOME/linkupfs"},
+	[S_NOSTORE] = {"nostore", NULL, NULL, false, "",
+		       "keep nothing on disk: run from memory only"},
 	[S_STORE_SIZE] = {"store_size", NULL, "1G", false, "=SIZE",
 			  "byte budget of the store (K, M, G)"},
 	[S_OFFLINE] = {"offline", NULL, NULL, false, "",
@@ -138,11 +136,6 @@ static int push_ref(char ***refs, size_t *n, const char *ref)
 	return 0;
 }
 
-static int add_conv(struct source *src, const char *ref)
-{
-	return push_ref(&src->convs, &src->n_convs, ref);
-}
-
 static int set_value(struct source *src, int id, const char *value)
 {
 	char *copy = strdup(value);
@@ -166,7 +159,7 @@ static int opt_proc(void *data, const char *arg, int key,
 		return 1; /* FUSE's, or the mount point */
 	value = value ? value + 1 : "";
 	if (key == KEY_CONVERSATION)
-		return add_conv(src, value);
+		return push_ref(&src->convs, &src->n_convs, value);
 	if (key < 0 || key >= S_COUNT)
 		return 1;
 	if (settings[key].secret) {
@@ -245,7 +238,7 @@ static int config_line(void *arg, const char *path, int lineno, const char *key,
 	int id;
 
 	if (strcmp(key, "conversation") == 0)
-		return add_conv(src, value);
+		return push_ref(&src->convs, &src->n_convs, value);
 	id = setting_by_name(key);
 	if (id < 0 || id == S_CONFIG) {
 		log_error("%s line %d: unknown key '%s'", path, lineno, key);
@@ -349,6 +342,16 @@ static int parse_rate(const char *s, struct options *o)
 	return -1;
 }
 
+static int take_size(struct source *const src[3], int id, size_t *out)
+{
+	if (parse_size(pick(src, id), out))
+		return 0;
+	log_error("bad value '%s' for %s: expected a size such as 64M, 512K "
+		  "or 1G",
+		  pick(src, id), settings[id].name);
+	return -1;
+}
+
 static int take_numbers(struct options *o, struct source *const src[3])
 {
 	for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++) {
@@ -373,18 +376,9 @@ static int take_numbers(struct options *o, struct source *const src[3])
 	}
 	if (parse_rate(pick(src, S_RATE_LIMIT), o) < 0)
 		return -1;
-	if (!parse_size(pick(src, S_STORE_SIZE), &o->store_size)) {
-		log_error("bad value '%s' for store_size: expected a size such "
-			  "as 512M or 1G",
-			  pick(src, S_STORE_SIZE));
+	if (take_size(src, S_STORE_SIZE, &o->store_size) < 0 ||
+	    take_size(src, S_CACHE_SIZE, &o->cache_size) < 0)
 		return -1;
-	}
-	if (!parse_size(pick(src, S_CACHE_SIZE), &o->cache_size)) {
-		log_error("bad value '%s' for cache_size: expected a size such "
-			  "as 64M, 512K or 1G",
-			  pick(src, S_CACHE_SIZE));
-		return -1;
-	}
 	return 0;
 }
 
@@ -419,19 +413,43 @@ static bool is_yes(const char *v)
 	       strcmp(v, "on") == 0 || strcmp(v, "true") == 0;
 }
 
-/* store: a flag (the default place) or a path; offline: a flag. */
+/* The source (0 -o, 1 environment, 2 file) that gives id; 3: none. */
+static int given_by(struct source *const src[3], int id)
+{
+	int i = 0;
+
+	while (i < 3 && !src[i]->val[id])
+		i++;
+	return i;
+}
+
+/* A yes/no setting (a flag alone is yes). 0, or -1 once said why. */
+static int take_flag(struct source *const src[3], int id, bool *out)
+{
+	const char *v = pick(src, id);
+
+	*out = v && is_yes(v);
+	if (!v || *out || strcmp(v, "0") == 0 || strcmp(v, "no") == 0)
+		return 0;
+	log_error("bad value '%s' for %s: expected yes or no", v,
+		  settings[id].name);
+	return -1;
+}
+
+/* store: a flag (the default place, the default) or a path; nostore
+ * (where it is given before store: -o, environment, file) and store=no
+ * turn it off; offline: a flag. */
 static int take_store(struct options *o, struct source *const src[3])
 {
-	const char *v = pick(src, S_STORE), *off = pick(src, S_OFFLINE);
-	const char *cache = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	const char *v = pick(src, S_STORE), *cache = getenv("XDG_CACHE_HOME");
+	const char *home = config_home_dir();
+	bool no;
 
-	if (off && !is_yes(off) && strcmp(off, "0") != 0 &&
-	    strcmp(off, "no") != 0) {
-		log_error("bad value '%s' for offline: expected yes or no",
-			  off);
+	if (take_flag(src, S_OFFLINE, &o->offline) < 0 ||
+	    take_flag(src, S_NOSTORE, &no) < 0)
 		return -1;
-	}
-	o->offline = off && is_yes(off);
+	if (no && given_by(src, S_NOSTORE) <= given_by(src, S_STORE))
+		return 0;
 	if (!v || strcmp(v, "0") == 0 || strcmp(v, "no") == 0)
 		return 0;
 	if (!is_yes(v)) {
@@ -443,9 +461,14 @@ static int take_store(struct options *o, struct source *const src[3])
 		return asprintf(&o->store_dir, "%s/linkupfs", cache) < 0 ? -1
 									 : 0;
 	if (!home || home[0] != '/') {
-		log_error("store: no $HOME nor $XDG_CACHE_HOME to put it in; "
-			  "give store=PATH");
-		return -1;
+		bool asked = given_by(src, S_STORE) < 3;
+
+		log_error("store: no home nor $XDG_CACHE_HOME to put it in; %s",
+			  asked ? "give store=PATH"
+				: "running from memory (give store=PATH to "
+				  "keep answers on disk)");
+		o->store_default = false;
+		return asked ? -1 : 0;
 	}
 	return asprintf(&o->store_dir, "%s/.cache/linkupfs", home) < 0 ? -1 : 0;
 }
@@ -568,20 +591,6 @@ void options_usage(FILE *out, const char *prog)
 	}
 	fprintf(out,
 		"    %-26s add a conversation: slug, profile URL or URN "
-		"(repeatable)\n\n"
-		"Credentials, never on the command line:\n"
-		"    LINKUP_API_KEY, LINKUP_LOGIN_TOKEN (environment), or\n"
-		"    api_key = ..., login_token = ... in the config file\n"
-		"    (mode 0600). With api_version=2: LINKUP_ACCOUNT_ID or\n"
-		"    account_id = ... instead of the login token. Also read:\n"
-		"    LINKUP_API_URL, LINKUP_COUNTRY, LINKUPFS_CONFIG.\n"
-		"    Precedence: -o, environment, file.\n\n"
-		"%s --import-token\n"
-		"    turns the v1 login token (LINKUP_LOGIN_TOKEN or the "
-		"config\n"
-		"    file) into a v2 account_id with POST /v2/login (free) "
-		"and\n"
-		"    prints it on stdout, for LINKUP_ACCOUNT_ID or the "
-		"file.\n\n",
-		"-o conversation=REF", prog);
+		"(repeatable)\n\n",
+		"-o conversation=REF");
 }

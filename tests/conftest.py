@@ -60,16 +60,21 @@ binary is missing)
       the mock in the environment and no LINKUP_LOGIN_TOKEN)
       MNT = tmp_path/"mnt" (then "mnt-2", ... for further mounts in the same
       tmp_path); environment = os.environ without LINKUP_*, plus
-      XDG_CONFIG_HOME=tmp_path/"config" (empty dir), LINKUP_API_KEY and
-      LINKUP_LOGIN_TOKEN of the mock, then `env` applied (value None removes
-      the variable); stdout+stderr to tmp_path/"linkupfs.log" (-2, ...).
+      XDG_CONFIG_HOME=tmp_path/"config" (empty dir),
+      XDG_CACHE_HOME=tmp_path/"cache" ("cache-2", ...: a store of its own
+      for each mount, the store being on by default; a test of what a
+      remount finds passes env={"XDG_CACHE_HOME": ...} of an earlier mount,
+      .cache_home), LINKUP_API_KEY and LINKUP_LOGIN_TOKEN of the mock, then
+      `env` applied (value None removes the variable); stdout+stderr to
+      tmp_path/"linkupfs.log" (-2, ...).
       ns (a tests/lib/userns.Namespace): linkupfs runs in that mount
       namespace as its user (tmp_path and the mount point must be theirs),
       and mounted()/unmount() look and act there.
       Waits until MNT appears in /proc/self/mountinfo (10 ms steps; this,
       unlike os.path.ismount, never calls into the filesystem) or the process
       exits (RuntimeError with the log).
-      .path (str), .pid, .proc, .log_path, .log() -> str,
+      .path (str), .pid, .proc, .log_path, .log() -> str, .cache_home (str:
+       the XDG_CACHE_HOME it ran with; its store is .cache_home/linkupfs)
       .unmount(timeout=10) -> exit code (fusermount3 -u, wait; kill -9 and
        fusermount3 -uz as last resort), .mounted() -> bool
       .sanitizer_report() -> the ASan/UBSan/TSan report in the log, or ""
@@ -91,9 +96,9 @@ Helpers
       stderr)
       runs LINKUPFS_BIN with args (for start-up failure tests); env applied
       as for Mount on a scrubbed environment (and an empty XDG_CONFIG_HOME
-      unless given; XDG_CONFIG_HOME=None: none); afterwards unmounts any
-      argument that is a mount point, and kills the process if it outlived
-      the timeout. ns: as for Mount.
+      and XDG_CACHE_HOME unless given, removed after; XDG_CONFIG_HOME=None:
+      none); afterwards unmounts any argument that is a mount point, and
+      kills the process if it outlived the timeout. ns: as for Mount.
   wait_for(predicate, timeout=10, interval=0.01, fail=True) -> the first
       truthy value of predicate(); on timeout AssertionError (fail=True) or
       the last value (fail=False).
@@ -455,8 +460,12 @@ class Mount:
         if api_version == 2:
             base = {"LINKUP_API_KEY": mock.api_key, "LINKUP_ACCOUNT_ID": mock.account_id}
             opts = ("api_version=2",) + tuple(opts)
+        cache = _free_name(tmp_path, "cache")
+        cache.mkdir()
+        base["XDG_CACHE_HOME"] = str(cache)
         base.update(env or {})
         self.env = scrubbed_env(base, config)
+        self.cache_home = self.env.get("XDG_CACHE_HOME")
         self.log_path = _free_name(tmp_path, "linkupfs", ".log")
         o = ",".join(["api_url=" + mock.url] + [str(x) for x in opts])
         self.args = (valgrind_prefix(self.log_path, ns is not None) +
@@ -574,9 +583,10 @@ def run_linkupfs(args, env=None, timeout=10, ns=None):
     check_fuse_available()
     env = dict(env or {})
     tmpdir = None
-    if "XDG_CONFIG_HOME" not in env:
+    if "XDG_CONFIG_HOME" not in env or "XDG_CACHE_HOME" not in env:
         tmpdir = tempfile.TemporaryDirectory(prefix="linkupfs-cfg-")
-        env["XDG_CONFIG_HOME"] = tmpdir.name
+        env.setdefault("XDG_CONFIG_HOME", tmpdir.name)
+        env.setdefault("XDG_CACHE_HOME", os.path.join(tmpdir.name, "cache"))
     vg_dir = tempfile.TemporaryDirectory(prefix="linkupfs-vg-") if VALGRIND else None
     vg_base = os.path.join(vg_dir.name, "run") if vg_dir else None
     if VALGRIND:

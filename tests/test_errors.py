@@ -121,8 +121,10 @@ def test_key_refused_after_the_mount_gives_eacces(mock, mount_factory):
 
 def test_no_network_at_mount_mounts_and_says_why(mock, mount_factory,
                                                  tmp_path):
+    # without the store: with it (the default) the mount is offline until
+    # its next probe of the API (tests/test_store.py)
     mock.fault("reset", count=-1, path="inbox")
-    mm = mount_factory(mock, "page_size=100", env=UTC)
+    mm = mount_factory(mock, "page_size=100", "nostore", env=UTC)
     assert "inbox" in mm.log()
     mock.clear_faults()
     assert sd.ALES_DIR in os.listdir(mm.path)  # once the API answers
@@ -167,7 +169,8 @@ def test_credentials_from_a_private_config_file_work(mock, mount_factory,
 
 
 @pytest.mark.parametrize("opt", ["page_size=0", "page_size=abc",
-                                 "cache_size=-1", "timeout=0", "ttl=x"])
+                                 "cache_size=-1", "timeout=0", "ttl=x",
+                                 "nostore=maybe", "offline=maybe"])
 def test_bad_option_value_is_one_clear_line(tmp_path, opt):
     mnt = tmp_path / "mnt"
     mnt.mkdir()

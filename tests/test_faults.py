@@ -132,6 +132,23 @@ def m(mock, mount_factory):
     return mm
 
 
+# Where the API cannot be reached (a timeout, a connection refused or
+# reset, a name that does not resolve), a mount with the store (the
+# default) goes offline: it serves what the store holds and fails the rest
+# fast with ENETDOWN, with a log line of its own (tests/test_store.py). The
+# tests of the network below pin what a read meets without it: its errno,
+# its time, one log line.
+MEMORY_ONLY = "nostore"
+
+
+@pytest.fixture
+def m_memory(mock, mount_factory):
+    mm = mount_factory(mock, "page_size=100,timeout=%d" % TIMEOUT,
+                       MEMORY_ONLY, env=UTC)
+    os.listdir(mm.path)
+    return mm
+
+
 def check_ales(mm, mock, data, fault, want_errno, bound, want_requests,
                at_least=0.0):
     """A fault on alés' one page; returns the log line."""
@@ -363,18 +380,19 @@ def test_proxy_html_error_page_is_retried_then_eio_with_a_clean_log_line(
 
 # ------------------------------------------------------------- the network
 
-def test_server_that_never_answers_times_out_within_the_timeout(mock, m, data):
+def test_server_that_never_answers_times_out_within_the_timeout(mock, m_memory, data):
     mock.fault("hang", count=-1, path="conversation", match=sd.ALES_ID,
                seconds=60)
-    line = check_ales(m, mock, data, "hang", errno.ETIMEDOUT, BOUND["timeout"],
+    line = check_ales(m_memory, mock, data, "hang", errno.ETIMEDOUT,
+                      BOUND["timeout"],
                       1, at_least=TIMEOUT - 0.5)
     assert "timed out" in line, line
 
 
-def test_server_dripping_a_byte_a_second_times_out(mock, m, data):
+def test_server_dripping_a_byte_a_second_times_out(mock, m_memory, data):
     mock.fault("drip", count=-1, path="conversation", match=sd.ALES_ID,
                seconds=60)
-    line = check_ales(m, mock, data, "drip 1 byte/s", errno.ETIMEDOUT,
+    line = check_ales(m_memory, mock, data, "drip 1 byte/s", errno.ETIMEDOUT,
                       BOUND["timeout"], 1, at_least=TIMEOUT - 0.5)
     assert "timed out" in line, line
 
@@ -391,9 +409,9 @@ def test_connection_reset_once_mid_body_is_retried_and_the_read_succeeds(
 
 
 def test_connection_reset_every_time_gives_eio_after_bounded_retries(
-        mock, m, data):
+        mock, m_memory, data):
     mock.fault("reset", count=-1, path="conversation", match=sd.ALES_ID)
-    check_ales(m, mock, data, "reset mid-body, persistent", errno.EIO,
+    check_ales(m_memory, mock, data, "reset mid-body, persistent", errno.EIO,
                BOUND["retried"], TRIES, at_least=BACKOFF - 0.1)
 
 
@@ -420,7 +438,8 @@ def test_refused_connection_gives_eio_then_works_once_the_server_is_up(
         mock_factory, mount_factory, data):
     port = closed_port()
     mm = mount_factory(Nowhere("http://127.0.0.1:%d" % port),
-                       "page_size=100,timeout=%d" % TIMEOUT, env=UTC)
+                       "page_size=100,timeout=%d" % TIMEOUT, MEMORY_ONLY,
+                       env=UTC)
     # no network mounts anyway: the mount's own try of the inbox failed
     assert statfile.strings(mm.path)["requests"] == str(TRIES)
     before_log = len(mm.log().splitlines())
@@ -443,7 +462,8 @@ def test_refused_connection_gives_eio_then_works_once_the_server_is_up(
 def test_unresolvable_host_gives_eio_in_bounded_time_and_is_tried_again(
         mount_factory):
     mm = mount_factory(Nowhere("http://nonexistent.invalid:80"),
-                       "page_size=100,timeout=%d" % TIMEOUT, env=UTC)
+                       "page_size=100,timeout=%d" % TIMEOUT, MEMORY_ONLY,
+                       env=UTC)
     at_mount = int(statfile.strings(mm.path)["requests"])   # it mounts anyway
     before_log = len(mm.log().splitlines())
     err, took = attempt(lambda: os.listdir(mm.path))
@@ -491,8 +511,8 @@ def test_empty_page_announcing_more_ends_with_eio(mock, m, data):
 def fresh(mock, mount_factory):
     """A mount made while the inbox fault is armed: its own read of the
     inbox failed (it mounts anyway), so the first listing asks again."""
-    return lambda: mount_factory(mock, "page_size=100,timeout=%d" % TIMEOUT,
-                                 env=UTC)
+    return lambda *more: mount_factory(
+        mock, "page_size=100,timeout=%d" % TIMEOUT, *more, env=UTC)
 
 
 def list_root(mm):
@@ -528,7 +548,7 @@ def test_inbox_not_json_fails_the_listing_with_eio_then_recovers(mock, fresh):
 
 def test_inbox_that_never_answers_times_out_then_recovers(mock, fresh):
     mock.fault("hang", count=-1, path="inbox", seconds=60)
-    line = check_inbox(fresh(), mock, "hang", errno.ETIMEDOUT, BOUND["timeout"],
+    line = check_inbox(fresh(MEMORY_ONLY), mock, "hang", errno.ETIMEDOUT, BOUND["timeout"],
                        1, at_least=TIMEOUT - 0.5)
     assert "timed out" in line
 
@@ -557,8 +577,9 @@ def test_evicted_page_that_cannot_be_fetched_again_fails_read_with_eio(
         mock, mount_factory, data):
     # page 5's size is known (the chain was walked) but its body was evicted
     # from a 1K cache: open() succeeds, read() is what must fail, then work
+    # (with the store, the default, the body would come back from the disk)
     mm = mount_factory(mock, "page_size=100,cache_size=1K,timeout=%d" % TIMEOUT,
-                       env=UTC)
+                       "nostore", env=UTC)
     d = os.path.join(mm.path, sd.LONG_DIR)
     assert len([n for n in os.listdir(d) if n.endswith(".txt")]) == LONG_PAGES + 1
     mock.fault("status", count=-1, path="conversation", match=sd.LONG_ID,

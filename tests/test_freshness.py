@@ -133,7 +133,10 @@ def line_text(msg):
 @pytest.mark.parametrize("fault", ["status", "hang"])
 def test_during_an_outage_cached_files_and_listings_answer_without_a_request(
         mock, mount_factory, fault):
-    m = mount_factory(mock, "page_size=100,ttl=1,timeout=2", env=UTC)
+    # without the store: with it (the default) a timeout also makes the
+    # mount offline, where an uncached read waits for the next probe
+    # (fs/model/net.h; tests/test_store.py)
+    m = mount_factory(mock, "page_size=100,ttl=1,timeout=2,nostore", env=UTC)
     d = os.path.join(m.path, sd.ALES_DIR)
     t = os.path.join(d, "transcript.txt")
     old = read(t)
@@ -219,6 +222,38 @@ def test_a_grep_with_read_ahead_costs_exactly_one_request_per_page(
     assert int(stats(m)["readahead_walks"]) > 0
     # the reader went one conversation after the other; the walks beside it
     # made requests overlap
+    assert mock.stats()["max_active"] >= 2
+
+
+@pytest.mark.parametrize("tool", [["ls", "-R"], ["tree", "-a", "-N"]],
+                         ids=["ls-R", "tree"])
+def test_a_traversal_in_name_order_reads_ahead_too(
+        mock_factory, mount_factory, tool):
+    """tree and ls -R visit the directories sorted by name, not in the
+    inbox's order (issue 17): the read-ahead follows them as well. Here the
+    names sort in the reverse of the inbox's order, where a read-ahead in
+    listing order would start nothing."""
+    mock = mock_factory(latency_ms=20, dataset="bench", extra_args=(
+        "--bench-convs", "1", "--bench-messages", "0"))
+    last = sd.ms("2025-06-01 12:00:00")
+    for i in range(16):
+        slug = "t-%02d" % (15 - i)
+        mock.add_conversation(key=slug, name=slug, profile_url=sd.LI + slug + "/",
+                              messages=150, last_time=last - i * 3600000)
+    env = dict(UTC, LC_ALL="C")
+    m = mount_factory(mock, "page_size=100", env=env)
+    names = [n for n in os.listdir(m.path) if n.startswith("t-")]
+    assert names == sorted(names, reverse=True)
+    r = subprocess.run(tool + [m.path], env=dict(os.environ, **env),
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert all(n in r.stdout for n in names)
+    settled(mock)
+    per = conv_requests(mock)
+    assert len(per) == 1 + len(names)
+    for cid, cursors in per.items():     # each page once, no more
+        assert len(cursors) == len(set(cursors)) <= 2, cid
+    assert int(stats(m)["readahead_walks"]) >= len(names) // 2
     assert mock.stats()["max_active"] >= 2
 
 

@@ -5,6 +5,7 @@ mounting the way /etc/fstab does (mount(8) -> mount.fuse3 -> linkupfs)."""
 import os
 import re
 import shutil
+import sqlite3
 import signal
 import stat
 import subprocess
@@ -418,9 +419,12 @@ def fstab_setup(tmp_path, mock):
     bindir.mkdir()
     (bindir / "linkupfs").symlink_to(BIN)
     cfg = tmp_path / "private.conf"
+    # (the store in the test's own directory, not the user's ~/.cache)
     cfg.write_text("# what an fstab user keeps in ~/.config/linkupfs/config\n"
                    "api_key = %s\nlogin_token = %s\napi_url = %s\n"
-                   % (mock.api_key, mock.login_token, mock.url))
+                   "store = %s\n"
+                   % (mock.api_key, mock.login_token, mock.url,
+                      tmp_path / "store"))
     cfg.chmod(0o600)
     mnt = tmp_path / "linkedin"
     mnt.mkdir()
@@ -462,6 +466,17 @@ def check_mounted_then_unmount(mock, mnt, seen):
     assert not is_mounted(mnt)
 
 
+def kept_in_store(cfg):
+    """Blobs in the store the config file names (written by the process
+    that went to the background: its writer thread is started after the
+    fork)."""
+    db = sqlite3.connect(str(cfg.parent / "store" / "store.db"))
+    try:
+        return db.execute("SELECT count(*) FROM blob").fetchone()[0]
+    finally:
+        db.close()
+
+
 def test_mount_8_with_the_fstab_options_mounts_in_the_background(
         mock, fstab_setup):
     bindir, cfg, mnt, seen = fstab_setup
@@ -473,6 +488,7 @@ def test_mount_8_with_the_fstab_options_mounts_in_the_background(
                           str(mnt), "-o", "noauto,user,config=%s" % cfg])
     assert r.returncode == 0, r.stderr
     check_mounted_then_unmount(mock, mnt, seen)
+    assert kept_in_store(cfg) >= 2      # the inbox and alés' page
 
 
 def test_mount_fuse3_runs_linkupfs_as_mount_8_does_for_fuse_dot_linkupfs(
@@ -485,6 +501,7 @@ def test_mount_fuse3_runs_linkupfs_as_mount_8_does_for_fuse_dot_linkupfs(
                           "fuse.linkupfs"], [bindir])
     assert r.returncode == 0, r.stderr
     check_mounted_then_unmount(mock, mnt, seen)
+    assert kept_in_store(cfg) >= 2
 
 
 def test_mount_8_reports_a_config_file_others_can_read_and_mounts_nothing(

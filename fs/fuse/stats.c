@@ -103,6 +103,7 @@ char *fs_stats_text(struct lfs *fs)
 		put_count(&b, "store_damaged", s.damaged);
 		put_count(&b, "store_evictions", s.evicted);
 		put_count(&b, "store_budget", s.budget);
+		put_count(&b, "store_pending", s.pending);
 		buf_printf(&b, "store_writable: %s\n",
 			   s.writable ? "yes" : "no");
 	}

@@ -1,13 +1,23 @@
 /*
- * fs/model/ahead.c - read-ahead of the next conversations of a traversal.
+ * fs/model/ahead.c - read-ahead of the next conversations of a traversal,
+ * in listing order or in the order of their names.
  */
 #include "ahead.h"
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "conv.h"
+
+/* The two orders a traversal goes in. */
+enum order {
+	ORDER_NONE,
+	ORDER_LISTING, /* find, grep -r: as readdir gives them */
+	ORDER_NAMES,   /* tree, ls -R: sorted by name (strcoll) */
+	ORDERS
+};
 
 struct ahead {
 	struct root *root;
@@ -17,11 +27,35 @@ struct ahead {
 	pthread_cond_t work;  /* queued, or stop */
 	unsigned queue[AHEAD_DEPTH];
 	int n_queued;
-	long last;	/* the position a reader listed last; -1: none */
-	long upto;	/* the highest position queued so far; -1: none */
-	uint64_t walks; /* started */
+	long last;	   /* the position a reader listed last; -1: none */
+	enum order order;  /* the order the reader follows, as last seen */
+	long upto[ORDERS]; /* per order, the highest place listed or queued */
+	unsigned *by_name; /* positions sorted by name */
+	unsigned *rank;	   /* a position's place in by_name */
+	size_t n_sorted;   /* positions the two arrays cover */
+	uint64_t walks;	   /* started */
 	bool stop;
 };
+
+/* The place of position i in order o. Caller holds lock. */
+static long place_of(const struct ahead *a, enum order o, unsigned i)
+{
+	if (o == ORDER_NAMES)
+		return i < a->n_sorted ? (long)a->rank[i] : -1;
+	return i;
+}
+
+/* The position at place p of order o. Caller holds lock. */
+static unsigned at_place(const struct ahead *a, enum order o, size_t p)
+{
+	return o == ORDER_NAMES ? a->by_name[p] : (unsigned)p;
+}
+
+/* How many places order o has. Caller holds lock. */
+static size_t places(const struct ahead *a, enum order o)
+{
+	return o == ORDER_NAMES ? a->n_sorted : root_count(a->root);
+}
 
 /* The next position to walk, or -1 to stop. Caller holds lock. */
 static long next_job(struct ahead *a)
@@ -37,7 +71,10 @@ static long next_job(struct ahead *a)
 		for (int k = 1; k < a->n_queued; k++)
 			a->queue[k - 1] = a->queue[k];
 		a->n_queued--;
-		if ((long)i > a->last) /* the reader did not get there yet */
+		/* the reader did not get there yet */
+		if (a->last < 0 ||
+		    place_of(a, a->order, i) >
+			    place_of(a, a->order, (unsigned)a->last))
 			return i;
 	}
 }
@@ -71,7 +108,9 @@ struct ahead *ahead_new(struct root *root)
 	if (!a)
 		return NULL;
 	a->root = root;
-	a->last = a->upto = -1;
+	a->last = -1;
+	for (int o = 0; o < ORDERS; o++)
+		a->upto[o] = -1;
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->work, NULL);
 	for (int k = 0; k < AHEAD_DEPTH; k++) {
@@ -98,25 +137,103 @@ void ahead_free(struct ahead *a)
 		pthread_join(a->threads[k], NULL);
 	pthread_cond_destroy(&a->work);
 	pthread_mutex_destroy(&a->lock);
+	free(a->by_name);
+	free(a->rank);
 	free(a);
+}
+
+/* qsort_r's comparison: two positions by their names. */
+static int by_name(const void *x, const void *y, void *arg)
+{
+	struct root *root = arg;
+	bool end;
+	struct conv *cx = root_at(root, *(const unsigned *)x, &end);
+	struct conv *cy = root_at(root, *(const unsigned *)y, &end);
+
+	return strcoll(conv_name(cx), conv_name(cy));
+}
+
+/* The name order of the positions listed now (the root only grows), as
+ * the user's tools sort them (LC_COLLATE). Caller holds lock. */
+static void sort_names(struct ahead *a)
+{
+	size_t n = root_count(a->root);
+	unsigned *order, *rank;
+
+	if (n == a->n_sorted)
+		return;
+	order = malloc(n * sizeof(*order));
+	rank = malloc(n * sizeof(*rank));
+	if (!order || !rank) {
+		free(order);
+		free(rank);
+		return; /* no name order this time */
+	}
+	for (size_t i = 0; i < n; i++)
+		order[i] = (unsigned)i;
+	qsort_r(order, n, sizeof(*order), by_name, a->root);
+	for (size_t p = 0; p < n; p++)
+		rank[order[p]] = (unsigned)p;
+	a->upto[ORDER_NAMES] = -1; /* places moved */
+	free(a->by_name);
+	free(a->rank);
+	a->by_name = order;
+	a->rank = rank;
+	a->n_sorted = n;
+}
+
+/* Whether i comes right after from in order o. Caller holds lock. */
+static bool next_in(struct ahead *a, enum order o, long from, unsigned i)
+{
+	long at = place_of(a, o, i);
+
+	return at >= 0 && at == place_of(a, o, (unsigned)from) + 1;
+}
+
+/* The order in which the reader went from its last position to i: the
+ * one it followed so far when i is next in both. Caller holds lock. */
+static enum order order_of(struct ahead *a, unsigned i)
+{
+	long from = a->last;
+	bool listing, names;
+
+	if (from < 0)
+		return ORDER_NONE;
+	sort_names(a);
+	listing = next_in(a, ORDER_LISTING, from, i);
+	names = next_in(a, ORDER_NAMES, from, i);
+	if (names && (a->order == ORDER_NAMES || !listing))
+		return ORDER_NAMES;
+	return listing ? ORDER_LISTING : ORDER_NONE;
 }
 
 void ahead_note(struct ahead *a, unsigned i)
 {
-	bool in_order;
+	enum order o;
+	long at;
 
 	if (!a)
 		return;
 	pthread_mutex_lock(&a->lock);
-	in_order = (long)i == a->last + 1 && a->last >= 0;
+	if ((long)i == a->last) { /* the same listing again: no news */
+		pthread_mutex_unlock(&a->lock);
+		return;
+	}
+	o = order_of(a, i);
 	a->last = i;
-	if (a->upto < (long)i)
-		a->upto = i;
-	/* the next AHEAD_DEPTH positions, each once, while the line holds */
-	while (in_order && a->upto < (long)i + AHEAD_DEPTH &&
+	if (o != ORDER_NONE)
+		a->order = o;
+	for (int k = ORDER_LISTING; k < ORDERS; k++) {
+		at = place_of(a, k, i);
+		if (a->upto[k] < at)
+			a->upto[k] = at;
+	}
+	at = place_of(a, o, i);
+	/* the next AHEAD_DEPTH places, each once, while the line holds */
+	while (o != ORDER_NONE && a->upto[o] < at + AHEAD_DEPTH &&
 	       a->n_queued < AHEAD_DEPTH &&
-	       (size_t)a->upto + 1 < root_count(a->root)) {
-		a->queue[a->n_queued++] = (unsigned)++a->upto;
+	       (size_t)a->upto[o] + 1 < places(a, o)) {
+		a->queue[a->n_queued++] = at_place(a, o, (size_t)++a->upto[o]);
 		pthread_cond_signal(&a->work);
 	}
 	pthread_mutex_unlock(&a->lock);

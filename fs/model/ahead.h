@@ -2,20 +2,23 @@
  * fs/model/ahead.h - read-ahead of the conversations a traversal will list
  * next.
  *
- * A grep -r lists the root's directories one after the other in listing
- * order, and each listing walks a conversation's whole chain, one request
- * after the other: at the API's latency that leaves most of the rate limit
- * unused. When two conversations were listed in a row (positions i - 1
- * then i), the next AHEAD_DEPTH ones (i + 1 ...) are walked beside the
- * reader, each by a thread of its own, paced like every request. A
- * traversal that reads everything costs the requests it costs without
- * (a walk is single-flighted per chunk: the reader that arrives takes the
- * chunks already fetched, or waits for the one in flight); one that stops
- * early wastes at most AHEAD_DEPTH conversations' walks. A reader's
- * request waits behind at most AHEAD_DEPTH of them in the rate limiter's
- * line (first come, first served).
+ * A grep -r or find lists the root's directories one after the other in
+ * listing order; tree and ls -R in the order of their names (sorted with
+ * strcoll, under the LC_COLLATE the mount was started with, as those
+ * tools sort). Each listing walks a conversation's whole chain, one
+ * request after the other: at the API's latency that leaves most of the
+ * rate limit unused. When two conversations were listed in a row in one
+ * of these orders, the next AHEAD_DEPTH ones in that order are walked
+ * beside the reader, each by a thread of its own, paced like every
+ * request. A traversal that reads everything costs the requests it costs
+ * without (a walk is single-flighted per chunk: the reader that arrives
+ * takes the chunks already fetched, or waits for the one in flight); one
+ * that stops early wastes at most AHEAD_DEPTH conversations' walks. A
+ * reader's request waits behind at most AHEAD_DEPTH of them in the rate
+ * limiter's line (first come, first served).
  *
- * Locking: one mutex guards the queue; never held across a walk.
+ * Locking: one mutex guards the queue and the name order; never held
+ * across a walk. It is taken before the root's lock.
  */
 #ifndef LINKUPFS_AHEAD_H
 #define LINKUPFS_AHEAD_H

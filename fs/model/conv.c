@@ -52,6 +52,7 @@ struct conv *conv_new(const struct conv_env *env, unsigned index,
 	c->total_count = -1;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_mutex_init(&c->refresh_lock, NULL);
+	pthread_mutex_init(&c->keep_lock, NULL);
 	pthread_rwlock_init(&c->attr_lock, NULL);
 	c->chunks = calloc(1, sizeof(*c->chunks)); /* the newest: no cursor */
 	if (!c->chunks || (conversation_id && !c->id) ||
@@ -84,6 +85,7 @@ void conv_free(struct conv *c)
 	free(c->last_seen_message);
 	pthread_mutex_destroy(&c->lock);
 	pthread_mutex_destroy(&c->refresh_lock);
+	pthread_mutex_destroy(&c->keep_lock);
 	pthread_rwlock_destroy(&c->attr_lock);
 	free(c);
 }
@@ -220,7 +222,7 @@ static int record_first(struct conv *c, unsigned uid,
 	r = k->has_next ? index_append_chunk(c, k->next_cursor, k->floor_ms)
 			: 0;
 	index_fit(c);
-	keep_chain_put(c);
+	c->chain_dirty = true; /* kept once the walk ends (conv_walk) */
 out:
 	pthread_mutex_unlock(&c->lock);
 	chunk_clear(got);
@@ -429,7 +431,7 @@ int conv_splice(struct conv *c, unsigned expect_uid, struct chunk *chunks,
 	c->n_chunks = last + n;
 	index_fit(c);
 	r = 0;
-	keep_chain_put(c); /* before the bodies: a kept chain may lack some */
+	c->chain_dirty = true; /* kept once the walk ends (conv_walk) */
 out:
 	pthread_mutex_unlock(&c->lock);
 	for (size_t i = 0; r == 0 && i < n; i++) {
@@ -440,7 +442,8 @@ out:
 	return r;
 }
 
-int conv_walk(struct conv *c, size_t need)
+/* conv_walk without its end: the chain it learnt is not kept yet. */
+static int walk(struct conv *c, size_t need)
 {
 	if (c->env.store) { /* keep_restore does nothing after its first */
 		pthread_mutex_lock(&c->lock);
@@ -448,7 +451,7 @@ int conv_walk(struct conv *c, size_t need)
 		pthread_mutex_unlock(&c->lock);
 	}
 	if (need == SIZE_MAX && c->env.parallel > 1) {
-		int r = conv_walk(c, 1); /* the newest chunk: where to start */
+		int r = walk(c, 1); /* the newest chunk: where to start */
 		bool done, walked;
 
 		if (r < 0)
@@ -481,6 +484,14 @@ int conv_walk(struct conv *c, size_t need)
 			return r;
 		lru_release(ref);
 	}
+}
+
+int conv_walk(struct conv *c, size_t need)
+{
+	int r = walk(c, need);
+
+	keep_chain_sync(c); /* what it learnt, even when it failed midway */
+	return r;
 }
 
 int conv_fetch_newest(struct conv *c)

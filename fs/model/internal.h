@@ -64,6 +64,10 @@ struct conv {
 	 * have put its pages in the kernel's cache). Taken after
 	 * refresh_lock, before lock; never by a read. */
 	pthread_rwlock_t attr_lock;
+	/* Orders this conversation's chain records on their way to the store
+	 * (keep_chain_sync): taken before lock, held while a record is put,
+	 * never by a reader that has nothing to keep. */
+	pthread_mutex_t keep_lock;
 	pthread_mutex_t lock; /* guards everything below */
 	char *participant;
 	char *headline;
@@ -86,6 +90,7 @@ struct conv {
 	uint32_t *len[CONV_TRACKS]; /* time and its bytes in each track */
 	size_t n_pos, cap_pos;
 	bool restored;	       /* the store was asked for the chain (keep.h) */
+	bool chain_dirty;      /* changed since the store was given it */
 	int64_t kept_inbox_ms; /* the inbox's time when the chain was kept */
 	unsigned gen;	       /* bumped by a refresh that changed the files */
 	time_t last_check;     /* monotonic seconds of the last newest check */

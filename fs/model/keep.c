@@ -1,7 +1,6 @@
 /*
  * fs/model/keep.c - what the model keeps in the store (keep.h): the
- * records' bytes (little machine-independent framing: numbers as 8 bytes
- * little-endian, strings as a length and bytes) and the hooks.
+ * records' bytes (framed by record.h) and the hooks.
  */
 #include "keep.h"
 
@@ -14,116 +13,42 @@
 #include "../log.h"
 #include "../text/buf.h"
 #include "clock.h"
+#include "record.h"
 
 /* Record magics: a change of layout or of rendering changes them, and the
  * old records are then ignored (fetched again). */
 #define KEEP_BODY_MAGIC 0x31594442504b4cull  /* "LKPBDY1" */
 #define KEEP_CHAIN_MAGIC 0x314e4843504b4cull /* "LKPCHN1" */
 #define KEEP_INBOX_MAGIC 0x31584e49504b4cull /* "LKPINX1" */
-#define KEEP_NULL_STR UINT64_MAX
-/* Bound on what a record may make us allocate (a damaged length). */
-#define KEEP_MAX_ITEMS (64u * 1024 * 1024)
-
-static void put_u64(struct buf *b, uint64_t v)
-{
-	unsigned char x[8];
-
-	for (int i = 0; i < 8; i++)
-		x[i] = (unsigned char)(v >> (8 * i));
-	buf_append(b, x, 8);
-}
-
-static void put_str(struct buf *b, const char *s)
-{
-	if (!s) {
-		put_u64(b, KEEP_NULL_STR);
-		return;
-	}
-	put_u64(b, strlen(s));
-	buf_append(b, s, strlen(s));
-}
-
-struct rd {
-	const unsigned char *p;
-	size_t left;
-	bool bad;
-};
-
-static uint64_t get_u64(struct rd *r)
-{
-	uint64_t v = 0;
-
-	if (r->left < 8) {
-		r->bad = true;
-		r->left = 0;
-		return 0;
-	}
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)r->p[i] << (8 * i);
-	r->p += 8;
-	r->left -= 8;
-	return v;
-}
-
-static int64_t get_i64(struct rd *r)
-{
-	return (int64_t)get_u64(r);
-}
-
-/* A count of items of at least each bytes: bad past what is left. */
-static size_t get_count(struct rd *r, size_t each)
-{
-	uint64_t n = get_u64(r);
-
-	if (n > KEEP_MAX_ITEMS || n * each > r->left) {
-		r->bad = true;
-		return 0;
-	}
-	return (size_t)n;
-}
-
-/* A string (malloc'd) or NULL; bad when it does not fit. */
-static char *get_str(struct rd *r)
-{
-	uint64_t n = get_u64(r);
-	char *s;
-
-	if (r->bad || n == KEEP_NULL_STR)
-		return NULL;
-	if (n > r->left || !(s = malloc((size_t)n + 1))) {
-		r->bad = true;
-		return NULL;
-	}
-	memcpy(s, r->p, (size_t)n);
-	s[n] = '\0';
-	r->p += n;
-	r->left -= (size_t)n;
-	return s;
-}
-
 /* ---- keys and writes ------------------------------------------------- */
 
-static const char *conv_key_of(const struct conv *c)
+/* A conversation's part of its keys: hex digits of the SHA-256 of its id
+ * (or profile URL). An id is some 150 bytes, a key is stored twice (its
+ * row and the index) beside bodies of a few KiB once compressed; 64 bits
+ * tell apart the conversations of one account. 0 or -EIO. */
+#define KEEP_CONV_HEX 16
+
+static int conv_key_of(const struct conv *c, char out[KEEP_CONV_HEX + 1])
 {
-	return c->id ? c->id : c->profile_url;
+	const char *id = c->id ? c->id : c->profile_url;
+
+	return store_name(id, strlen(id), out, KEEP_CONV_HEX + 1);
 }
 
+/* A blob not kept is fetched again when asked for; the store tells once
+ * why it stopped writing (store_on_failure, wired by main). */
 static void put_blob(const struct conv_env *env, const char *key,
 		     const void *bytes, size_t len)
 {
-	int r = store_put(env->store, key, bytes, len);
-
-	if (r < 0 && r != -ECANCELED && r != -EFBIG)
-		log_error("store: cannot write (%s); going on from memory, "
-			  "nothing more is kept on disk this mount",
-			  strerror(-r));
+	store_put(env->store, key, bytes, len);
 }
 
 static char *body_key(const struct conv *c, const char *cursor, int64_t floor)
 {
-	char *key = NULL;
+	char conv[KEEP_CONV_HEX + 1], *key = NULL;
 
-	if (asprintf(&key, "%s/body/%s/%s/%lld", c->env.account, conv_key_of(c),
+	if (conv_key_of(c, conv) < 0 ||
+	    asprintf(&key, "%s/body/%s/%s/%lld", c->env.account, conv,
 		     cursor ? cursor : "-", (long long)floor) < 0)
 		return NULL;
 	return key;
@@ -131,9 +56,10 @@ static char *body_key(const struct conv *c, const char *cursor, int64_t floor)
 
 static char *chain_key(const struct conv *c)
 {
-	char *key = NULL;
+	char conv[KEEP_CONV_HEX + 1], *key = NULL;
 
-	if (asprintf(&key, "%s/chain/%s", c->env.account, conv_key_of(c)) < 0)
+	if (conv_key_of(c, conv) < 0 ||
+	    asprintf(&key, "%s/chain/%s", c->env.account, conv) < 0)
 		return NULL;
 	return key;
 }
@@ -154,7 +80,7 @@ _Static_assert(sizeof(struct chunk_body) >= KEEP_BODY_HEAD,
  * or 0 when they do not fit (a damaged header). */
 static size_t block_size(uint64_t n, const uint64_t len[CONV_TRACKS])
 {
-	if (n > KEEP_MAX_ITEMS || len[0] > API_MAX_BODY * 4 ||
+	if (n > RECORD_MAX_ITEMS || len[0] > API_MAX_BODY * 4 ||
 	    len[1] > API_MAX_BODY * 4)
 		return 0;
 	return (size_t)(CONV_TRACKS * (n + 1) * sizeof(size_t) +
@@ -291,44 +217,57 @@ static void put_chain(struct buf *out, const struct conv *c)
 {
 	size_t known = c->n_chunks - !c->chunks[c->n_chunks - 1].known;
 
-	put_u64(out, KEEP_CHAIN_MAGIC);
-	put_str(out, c->api_id);
-	put_str(out, c->api_profile_url);
-	put_u64(out, (uint64_t)c->unread_count);
-	put_u64(out, (uint64_t)c->other_count);
-	put_str(out, c->last_seen_message);
-	put_u64(out, (uint64_t)c->last_seen_at);
-	put_u64(out, (uint64_t)c->inbox_last_ms);
-	put_u64(out, known);
+	record_put_u64(out, KEEP_CHAIN_MAGIC);
+	record_put_str(out, c->api_id);
+	record_put_str(out, c->api_profile_url);
+	record_put_u64(out, (uint64_t)c->unread_count);
+	record_put_u64(out, (uint64_t)c->other_count);
+	record_put_str(out, c->last_seen_message);
+	record_put_u64(out, (uint64_t)c->last_seen_at);
+	record_put_u64(out, (uint64_t)c->inbox_last_ms);
+	record_put_u64(out, known);
 	for (size_t i = 0; i < known; i++) {
 		const struct chunk *k = &c->chunks[i];
 
-		put_str(out, k->cursor);
-		put_u64(out, (uint64_t)k->floor_ms);
-		put_u64(out, k->n);
-		put_u64(out, k->has_next);
-		put_str(out, k->next_cursor);
-		put_u64(out, k->n_edge);
+		record_put_str(out, k->cursor);
+		record_put_u64(out, (uint64_t)k->floor_ms);
+		record_put_u64(out, k->n);
+		record_put_u64(out, k->has_next);
+		record_put_str(out, k->next_cursor);
+		record_put_u64(out, k->n_edge);
 		for (size_t e = 0; e < k->n_edge; e++)
-			put_str(out, k->edge_urns[e]);
+			record_put_str(out, k->edge_urns[e]);
 		for (size_t p = k->first; p < k->first + k->n; p++) {
-			put_u64(out, (uint64_t)c->ts[p]);
-			put_u64(out, c->len[CONV_TEXT][p]);
-			put_u64(out, c->len[CONV_JSONL][p]);
+			record_put_u64(out, (uint64_t)c->ts[p]);
+			record_put_u64(out, c->len[CONV_TEXT][p]);
+			record_put_u64(out, c->len[CONV_JSONL][p]);
 		}
 	}
 }
 
-void keep_chain_put(struct conv *c)
+void keep_chain_sync(struct conv *c)
 {
 	struct buf out = BUF_INIT;
+	bool dirty;
 	char *key;
 
-	if (!c->env.store || !c->chunks[0].known || !(key = chain_key(c)))
+	if (!c->env.store)
 		return;
-	put_chain(&out, c);
-	if (!out.oom)
+	pthread_mutex_lock(&c->lock);
+	dirty = c->chain_dirty;
+	pthread_mutex_unlock(&c->lock);
+	if (!dirty || !(key = chain_key(c)))
+		return;
+	pthread_mutex_lock(&c->keep_lock); /* records in the order built */
+	pthread_mutex_lock(&c->lock);
+	if (c->chain_dirty && c->chunks[0].known) {
+		put_chain(&out, c);
+		c->chain_dirty = out.oom; /* try again at the next walk's end */
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (out.len && !out.oom)
 		put_blob(&c->env, key, out.data, out.len);
+	pthread_mutex_unlock(&c->keep_lock);
 	buf_free(&out);
 	free(key);
 }
@@ -358,21 +297,22 @@ static void kept_chain_free(struct kept_chain *k)
 
 /* One chunk of a record: its description, and its messages' times and
  * lengths as an index-only body (slots oldest first). */
-static int get_chunk(struct rd *r, struct chunk *k, struct chunk_body **ix)
+static int get_chunk(struct record_rd *r, struct chunk *k,
+		     struct chunk_body **ix)
 {
 	size_t zero[CONV_TRACKS] = {0, 0};
 
-	k->cursor = get_str(r);
-	k->floor_ms = get_i64(r);
-	k->n = get_count(r, 3 * 8);
-	k->has_next = get_u64(r) != 0;
-	k->next_cursor = get_str(r);
+	k->cursor = record_get_str(r);
+	k->floor_ms = record_get_i64(r);
+	k->n = record_get_count(r, 3 * 8);
+	k->has_next = record_get_u64(r) != 0;
+	k->next_cursor = record_get_str(r);
 	k->known = true;
-	k->n_edge = get_count(r, 8);
+	k->n_edge = record_get_count(r, 8);
 	if (r->bad || !(k->edge_urns = calloc(k->n_edge + 1, sizeof(char *))))
 		return -EIO;
 	for (size_t e = 0; e < k->n_edge; e++)
-		if (!(k->edge_urns[e] = get_str(r)))
+		if (!(k->edge_urns[e] = record_get_str(r)))
 			return -EIO;
 	if (r->bad || (k->has_next && !k->next_cursor) ||
 	    !(*ix = chunk_body_alloc(k->n, zero)))
@@ -382,9 +322,9 @@ static int get_chunk(struct rd *r, struct chunk *k, struct chunk_body **ix)
 	for (size_t p = 0; p < k->n; p++) {
 		size_t s = k->n - 1 - p; /* newest first in the record */
 
-		(*ix)->ts[s] = get_i64(r);
-		(*ix)->off[CONV_TEXT][s + 1] = (size_t)get_u64(r);
-		(*ix)->off[CONV_JSONL][s + 1] = (size_t)get_u64(r);
+		(*ix)->ts[s] = record_get_i64(r);
+		(*ix)->off[CONV_TEXT][s + 1] = (size_t)record_get_u64(r);
+		(*ix)->off[CONV_JSONL][s + 1] = (size_t)record_get_u64(r);
 	}
 	for (int t = 0; t < CONV_TRACKS; t++) /* lengths to offsets */
 		for (size_t s = 0; s < k->n; s++)
@@ -394,20 +334,20 @@ static int get_chunk(struct rd *r, struct chunk *k, struct chunk_body **ix)
 
 static int get_chain(const void *bytes, size_t len, struct kept_chain *k)
 {
-	struct rd r = {bytes, len, false};
+	struct record_rd r = {bytes, len, false};
 	size_t n;
 
 	memset(k, 0, sizeof(*k));
-	if (get_u64(&r) != KEEP_CHAIN_MAGIC)
+	if (record_get_u64(&r) != KEEP_CHAIN_MAGIC)
 		return -EIO;
-	k->api_id = get_str(&r);
-	k->api_url = get_str(&r);
-	k->unread = get_i64(&r);
-	k->other = get_i64(&r);
-	k->seen = get_str(&r);
-	k->seen_at = get_i64(&r);
-	k->inbox_ms = get_i64(&r);
-	n = get_count(&r, 6 * 8);
+	k->api_id = record_get_str(&r);
+	k->api_url = record_get_str(&r);
+	k->unread = record_get_i64(&r);
+	k->other = record_get_i64(&r);
+	k->seen = record_get_str(&r);
+	k->seen_at = record_get_i64(&r);
+	k->inbox_ms = record_get_i64(&r);
+	n = record_get_count(&r, 6 * 8);
 	if (r.bad || n == 0)
 		return -EIO;
 	k->chunks = calloc(n, sizeof(*k->chunks));
@@ -523,20 +463,20 @@ void keep_inbox_put(const struct conv_env *env, int want, const char *cursor,
 
 	if (!env->store || !(key = inbox_key(env, want, cursor)))
 		return;
-	put_u64(&out, KEEP_INBOX_MAGIC);
-	put_str(&out, pg->next_cursor);
-	put_u64(&out, pg->n_entries);
+	record_put_u64(&out, KEEP_INBOX_MAGIC);
+	record_put_str(&out, pg->next_cursor);
+	record_put_u64(&out, pg->n_entries);
 	for (size_t i = 0; i < pg->n_entries; i++) {
 		const struct api_inbox_entry *e = &pg->entries[i];
 
-		put_str(&out, e->conversation_id);
-		put_str(&out, e->name);
-		put_str(&out, e->headline);
-		put_str(&out, e->profile_url);
-		put_str(&out, e->last_text);
-		put_str(&out, e->last_sender);
-		put_u64(&out, (uint64_t)e->last_time_ms);
-		put_u64(&out, (uint64_t)e->unread);
+		record_put_str(&out, e->conversation_id);
+		record_put_str(&out, e->name);
+		record_put_str(&out, e->headline);
+		record_put_str(&out, e->profile_url);
+		record_put_str(&out, e->last_text);
+		record_put_str(&out, e->last_sender);
+		record_put_u64(&out, (uint64_t)e->last_time_ms);
+		record_put_u64(&out, (uint64_t)e->unread);
 	}
 	if (!out.oom)
 		put_blob(env, key, out.data, out.len);
@@ -546,14 +486,14 @@ void keep_inbox_put(const struct conv_env *env, int want, const char *cursor,
 
 static int get_inbox(const void *bytes, size_t len, struct api_inbox_page *pg)
 {
-	struct rd r = {bytes, len, false};
+	struct record_rd r = {bytes, len, false};
 
-	if (get_u64(&r) != KEEP_INBOX_MAGIC)
+	if (record_get_u64(&r) != KEEP_INBOX_MAGIC)
 		return -EIO;
-	pg->next_cursor = get_str(&r);
+	pg->next_cursor = record_get_str(&r);
 	pg->n_entries = 0;
 	{
-		size_t n = get_count(&r, 8 * 8);
+		size_t n = record_get_count(&r, 8 * 8);
 
 		pg->entries = calloc(n + 1, sizeof(*pg->entries));
 		if (!pg->entries)
@@ -562,14 +502,14 @@ static int get_inbox(const void *bytes, size_t len, struct api_inbox_page *pg)
 			struct api_inbox_entry *e = &pg->entries[i];
 
 			pg->n_entries = i + 1;
-			e->conversation_id = get_str(&r);
-			e->name = get_str(&r);
-			e->headline = get_str(&r);
-			e->profile_url = get_str(&r);
-			e->last_text = get_str(&r);
-			e->last_sender = get_str(&r);
-			e->last_time_ms = get_i64(&r);
-			e->unread = (long)get_i64(&r);
+			e->conversation_id = record_get_str(&r);
+			e->name = record_get_str(&r);
+			e->headline = record_get_str(&r);
+			e->profile_url = record_get_str(&r);
+			e->last_text = record_get_str(&r);
+			e->last_sender = record_get_str(&r);
+			e->last_time_ms = record_get_i64(&r);
+			e->unread = (long)record_get_i64(&r);
 			if (!e->conversation_id)
 				r.bad = true;
 		}

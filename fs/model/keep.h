@@ -29,8 +29,13 @@ void keep_body_put(struct conv *c, const char *cursor, int64_t floor,
 int keep_body_get(struct conv *c, const char *cursor, int64_t floor, size_t n,
 		  struct chunk_body **b);
 
-/* Keep the chain and metadata as they are now. Caller holds c->lock. */
-void keep_chain_put(struct conv *c);
+/* Keep the chain and metadata if they changed since they were last kept
+ * (chain_dirty, set under c->lock by what changes them): once per walk,
+ * refresh or splice, not per chunk. The record is built under c->lock
+ * and handed to the store after (its write is the store's thread's);
+ * records of one conversation reach the store in the order they were
+ * built (keep_lock). Caller holds no lock of c. */
+void keep_chain_sync(struct conv *c);
 
 /* Once per conversation, before its first walk: install the kept chain,
  * if any, in place of the unknown newest chunk (no request), and decide

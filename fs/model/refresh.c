@@ -160,8 +160,7 @@ static int apply_fresh(struct conv *c, struct stretch *f, int r,
 	}
 	if (r == 0 && f->first)
 		conv_record_meta(c, f->first);
-	if (prepended)
-		keep_chain_put(c);
+	c->chain_dirty |= prepended; /* kept by conv_refresh, after */
 	*changed = c->gen != old_gen;
 	measure(c, &after);
 	grown.now = after.pages;
@@ -242,5 +241,6 @@ int conv_refresh(struct conv *c, bool force, const struct conv_announce *to,
 	}
 	stretch_free(&f);
 	pthread_mutex_unlock(&c->refresh_lock);
+	keep_chain_sync(c);
 	return r;
 }

@@ -23,3 +23,21 @@ def numbers(mnt):
 def cache_bytes(mnt):
     """The bytes the mount's cache holds now."""
     return numbers(mnt)["cache_bytes"]
+
+
+_asked = [0]
+
+
+def fresh(mnt):
+    """values() as they are now: the kernel keeps the .stats it read until
+    the mount's next callback, so first look up a name that is not there
+    (a new one each time: the kernel remembers absent names too)."""
+    _asked[0] += 1
+    os.path.exists(os.path.join(mnt, ".no-such-file-%d-%d" % (os.getpid(), _asked[0])))
+    return values(mnt)
+
+
+def store_settled(mnt):
+    """Whether every blob put in the mount's store is on disk (its writer
+    thread takes a few seconds to gather a batch), as fresh() tells."""
+    return fresh(mnt).get("store_pending", 0) == 0
