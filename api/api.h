@@ -73,6 +73,8 @@ struct api_error {
 	enum api_err_kind kind;
 	long http_status;  /* 0 when no HTTP answer was received */
 	int retries;	   /* retries made for this call */
+	bool html;	   /* the body was an HTML page where JSON was due (a
+			      proxy's or a captive portal's, not the API's) */
 	char message[256]; /* e.g. "API answered 401 (Invalid API key)" */
 };
 
