@@ -19,7 +19,7 @@
 
 #include "../cache/store.h"
 #include "fuse/fs.h"
-#include "model/net.h"
+#include "model/link.h"
 #include "log.h"
 #include "options.h"
 
@@ -97,8 +97,6 @@ static int open_store(struct lfs *fs, const struct options *o)
 	char why[512];
 	int r;
 
-	if (o->offline || o->store_dir)
-		fs->net = net_new(o->offline);
 	if (!o->store_dir)
 		return 0;
 	if (o->store_default) { /* its parent, e.g. ~/.cache */
@@ -149,11 +147,13 @@ static int setup(struct lfs *fs, struct options *o, bool debug)
 
 	fs->api = api_new(&cfg);
 	fs->cache = lru_new(o->cache_size);
-	if (!fs->api || !fs->cache)
+	fs->link = link_new(o->offline, LINK_BACKOFF_FIRST_MS,
+			    LINK_BACKOFF_MAX_MS);
+	if (!fs->api || !fs->cache || !fs->link)
 		return -1;
-	env = (struct conv_env){fs->api, fs->cache,   o->page_size,
-				o->ttl,	 o->parallel, fs->store,
-				fs->net, fs->account};
+	env = (struct conv_env){fs->api,  fs->cache,   o->page_size,
+				o->ttl,	  o->parallel, fs->store,
+				fs->link, fs->account};
 	fs->root = root_new(&env, o->inbox_limit, o->conversations,
 			    o->n_conversations);
 	if (!fs->root)
@@ -196,7 +196,7 @@ static void teardown(struct lfs *fs)
 {
 	root_free(fs->root);
 	store_close(fs->store);
-	net_free(fs->net);
+	link_free(fs->link);
 	lru_free(fs->cache);
 	api_free(fs->api);
 }
@@ -304,6 +304,7 @@ static void stop_watcher(struct watcher *w)
 static int serve(struct fuse_session *se, struct fuse_cmdline_opts *co,
 		 struct lfs *fs)
 {
+	struct check_announce announce;
 	struct watcher w = {0};
 	int r = 1;
 
@@ -320,7 +321,9 @@ static int serve(struct fuse_session *se, struct fuse_cmdline_opts *co,
 		log_error("cannot set up signal handling: %s", strerror(errno));
 		goto out_mount;
 	}
-	fs->checker = checker_new(fs); /* after the fork of daemonize */
+	announce = fs_announce(fs);
+	/* after the fork of daemonize */
+	fs->checker = check_new(fs->root, fs->link, &announce);
 	if (!fs->checker) {
 		log_error("out of memory");
 		stop_watcher(&w);
@@ -328,7 +331,8 @@ static int serve(struct fuse_session *se, struct fuse_cmdline_opts *co,
 	}
 	fs->ahead = ahead_new(fs->root); /* NULL: no read-ahead */
 	r = run_loop(se, co) ? 1 : 0;
-	checker_free(fs->checker); /* cancels the API: walks end at once */
+	api_cancel(fs->api); /* checks and walks in flight end at once */
+	check_free(fs->checker);
 	fs->checker = NULL;
 	ahead_free(fs->ahead);
 	fs->ahead = NULL;

@@ -103,10 +103,12 @@ void ahead_free(struct ahead *a)
 
 void ahead_note(struct ahead *a, unsigned i)
 {
+	struct root_stats rs;
 	bool in_order;
 
 	if (!a)
 		return;
+	root_get_stats(a->root, &rs);
 	pthread_mutex_lock(&a->lock);
 	in_order = (long)i == a->last + 1 && a->last >= 0;
 	a->last = i;
@@ -115,7 +117,7 @@ void ahead_note(struct ahead *a, unsigned i)
 	/* the next AHEAD_DEPTH positions, each once, while the line holds */
 	while (in_order && a->upto < (long)i + AHEAD_DEPTH &&
 	       a->n_queued < AHEAD_DEPTH &&
-	       (size_t)a->upto + 1 < root_count(a->root)) {
+	       (size_t)a->upto + 1 < rs.conversations) {
 		a->queue[a->n_queued++] = (unsigned)++a->upto;
 		pthread_cond_signal(&a->work);
 	}

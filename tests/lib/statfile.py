@@ -23,3 +23,11 @@ def numbers(mnt):
 def cache_bytes(mnt):
     """The bytes the mount's cache holds now."""
     return numbers(mnt)["cache_bytes"]
+
+
+def api_lets_go(mnt):
+    """Whether the mount would send a request to the API now: it is
+    online, or it is down and its back-off has run out (issue 16)."""
+    s = strings(mnt)
+    return s["api"] == "online" or (
+        s["api"] == "down" and s["api_next_try_seconds"] == "0.0")
