@@ -158,6 +158,8 @@ static void test_last_seen_message(void)
 		{"\"urn:li:m\"", "\"urn:li:m\""},
 		{"{\"a\":1}", NULL},
 		{"[1]", NULL},
+		{"\"a\xff\xfe\"",
+		 "\"a\xef\xbf\xbd\xef\xbf\xbd\""}, /* repaired */
 	};
 	struct api_page *p = NULL;
 	struct api_error err;
