@@ -107,6 +107,7 @@ def test_stats_read_whole_while_readers_run_matches_its_fstat(
 
 # ------------------------------------------------- one bad answer to a check
 
+@pytest.mark.timing     # a bound in seconds: ttl + 5
 def test_one_garbage_answer_to_a_check_never_hides_new_messages_for_long(
         mock, mount_factory):
     m = mount_factory(mock, "page_size=100,ttl=%d" % TTL, env=UTC)

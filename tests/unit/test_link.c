@@ -28,9 +28,11 @@
 /* The scripted server: one reply per connection, then it closes. */
 static struct {
 	int fd, port;
-	const char *reply; /* NULL: answer nothing, wait for the client */
 	pthread_t thread;
-} srv;
+	pthread_mutex_t lock; /* guards reply (the socket orders nothing for
+				 TSan) */
+	char reply[512];      /* "": answer nothing, wait for the client */
+} srv = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* Read the request up to its blank line and its body (small, so one
  * buffer holds it): then the client is not sending when we close. */
@@ -61,9 +63,14 @@ static void *serve(void *arg)
 
 	(void)arg;
 	while ((c = accept(srv.fd, NULL, NULL)) >= 0) {
+		char reply[sizeof(srv.reply)];
+
 		read_request(c);
-		if (srv.reply)
-			send(c, srv.reply, strlen(srv.reply), MSG_NOSIGNAL);
+		pthread_mutex_lock(&srv.lock);
+		memcpy(reply, srv.reply, sizeof(reply));
+		pthread_mutex_unlock(&srv.lock);
+		if (reply[0])
+			send(c, reply, strlen(reply), MSG_NOSIGNAL);
 		else /* silent: until the client gives up */
 			while (recv(c, (char[64]){0}, 64, 0) > 0)
 				;
@@ -111,7 +118,9 @@ static int ask(int v, int port, const char *reply, struct api_error *err)
 	int r;
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
-	srv.reply = reply;
+	pthread_mutex_lock(&srv.lock);
+	snprintf(srv.reply, sizeof(srv.reply), "%s", reply ? reply : "");
+	pthread_mutex_unlock(&srv.lock);
 	api = api_new(&cfg);
 	r = api_get_conversation(api, &ref, 10, NULL, &page, err);
 	api_page_free(page);
