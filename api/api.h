@@ -73,6 +73,8 @@ struct api_error {
 	enum api_err_kind kind;
 	long http_status;  /* 0 when no HTTP answer was received */
 	int retries;	   /* retries made for this call */
+	bool html;	   /* the body was an HTML page where JSON was due (a
+			      proxy's or a captive portal's, not the API's) */
 	char message[256]; /* e.g. "API answered 401 (Invalid API key)" */
 };
 
@@ -152,7 +154,9 @@ struct api_page {
 	long credits_consumed;	      /* v2's metadata.credits_consumed; -1 when
 					 absent, and always under v1 */
 	long unread_count;	      /* -1 when absent */
-	char *last_seen_message;      /* NULL when absent */
+	char *last_seen_message;      /* the value sent (SPEC's example: true;
+					 a string, a number, null) as JSON
+					 text; NULL when absent */
 	int64_t last_seen_at;	      /* 0 when absent */
 	struct api_message *messages; /* newest first, as the API sends them */
 	size_t n_messages;

@@ -156,6 +156,8 @@ char *api_json_line(struct api_parse_ctx *ctx, cJSON *item,
 		if (rc != -EINVAL)
 			return text;
 	}
+	if (!ctx->clean && (cJSON_IsString(item) || cJSON_IsRaw(item)))
+		utf8_repair_field(ctx, &item->valuestring); /* a lone value */
 	if (!ctx->clean)
 		json_repair_utf8(ctx, item->child);
 	printed = cJSON_PrintUnformatted(item);

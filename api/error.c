@@ -201,7 +201,10 @@ int api_parse_error(const char *body, size_t len, long http_status,
 	cJSON *json = error_json(body, len);
 	int rc;
 
-	rc = fill_error(err ? err : &local, http_status, error_text(json, 0));
+	if (!err)
+		err = &local;
+	rc = fill_error(err, http_status, error_text(json, 0));
+	err->html = api_looks_like_html(body, len);
 	cJSON_Delete(json);
 	return rc;
 }
@@ -288,6 +291,7 @@ int api_parse_error_v2(const char *body, size_t len, long http_status,
 				   api_json_str(e, "message"));
 	else /* not a v2 envelope (a proxy's page, nothing): as v1 */
 		rc = fill_error(err, http_status, error_text(json, 0));
+	err->html = api_looks_like_html(body, len);
 	cJSON_Delete(json);
 	return rc;
 }

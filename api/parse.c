@@ -28,6 +28,7 @@
 int api_parse_fail(struct api_error *err, const char *what)
 {
 	err->kind = API_ERR_PARSE;
+	err->html = false;
 	snprintf(err->message, sizeof(err->message), "%s", what);
 	return -EIO;
 }
@@ -186,7 +187,7 @@ int api_json_parse(const char *body, size_t len, cJSON **out)
 	return *out ? 0 : -EBADMSG;
 }
 
-static bool looks_like_html(const char *body, size_t len)
+bool api_looks_like_html(const char *body, size_t len)
 {
 	size_t i = 0;
 
@@ -208,11 +209,13 @@ int api_parse_object(const char *body, size_t len, cJSON **root,
 	rc = api_json_parse(body, len, root);
 	if (rc == -ENOMEM)
 		return api_parse_oom(err);
+	if (rc && api_looks_like_html(body, len)) {
+		api_parse_fail(err, "response is HTML, not JSON");
+		err->html = true;
+		return -EIO;
+	}
 	if (rc)
-		return api_parse_fail(err,
-				      looks_like_html(body, len)
-					      ? "response is HTML, not JSON"
-					      : "response is not JSON");
+		return api_parse_fail(err, "response is not JSON");
 	if (!cJSON_IsObject(*root)) {
 		cJSON_Delete(*root);
 		*root = NULL;

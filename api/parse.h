@@ -35,6 +35,10 @@ int api_parse_fail(struct api_error *err, const char *what);
 /* The same for an allocation that failed; returns -ENOMEM. */
 int api_parse_oom(struct api_error *err);
 
+/* Whether body[0..len) is an HTML page (its first non-blank byte is '<'):
+ * a proxy's or a captive portal's, never the API's. */
+bool api_looks_like_html(const char *body, size_t len);
+
 /*
  * body[0..len) (not NUL-terminated) parsed into *out, the caller's to
  * cJSON_Delete. Returns 0, -EBADMSG when it is not JSON, or -ENOMEM when

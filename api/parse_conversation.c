@@ -121,6 +121,18 @@ static int parse_messages(struct api_parse_ctx *ctx, cJSON *array,
 	return 0;
 }
 
+/* A value that is true, false, null, a number or a string, as its compact
+ * JSON text (shown safely: api_json_line); NULL when absent or another. */
+static char *scalar_json(struct api_parse_ctx *ctx, const cJSON *item)
+{
+	size_t n;
+
+	if (!item || cJSON_IsObject(item) || cJSON_IsArray(item) ||
+	    cJSON_IsInvalid(item))
+		return NULL;
+	return api_json_line(ctx, (cJSON *)item, NULL, false, &n);
+}
+
 static void parse_page_meta(struct api_parse_ctx *ctx, const cJSON *data,
 			    struct api_page *page, enum api_dialect v)
 {
@@ -137,7 +149,7 @@ static void parse_page_meta(struct api_parse_ctx *ctx, const cJSON *data,
 	page->unread_count =
 		api_json_count(api_json_get(data, "unread_count"), -1);
 	page->last_seen_message =
-		api_parse_strdup(ctx, api_json_str(data, "last_seen_message"));
+		scalar_json(ctx, api_json_get(data, "last_seen_message"));
 	page->last_seen_at =
 		api_json_time_ms(api_json_get(data, "last_seen_at"));
 	page->total_message_count =

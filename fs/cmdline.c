@@ -3,7 +3,13 @@
  */
 #include "cmdline.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Take argv[i] out. */
 static void take(int *argc, char *argv[], int i)
@@ -114,4 +120,68 @@ void cmdline_credentials_usage(FILE *out, const char *prog)
 		"    prints it on stdout, for LINKUP_ACCOUNT_ID or the "
 		"file.\n\n",
 		prog);
+}
+
+int cmdline_check_mountpoint(const char *mp)
+{
+	struct stat st;
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	if (stat(mp, &st) != 0 && errno == ENOTCONN) {
+		fprintf(stderr,
+			"linkupfs: mount point %s: %s (the filesystem "
+			"mounted there died); free it with: fusermount3 -u "
+			"%s\n",
+			mp, strerror(errno), mp);
+		return -1;
+	}
+	if (stat(mp, &st) != 0) {
+		fprintf(stderr, "linkupfs: mount point %s: %s\n", mp,
+			strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "linkupfs: mount point %s is not a directory\n",
+			mp);
+		return -1;
+	}
+	d = opendir(mp);
+	if (!d) {
+		fprintf(stderr, "linkupfs: mount point %s: %s\n", mp,
+			strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+			fprintf(stderr,
+				"linkupfs: mount point %s is not empty "
+				"(already mounted?)\n",
+				mp);
+			r = -1;
+			break;
+		}
+	closedir(d);
+	return r;
+}
+
+/* libfuse opens /dev/fuse before it runs fusermount3 and then says only
+ * "Permission denied". */
+int cmdline_check_fuse_device(void)
+{
+	int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	struct stat st;
+
+	if (fd >= 0)
+		close(fd);
+	if (fd >= 0 || errno != EACCES || stat("/dev/fuse", &st) != 0 ||
+	    (st.st_mode & 0006) == 0006)
+		return 0; /* else libfuse's own line ("modprobe fuse") */
+	fprintf(stderr,
+		"linkupfs: cannot open /dev/fuse: %s (mode %04o): mounting "
+		"as a user needs read and write access to it; as root, run "
+		"chmod 0666 /dev/fuse (Debian's default)\n",
+		strerror(EACCES), (unsigned)(st.st_mode & 07777));
+	return -1;
 }

@@ -1,7 +1,8 @@
 /*
  * fs/cmdline.h - the command line as given, before libfuse reads it: which
  * form it is (--import-token, --help), mount(8)'s source, the one mount
- * point; and the help of the options libfuse's fuse_parse_cmdline takes.
+ * point and what it needs (an empty directory, a /dev/fuse the user may
+ * open); and the help of the parts libfuse does not describe.
  * argv is the process's own (main's); functions that take something out of
  * it move what follows, NULL included, and lower *argc.
  */
@@ -31,6 +32,16 @@ int cmdline_take_source(int *argc, char *argv[]);
 /* The mount point: the first plain argument (neither an option nor the
  * value of -o), or NULL. */
 const char *cmdline_mountpoint(int argc, char *argv[]);
+
+/* The mount point must be an empty directory, not already mounted (nor
+ * left dead by a filesystem that died there): 0, or -1 after one line
+ * saying what to do. */
+int cmdline_check_mountpoint(const char *mp);
+
+/* A user mount needs /dev/fuse readable and writable by the user: 0 when
+ * it may be opened (or fails for another reason, which libfuse says), else
+ * -1 after one line naming the cause and the fix. */
+int cmdline_check_fuse_device(void);
 
 /* Where the credentials come from (never the command line), and what
  * --import-token does: the help's part after the options. */

@@ -2,10 +2,8 @@
  * fs/main.c - wires linkupfs together: options, credentials, the API
  * client, the cache, the conversation table, and the FUSE loop.
  */
-#include <dirent.h>
 #include <malloc.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <locale.h>
 #include <poll.h>
@@ -21,7 +19,7 @@
 
 #include "../cache/store.h"
 #include "fuse/fs.h"
-#include "model/net.h"
+#include "model/link.h"
 #include "cmdline.h"
 #include "log.h"
 #include "options.h"
@@ -37,72 +35,6 @@
  * should not restart on the first three: the same start fails again, and
  * with v1 each refused try costs a credit (contrib/linkupfs.service).
  */
-
-/* A mount point must be an empty directory, not already mounted. */
-static int check_mountpoint(const char *mp)
-{
-	struct stat st;
-	struct dirent *de;
-	DIR *d;
-	int r = 0;
-
-	if (stat(mp, &st) != 0 && errno == ENOTCONN) {
-		fprintf(stderr,
-			"linkupfs: mount point %s: %s (the filesystem "
-			"mounted there died); free it with: fusermount3 -u "
-			"%s\n",
-			mp, strerror(errno), mp);
-		return -1;
-	}
-	if (stat(mp, &st) != 0) {
-		fprintf(stderr, "linkupfs: mount point %s: %s\n", mp,
-			strerror(errno));
-		return -1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "linkupfs: mount point %s is not a directory\n",
-			mp);
-		return -1;
-	}
-	d = opendir(mp);
-	if (!d) {
-		fprintf(stderr, "linkupfs: mount point %s: %s\n", mp,
-			strerror(errno));
-		return -1;
-	}
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-			fprintf(stderr,
-				"linkupfs: mount point %s is not empty "
-				"(already mounted?)\n",
-				mp);
-			r = -1;
-			break;
-		}
-	closedir(d);
-	return r;
-}
-
-/* A user mount needs /dev/fuse readable and writable by the user:
- * libfuse opens it before it runs fusermount3 and then says only
- * "Permission denied". Checked before any request, with the fix. */
-static int check_fuse_device(void)
-{
-	int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
-	struct stat st;
-
-	if (fd >= 0)
-		close(fd);
-	if (fd >= 0 || errno != EACCES || stat("/dev/fuse", &st) != 0 ||
-	    (st.st_mode & 0006) == 0006)
-		return 0; /* else libfuse's own line ("modprobe fuse") */
-	fprintf(stderr,
-		"linkupfs: cannot open /dev/fuse: %s (mode %04o): mounting "
-		"as a user needs read and write access to it; as root, run "
-		"chmod 0666 /dev/fuse (Debian's default)\n",
-		strerror(EACCES), (unsigned)(st.st_mode & 07777));
-	return -1;
-}
 
 /* The account in the store's keys: a SHA-256 of the API URL and the
  * credentials (store_name), so that another key, login token or account
@@ -141,8 +73,6 @@ static int open_store(struct lfs *fs, const struct options *o)
 	char why[512];
 	int r;
 
-	if (o->offline || o->store_dir)
-		fs->net = net_new(o->offline);
 	if (!o->store_dir)
 		return 0;
 	if (o->store_default) { /* its parent, e.g. ~/.cache */
@@ -199,11 +129,13 @@ static int setup(struct lfs *fs, struct options *o, bool debug)
 
 	fs->api = api_new(&cfg);
 	fs->cache = lru_new(o->cache_size);
-	if (!fs->api || !fs->cache)
+	fs->link = link_new(o->offline, LINK_BACKOFF_FIRST_MS,
+			    LINK_BACKOFF_MAX_MS);
+	if (!fs->api || !fs->cache || !fs->link)
 		return -1;
-	env = (struct conv_env){fs->api, fs->cache,   o->page_size,
-				o->ttl,	 o->parallel, fs->store,
-				fs->net, fs->account};
+	env = (struct conv_env){fs->api,  fs->cache,   o->page_size,
+				o->ttl,	  o->parallel, fs->store,
+				fs->link, fs->account};
 	fs->root = root_new(&env, o->inbox_limit, o->conversations,
 			    o->n_conversations);
 	if (!fs->root)
@@ -249,7 +181,7 @@ static void teardown(struct lfs *fs)
 {
 	root_free(fs->root);
 	store_close(fs->store);
-	net_free(fs->net);
+	link_free(fs->link);
 	lru_free(fs->cache);
 	api_free(fs->api);
 }
@@ -357,6 +289,7 @@ static void stop_watcher(struct watcher *w)
 static int serve(struct fuse_session *se, struct fuse_cmdline_opts *co,
 		 struct lfs *fs)
 {
+	struct check_announce announce;
 	struct watcher w = {0};
 	int r = 1;
 
@@ -376,7 +309,9 @@ static int serve(struct fuse_session *se, struct fuse_cmdline_opts *co,
 	if (fs->store && store_start(fs->store) < 0) /* after the fork too */
 		log_error("store: cannot start its writer; answers are kept on "
 			  "disk only at unmount");
-	fs->checker = checker_new(fs); /* after the fork of daemonize */
+	announce = fs_announce(fs);
+	/* after the fork of daemonize */
+	fs->checker = check_new(fs->root, fs->link, &announce);
 	if (!fs->checker) {
 		log_error("out of memory");
 		stop_watcher(&w);
@@ -384,7 +319,8 @@ static int serve(struct fuse_session *se, struct fuse_cmdline_opts *co,
 	}
 	fs->ahead = ahead_new(fs->root); /* NULL: no read-ahead */
 	r = run_loop(se, co) ? 1 : 0;
-	checker_free(fs->checker); /* cancels the API: walks end at once */
+	api_cancel(fs->api); /* checks and walks in flight end at once */
+	check_free(fs->checker);
 	fs->checker = NULL;
 	ahead_free(fs->ahead);
 	fs->ahead = NULL;
@@ -412,7 +348,7 @@ static int check_arguments(int *argc, char *argv[])
 	for (int i = 1; i < *argc; i++)
 		max_threads_given |= strstr(argv[i], "max_threads=") != NULL;
 	mp = cmdline_mountpoint(*argc, argv);
-	if (mp && check_mountpoint(mp) < 0)
+	if (mp && cmdline_check_mountpoint(mp) < 0)
 		return 1;
 	return 0;
 }
@@ -549,7 +485,7 @@ static int mount_and_serve(struct fuse_args *args, struct fuse_cmdline_opts *co,
 	if (options_check_credentials(o, false) < 0)
 		goto out_se;
 	r = 1;
-	if (check_fuse_device() < 0)
+	if (cmdline_check_fuse_device() < 0)
 		goto out_se;
 	tune_process();
 	if (open_store(&fs, o) < 0)

@@ -159,7 +159,8 @@ def conversation_answer(state, body, ref, total):
             "total_results": len(msgs),
             "total_other_member_message_count": conv.other_count,
             "unread_count": conv.unread,
-            "last_seen_message": conv.entity_urn(seen) if ts else None,
+            # a boolean, as in the API's own example (SPEC section 6)
+            "last_seen_message": conv.unread == 0 if ts else None,
             "last_seen_at": ts[seen] if ts else None,
             "messages": msgs,
             "pagination": {

@@ -9,6 +9,7 @@ import pytest
 
 import sample_data as sd
 from conftest import BROKEN_ANSWERS, is_mounted, run_linkupfs, wait_for
+from lib import statfile
 from lib.fsread import read, read_errno, transcript
 
 UTC = {"TZ": "UTC"}
@@ -44,6 +45,8 @@ def test_persistent_5xx_gives_eio_in_bounded_time_then_recovers(mock, m):
     assert m.proc.poll() is None
     assert "503" in m.log()
     mock.clear_faults()
+    # 503s say the API is failing: the next read goes after the back-off
+    wait_for(lambda: statfile.api_lets_go(m.path))
     assert b"Titouan Prioux" in read(transcript(m))
 
 
@@ -53,7 +56,10 @@ def test_malformed_answer_is_eio_and_never_kills_the_process(mock, m, kind,
     mock.fault(kind, count=1, path="conversation", **params)
     assert read_errno(transcript(m)) == errno.EIO
     assert m.proc.poll() is None
-    # nothing wrong was cached: the next read asks again and succeeds
+    # nothing wrong was cached: the next read asks again (an HTML page
+    # where JSON was due took the link down: after the back-off) and
+    # succeeds
+    wait_for(lambda: statfile.api_lets_go(m.path))
     assert b"Titouan Prioux" in read(transcript(m))
 
 
@@ -127,6 +133,7 @@ def test_no_network_at_mount_mounts_and_says_why(mock, mount_factory,
     mm = mount_factory(mock, "page_size=100", "nostore", env=UTC)
     assert "inbox" in mm.log()
     mock.clear_faults()
+    wait_for(lambda: statfile.api_lets_go(mm.path))   # the back-off
     assert sd.ALES_DIR in os.listdir(mm.path)  # once the API answers
 
 

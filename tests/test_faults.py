@@ -6,7 +6,11 @@ time it took (against BOUND below), the requests the mock saw (so retries are
 counted), that linkupfs logged exactly one line and is still alive, then that
 nothing wrong was cached: once the mock recovers (clear_faults) the next read
 asks the server again, only for what it does not know yet, and returns the
-right bytes.
+right bytes. A failure that says the API cannot be reached or is failing
+(a transport error, a timeout, a 5xx, an HTML page: the classifier of
+fs/model/link.h) also takes the mount's one link state down, which is
+logged once and makes later requests wait out a short back-off (1 s after
+one failure): "recovers" waits for it, as .stats tells, before it reads.
 
 Mounts use page_size=100 and timeout=3 (TIMEOUT) so that a hang costs
 seconds, not minutes.  Faults are aimed at one conversation with match=;
@@ -35,7 +39,7 @@ import pytest
 import expected
 import mock_state
 import sample_data as sd
-from conftest import BROKEN_ANSWERS
+from conftest import BROKEN_ANSWERS, wait_for
 from lib import statfile
 from lib.fsread import read, transcript
 
@@ -91,6 +95,12 @@ def note(fault, err, took, seen, recovered):
                                 "recovered": recovered}) + "\n")
 
 
+def read_lines(log_lines):
+    """The log lines of reads: not those of the link state (the API down,
+    or back), logged once per change and tested in test_link.py."""
+    return [ln for ln in log_lines if not ln.startswith("linkupfs: the API ")]
+
+
 def fails(mm, mock, fn, want_errno, bound, want_requests, path="conversation",
           at_least=0.0):
     """Run a read that must fail; check errno, time, requests, one log line,
@@ -104,14 +114,21 @@ def fails(mm, mock, fn, want_errno, bound, want_requests, path="conversation",
     assert at_least <= took <= bound, "failed after %.2f s, bound %.2f" % (took, bound)
     assert seen == want_requests, "the mock saw %d requests" % seen
     assert mm.proc.poll() is None, "linkupfs died"
-    lines = mm.log().splitlines()[before_log:]
+    lines = read_lines(mm.log().splitlines()[before_log:])
     assert len(lines) == 1, "want one log line, got %r" % lines
     return lines[0], took, seen
 
 
+def link_back(mm):
+    """Until the mount would ask the API again (its back-off ran out)."""
+    wait_for(lambda: statfile.api_lets_go(mm.path), timeout=40)
+
+
 def recovers(mm, mock, fn, want, path="conversation", want_requests=1):
-    """After clear_faults the next read asks again and gets want."""
+    """After clear_faults the next read (after the back-off) asks again
+    and gets want."""
     mock.clear_faults()
+    link_back(mm)
     before = requests(mock, path)
     got = fn()
     assert got == want
@@ -434,6 +451,18 @@ def closed_port():
     return port
 
 
+def backing_off(mm, label):
+    """While the mount backs off (its last try failed a moment ago): a
+    listing fails at once with ENETDOWN and sends nothing."""
+    before = int(statfile.strings(mm.path)["requests"])
+    err, took = attempt(lambda: os.listdir(mm.path))
+    assert err == errno.ENETDOWN, errno.errorcode.get(err, err)
+    assert took < 1.0, took
+    assert int(statfile.strings(mm.path)["requests"]) == before
+    note(label + ", backing off", err, took, 0, "n/a")
+
+
+@pytest.mark.timing     # the back-off (2 s) must outlast two system calls
 def test_refused_connection_gives_eio_then_works_once_the_server_is_up(
         mock_factory, mount_factory, data):
     port = closed_port()
@@ -442,43 +471,51 @@ def test_refused_connection_gives_eio_then_works_once_the_server_is_up(
                        env=UTC)
     # no network mounts anyway: the mount's own try of the inbox failed
     assert statfile.strings(mm.path)["requests"] == str(TRIES)
+    link_back(mm)       # 1 s after that one failure
     before_log = len(mm.log().splitlines())
     err, took = attempt(lambda: os.listdir(mm.path))
     assert err == errno.EIO
     assert BACKOFF - 0.1 <= took <= BOUND["retried"], took
     assert statfile.strings(mm.path)["requests"] == str(2 * TRIES)
-    lines = mm.log().splitlines()[before_log:]
+    lines = read_lines(mm.log().splitlines()[before_log:])
     assert len(lines) == 1 and "refused" in lines[0], lines
     assert mm.proc.poll() is None
-    # the server comes up on that port: the next listing asks and works
+    backing_off(mm, "connection refused")   # 2 s after the second
+    # the server comes up on that port: the next listing after the
+    # back-off asks and works
     mock = mock_factory(extra_args=("--port", str(port)))
     assert mock.port == port
+    link_back(mm)
     names = os.listdir(mm.path)
     assert sd.ALES_DIR in names and sd.LONG_DIR in names
     assert read(transcript(mm)) == want_transcript(data, sd.ALES_ID)
     note("connection refused", err, took, TRIES, True)
 
 
+@pytest.mark.timing     # as above
 def test_unresolvable_host_gives_eio_in_bounded_time_and_is_tried_again(
         mount_factory):
     mm = mount_factory(Nowhere("http://nonexistent.invalid:80"),
                        "page_size=100,timeout=%d" % TIMEOUT, MEMORY_ONLY,
                        env=UTC)
     at_mount = int(statfile.strings(mm.path)["requests"])   # it mounts anyway
+    link_back(mm)
     before_log = len(mm.log().splitlines())
     err, took = attempt(lambda: os.listdir(mm.path))
     assert err == errno.EIO
     assert took <= BOUND["retried"], took
     tries = int(statfile.strings(mm.path)["requests"]) - at_mount
     assert 1 <= tries <= TRIES and at_mount == tries
-    lines = mm.log().splitlines()[before_log:]
+    lines = read_lines(mm.log().splitlines()[before_log:])
     assert len(lines) == 1 and "resolve" in lines[0], lines
     assert mm.proc.poll() is None
-    # the failure is not remembered: the next listing tries again
+    # the failure is remembered for the back-off, then tried again
+    backing_off(mm, "name does not resolve")
+    link_back(mm)
     err2, _ = attempt(lambda: os.listdir(mm.path))
     assert err2 == errno.EIO
     assert int(statfile.strings(mm.path)["requests"]) == 3 * tries
-    note("name does not resolve", err, took, tries, "n/a (tried again)")
+    note("name does not resolve", err, took, tries, "after the back-off")
 
 
 # ------------------------------------------------------------- the chain
@@ -521,11 +558,13 @@ def list_root(mm):
 
 def check_inbox(mm, mock, fault, want_errno, bound, want_requests,
                 at_least=0.0):
+    link_back(mm)   # the mount's own read met the fault: its back-off
     line, took, seen = fails(mm, mock, lambda: list_root(mm), want_errno,
                              bound, want_requests, path="inbox",
                              at_least=at_least)
     assert "inbox" in line, line
     mock.clear_faults()
+    link_back(mm)
     names = list_root(mm)
     assert sd.ALES_DIR in names and sd.LONG_DIR in names and ".stats" in names
     assert len(names) == sd.SAMPLE_CONVERSATION_COUNT + 1
@@ -589,22 +628,24 @@ def test_evicted_page_that_cannot_be_fetched_again_fails_read_with_eio(
     with open(os.path.join(d, "page-0005.txt"), "rb") as f:
         err, took = attempt(lambda: f.read())
         seen = requests(mock) - before
-        lines = mm.log().splitlines()[before_log:]
-        assert err == errno.EIO
-        # The kernel reads a page once more when its readahead failed, and
-        # linkupfs never remembers a failure: so one read() is at most two
-        # tries of the whole retry sequence (documented in the README), each
-        # logged once.
-        assert seen in (TRIES, 2 * TRIES), \
+        lines = read_lines(mm.log().splitlines()[before_log:])
+        # The kernel reads a page once more when its readahead failed: the
+        # 503s took the link down, so that second read is refused at once
+        # (ENETDOWN, no request) while the mount backs off. One read() is
+        # one try of the whole retry sequence (the README says so), logged
+        # once, and the refusal, logged once.
+        assert seen == TRIES, \
             "one read() made %d requests, %d log lines" % (seen, len(lines))
-        tries = seen // TRIES
-        assert BACKOFF - 0.1 <= took <= tries * BOUND["retried"], took
-        assert len(lines) == tries, lines
+        assert err in (errno.EIO, errno.ENETDOWN)
+        assert len(lines) == 1 + (err == errno.ENETDOWN), lines
+        assert BACKOFF - 0.1 <= took <= BOUND["retried"], took
         # page 5 (messages 401..500 from the oldest) starts in the 9th
         # request of the chain (from the newest: 335..434)
         assert all("chain request 9:" in line for line in lines), lines
+        assert "503" in lines[0], lines
         assert mm.proc.poll() is None
         mock.clear_faults()
+        link_back(mm)
         f.seek(0)
         want = expected.pages(data.find(sd.LONG_ID), 100)[4].encode()
         assert f.read() == want   # the same open file recovers

@@ -129,6 +129,11 @@ def line_text(msg):
     return "[%s] %s: %s" % (when, msg["sender"], msg["text"])
 
 
+def next_try(m):
+    """Seconds the mount's back-off has left (0 when not down)."""
+    return float(stats(m).get("api_next_try_seconds", 0))
+
+
 @pytest.mark.timing
 @pytest.mark.parametrize("fault", ["status", "hang"])
 def test_during_an_outage_cached_files_and_listings_answer_without_a_request(
@@ -141,7 +146,7 @@ def test_during_an_outage_cached_files_and_listings_answer_without_a_request(
     t = os.path.join(d, "transcript.txt")
     old = read(t)
     names = sorted(os.listdir(m.path))
-    assert stats(m)["api_reachable"] == "yes"
+    assert stats(m)["api"] == "online"
     if fault == "status":
         mock.fault("status", count=-1, status=503)
     else:
@@ -151,9 +156,15 @@ def test_during_an_outage_cached_files_and_listings_answer_without_a_request(
     assert read(t) == old           # the check runs beside it, and fails
     # one wait of at most 1 s for the check (README), not one per lookup
     assert time.monotonic() - t0 < 1.8
-    wait_for(lambda: stats(m)["api_reachable"] == "no", timeout=30)
+    wait_for(lambda: stats(m)["api"] == "down", timeout=30)
     s = stats(m)
-    assert s["api_unreachable_since"].endswith("Z")
+    assert s["api_down_since"].endswith("Z")
+    assert ("503" if fault == "status" else "timed out") in s["api_last_error"]
+    # while the failures go on, the back-off grows: 1 s, 2 s, 4 s
+    for longer in (1.5, 3.5):
+        wait_for(lambda: next_try(m) == 0, timeout=10)
+        os.stat(m.path)             # a check is due: it goes, and fails
+        wait_for(lambda: next_try(m) > longer, timeout=30)
     n = len(mock.log())
     time.sleep(1.1)     # due again, but the mount backs off
     t0 = time.monotonic()
@@ -162,11 +173,13 @@ def test_during_an_outage_cached_files_and_listings_answer_without_a_request(
         assert sorted(os.listdir(m.path)) == names
         os.stat(os.path.join(d, "page-0001.txt"))
     assert time.monotonic() - t0 < 2
+    assert next_try(m) > 0          # all of it within the back-off
     assert len(mock.log()) == n     # not one request more
-    # the first answer ends it: an uncached read gets one
+    # the first answer after the back-off ends it: an uncached read
     mock.clear_faults()
+    wait_for(lambda: next_try(m) == 0, timeout=10)
     read(os.path.join(m.path, sd.LONG_DIR, "transcript.txt"))
-    assert stats(m)["api_reachable"] == "yes"
+    assert stats(m)["api"] == "online"
 
 
 def test_inbox_limit_says_how_many_it_left_out(mock, mount_factory):

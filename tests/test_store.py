@@ -13,6 +13,7 @@ import sqlite3
 import stat
 import subprocess
 import threading
+import time
 
 import pytest
 
@@ -94,7 +95,7 @@ def test_remount_with_nothing_changed_costs_only_the_inbox(
     assert conv_requests(mock) == 0
     assert inbox_requests(mock) == inbox_before == requests(mock)
     st = statfile.values(m.path)
-    assert st["offline"] == "no"
+    assert st["api"] == "online"
     assert int(st["store_hits"]) > 0
     # the same files as a mount that never had a store
     plain = mount_factory(mock, *plain_opts(), env=UTC)
@@ -141,11 +142,20 @@ def test_offline_remount_serves_the_store_and_fails_fast_for_the_rest(
     assert sorted(n for n in os.listdir(m.path) if n != ".stats") == names
     for name, want in seen.items():
         assert read(os.path.join(m.path, name, "transcript.txt")) == want
+    # what was never kept: a try once the back-off has run out (refused:
+    # EIO); right after it, within the back-off it doubled, none at once
+    unread_t = os.path.join(m.path, unread, "transcript.txt")
+    wait_for(lambda: statfile.api_lets_go(m.path))
     with pytest.raises(OSError) as e:
-        read(os.path.join(m.path, unread, "transcript.txt"))
+        read(unread_t)
+    assert e.value.errno == errno.EIO
+    t0 = time.monotonic()
+    with pytest.raises(OSError) as e:
+        read(unread_t)
     assert e.value.errno == errno.ENETDOWN
-    assert statfile.values(m.path)["offline"] == "yes"
-    assert "offline" in m.log()
+    assert time.monotonic() - t0 < 1
+    assert statfile.values(m.path)["api"] == "down"
+    assert "the API cannot be reached (connection refused" in m.log()
 
 
 def test_offline_option_sends_nothing_and_back_online_by_itself(
@@ -157,17 +167,17 @@ def test_offline_option_sends_nothing_and_back_online_by_itself(
     m = mount_factory(mock, *opts(store, "offline"), env=UTC)
     assert tree(m.path) == first
     assert requests(mock) == 0
-    assert statfile.values(m.path)["offline"] == "yes"
+    assert statfile.values(m.path)["api"] == "offline"
     assert m.unmount() == 0
     # unreachable at mount, then the API answers again on the same port
     port = mock.port
     mock.stop()
     m = mount_factory(mock, *opts(store, "ttl=1"), env=UTC)
-    assert statfile.values(m.path)["offline"] == "yes"
+    assert statfile.values(m.path)["api"] == "down"
     back = mock_factory(extra_args=("--port", str(port)))
     # a look at the root (ls's stat) is what asks for its check
     wait_for(lambda: (os.stat(m.path), os.listdir(m.path),
-                      statfile.values(m.path)["offline"] == "no")[2],
+                      statfile.values(m.path)["api"] == "online")[2],
              timeout=30, interval=0.2)
     assert inbox_requests(back) >= 1
 

@@ -15,6 +15,7 @@ import pytest
 
 import expected
 import sample_data as sd
+from conftest import wait_for
 from lib import statfile
 from lib.fsread import read
 
@@ -96,6 +97,7 @@ def test_a_read_that_meets_a_failure_part_way_fails_whole_and_leaves_nothing(
     assert e.value.errno == errno.EIO
     assert len(mock.api_log("conversation")) > before    # it did try
     mock.clear_faults()
+    wait_for(lambda: statfile.api_lets_go(m.path))   # the 503s' back-off
     # nothing of the failure stayed in the kernel: every way reads it whole
     for again in sorted(READERS):
         assert READERS[again](path, len(want)) == want, again

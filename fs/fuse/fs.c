@@ -35,55 +35,53 @@ static struct lfs *begin(fuse_req_t req)
 	return fuse_req_userdata(req);
 }
 
-/* Check a conversation or the inbox for news (after the ttl, or now with
- * force) and tell the kernel what changed. 0, or the check's error when
- * there is nothing to serve instead. */
-static void announce(void *arg, struct conv *c, const struct conv_growth *g)
+/* What the checks found (fs/model/check.h), told to the kernel. */
+static void announce_conv(void *arg, struct conv *c,
+			  const struct conv_growth *g)
 {
 	struct lfs *fs = arg;
 
 	inval_conv(fs->se, c, g);
 }
 
-int fs_refresh_conv(struct lfs *fs, struct conv *c, bool force, bool *changed)
+static void announce_root(void *arg)
 {
-	struct conv_announce to = {announce, fs};
+	struct lfs *fs = arg;
 
-	return conv_refresh(c, force, &to, changed);
+	inval_root(fs->se, fs->root);
 }
 
-int fs_refresh_root(struct lfs *fs, bool force, bool *read)
+struct check_announce fs_announce(struct lfs *fs)
 {
-	int r = root_load(fs->root, force, read);
-
-	if (*read)
-		inval_root(fs->se, fs->root);
-	/* a failed re-read is logged; the listing read before still serves,
-	 * but a check asked for says it failed */
-	if (r < 0 && !force && root_loaded(fs->root))
-		return 0;
-	return r;
+	return (struct check_announce){announce_conv, announce_root, fs};
 }
 
-int fs_check_root(struct lfs *fs)
+/* The first listing of the root, read once, and told to the kernel. */
+static int list_root(struct lfs *fs)
 {
+	bool read;
 	size_t news;
-	int r = root_check(fs->root, &news);
+	int r = root_load(fs->root, false, &read, &news);
 
-	if (news)
+	if (read)
 		inval_root(fs->se, fs->root);
 	return r;
 }
 
 /* A check when due, for the callbacks that look (lookup, getattr,
- * readdir), beside them (check.c): what it finds is announced, a failure
- * leaves what is cached. */
+ * readdir), beside them (fs/model/check.h): what it finds is announced, a
+ * failure leaves what is cached. */
 static void freshen(struct lfs *fs, const struct node *n)
 {
-	if (n->id.kind == NODE_ROOT && root_loaded(fs->root))
-		checker_freshen(fs->checker, NULL);
-	else if (n->conv)
-		checker_freshen(fs->checker, n->conv);
+	struct root_stats rs;
+
+	if (n->id.kind == NODE_ROOT) {
+		root_get_stats(fs->root, &rs);
+		if (rs.loaded)
+			check_freshen(fs->checker, NULL);
+	} else if (n->conv) {
+		check_freshen(fs->checker, n->conv);
+	}
 }
 
 /* What ino names, its conversation looked up. fresh: check for news
@@ -111,7 +109,6 @@ static int node_of(struct lfs *fs, fuse_ino_t ino, struct node *n, bool fresh)
 static int node_lookup(struct lfs *fs, fuse_ino_t parent, const char *name,
 		       struct node *n)
 {
-	bool changed;
 	int r = node_of(fs, parent, n, false);
 
 	if (r < 0)
@@ -128,7 +125,7 @@ static int node_lookup(struct lfs *fs, fuse_ino_t parent, const char *name,
 		n->id.kind = NODE_STATS;
 		return 0;
 	}
-	r = fs_refresh_root(fs, false, &changed); /* the first listing */
+	r = list_root(fs); /* the first listing */
 	if (r < 0)
 		return r;
 	n->conv = root_find(fs->root, name);
@@ -163,7 +160,8 @@ static void fill_stat(struct lfs *fs, struct stat *st, bool dir, size_t size,
 /* The end of every callback. */
 static void done(struct lfs *fs, const struct node *n)
 {
-	fs_stats_settle(fs, n);
+	(void)fs;
+	(void)n;
 	current_req = NULL;
 }
 
@@ -178,7 +176,7 @@ static int node_stat(struct lfs *fs, const struct node *n, struct stat *st)
 		fill_stat(fs, st, true, 0, root_mtime(fs->root));
 		break;
 	case NODE_STATS:
-		r = fs_stats_snapshot(fs, &size);
+		r = fs_stats_size(fs, &size);
 		fill_stat(fs, st, false, size, time(NULL));
 		break;
 	case NODE_CONV:
@@ -191,6 +189,13 @@ static int node_stat(struct lfs *fs, const struct node *n, struct stat *st)
 	}
 	st->st_ino = node_ino(&n->id);
 	return r;
+}
+
+/* Seconds the kernel may keep n's attributes: none for .stats, whose
+ * size is its snapshot's (stats.c). */
+static double attr_timeout(const struct lfs *fs, const struct node *n)
+{
+	return n->id.kind == NODE_STATS ? 0.0 : (double)fs->ttl;
 }
 
 /* Answer a lookup with n's entry, or its error. */
@@ -210,7 +215,8 @@ static void reply_entry(fuse_req_t req, struct lfs *fs, const struct node *n,
 		fuse_reply_err(req, -r);
 	} else {
 		e.ino = e.attr.st_ino;
-		e.attr_timeout = e.entry_timeout = (double)fs->ttl;
+		e.entry_timeout = (double)fs->ttl;
+		e.attr_timeout = attr_timeout(fs, n);
 		fuse_reply_entry(req, &e);
 	}
 }
@@ -226,7 +232,7 @@ static void reply_attr(fuse_req_t req, struct lfs *fs, const struct node *n,
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
-		fuse_reply_attr(req, &st, (double)fs->ttl);
+		fuse_reply_attr(req, &st, attr_timeout(fs, n));
 }
 
 /* ---- callbacks ------------------------------------------------------- */
@@ -289,11 +295,9 @@ static int dir_entry(struct lfs *fs, const struct node *n, unsigned pages,
 /* What a listing of n needs first: the inbox, or the page count. */
 static int list_prepare(struct lfs *fs, const struct node *n, unsigned *pages)
 {
-	bool changed;
-
 	*pages = 0;
 	if (n->id.kind == NODE_ROOT)
-		return fs_refresh_root(fs, false, &changed);
+		return list_root(fs);
 	if (n->id.kind == NODE_CONV) {
 		ahead_note(fs->ahead, n->id.conv); /* before its walk */
 		return conv_page_count(n->conv, pages);
@@ -344,11 +348,12 @@ static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 }
 
 /*
- * No state per open file or directory: an open only says how the kernel
- * is to cache the file. A file that never changes again (a full page, and
- * .stats, whose snapshot is settled per access) keeps its pages in the
- * kernel (FOPEN_KEEP_CACHE) until told to forget them (inval.h), so a warm
- * read never reaches us. A file that may still grow (transcript.txt,
+ * No state per open file or directory but .stats' snapshot (stats.c): an
+ * open only says how the kernel is to cache the file. A file that never
+ * changes again (a full page) keeps its pages in the kernel
+ * (FOPEN_KEEP_CACHE) until told to forget them (inval.h), so a warm read
+ * never reaches us. .stats, a snapshot per open, is read through us
+ * (FOPEN_DIRECT_IO). A file that may still grow (transcript.txt,
  * messages.jsonl, the last page) or be rewritten (conversation.json) is
  * read through us every time (FOPEN_DIRECT_IO): the kernel has no safe way
  * to grow a file whose last page it holds (it sets the new size before it
@@ -369,16 +374,26 @@ static void ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	if (r == 0 && n.id.kind == NODE_FILE)
 		r = conv_file_attr(n.conv, n.id.file, n.id.page, &a);
+	if (r == 0 && n.id.kind == NODE_STATS)
+		r = fs_stats_open(fs, &fi->fh);
 	done(fs, &n);
 	if (r < 0) {
 		fuse_reply_err(req, -r);
 		return;
 	}
-	if (n.id.kind == NODE_FILE && !a.final)
+	if ((n.id.kind == NODE_FILE && !a.final) || n.id.kind == NODE_STATS)
 		fi->direct_io = 1;
 	else
 		fi->keep_cache = 1;
 	fuse_reply_open(req, fi);
+}
+
+static void ll_release(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	if (ino == INO_STATS)
+		fs_stats_close(fuse_req_userdata(req), fi->fh);
+	fuse_reply_err(req, 0);
 }
 
 static void ll_opendir(fuse_req_t req, fuse_ino_t ino,
@@ -389,12 +404,13 @@ static void ll_opendir(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_err(req, ENOSYS);
 }
 
-/* Every byte asked for up to the end of the file, or an errno. */
-static ssize_t node_read(struct lfs *fs, const struct node *n, char *buf,
+/* Every byte asked for up to the end of the file, or an errno; fh: the
+ * open's (.stats' snapshot). */
+static ssize_t node_read(const struct node *n, uint64_t fh, char *buf,
 			 size_t size, off_t off)
 {
 	if (n->id.kind == NODE_STATS)
-		return (ssize_t)fs_stats_read(fs, buf, size, off);
+		return (ssize_t)fs_stats_read(fh, buf, size, off);
 	if (n->id.kind != NODE_FILE)
 		return -EISDIR;
 	return conv_file_read(n->conv, n->id.file, n->id.page, buf, size, off);
@@ -408,11 +424,10 @@ static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	char *buf = malloc(size ? size : 1);
 	ssize_t got = -ENOMEM;
 
-	(void)fi;
 	if (buf)
 		got = node_of(fs, ino, &n, false);
 	if (got == 0)
-		got = node_read(fs, &n, buf, size, off);
+		got = node_read(&n, fi->fh, buf, size, off);
 	done(fs, &n);
 	if (got < 0)
 		fuse_reply_err(req, (int)-got);
@@ -456,10 +471,11 @@ static void ll_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	struct lfs *fs = begin(req);
 	char text[1024] = "";
 	struct node n;
-	int r = node_of(fs, ino, &n, true);
+	int r = node_of(fs, ino, &n, !fs_xattr_checks(name));
 
 	if (r == 0)
-		r = fs_xattr_get(fs, &n, name, text, sizeof(text));
+		r = fs_xattr_get(fs, &n, name, fuse_req_ctx(req)->pid, size,
+				 text, sizeof(text));
 	reply_xattr(req, fs, &n, r, size, text, strlen(text));
 }
 
@@ -487,16 +503,14 @@ static void ll_init(void *data, struct fuse_conn_info *conn)
 	if (conn->capable & FUSE_CAP_DIRECT_IO_ALLOW_MMAP)
 		conn->want |= FUSE_CAP_DIRECT_IO_ALLOW_MMAP;
 #endif
-	pthread_mutex_init(&fs->stats_lock, NULL);
+	pthread_mutex_init(&fs->lock, NULL);
 }
 
 static void ll_destroy(void *data)
 {
 	struct lfs *fs = data;
 
-	free(fs->stats);
-	fs->stats = NULL;
-	pthread_mutex_destroy(&fs->stats_lock);
+	pthread_mutex_destroy(&fs->lock);
 }
 
 static const struct fuse_lowlevel_ops fs_ops = {
@@ -506,6 +520,7 @@ static const struct fuse_lowlevel_ops fs_ops = {
 	.getattr = ll_getattr,
 	.open = ll_open,
 	.read = ll_read,
+	.release = ll_release,
 	.opendir = ll_opendir,
 	.readdir = ll_readdir,
 	.statfs = ll_statfs,

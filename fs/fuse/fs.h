@@ -10,13 +10,25 @@
 
 #include <fuse_lowlevel.h>
 #include <pthread.h>
-#include <stdatomic.h>
+#include <stdbool.h>
 #include <sys/types.h>
 #include <time.h>
 
 #include "../model/ahead.h"
+#include "../model/check.h"
 #include "../model/conv.h"
 #include "../model/root.h"
+
+/* An answer of user.linkup.check, kept for the value read that follows
+ * the size probe of the same question (xattr.c). */
+struct fs_answer {
+	fuse_ino_t ino; /* 0: none */
+	pid_t pid;
+	long long at_ms; /* monotonic */
+	bool changed;
+};
+
+#define FS_ANSWERS 8
 
 struct lfs {
 	struct fuse_session *se; /* set by main: told what changed (inval.h) */
@@ -24,28 +36,25 @@ struct lfs {
 	struct lru *cache; /* chunks */
 	struct root *root;
 	struct store *store;	 /* NULL: none (-o store) */
-	struct net *net;	 /* NULL without a store or -o offline */
+	struct link *link;	 /* whether the API may be asked (link.h) */
 	char account[40];	 /* names the account in the store's keys */
-	struct checker *checker; /* the checks for news (check.c) */
+	struct checker *checker; /* the checks for news (check.h) */
 	struct ahead *ahead;	 /* read-ahead of listings, or NULL */
 	long ttl;	   /* seconds the kernel may trust names and sizes */
 	long credit_limit; /* 0: none */
 	uid_t uid;
 	gid_t gid;
-	/* .stats as its last getattr saw it (fs.c, stats_stat) */
-	pthread_mutex_t
-		stats_lock; /* set up by the init callback; guards the two */
-	char *stats;
-	size_t stats_len;
-	atomic_bool stats_in_kernel;
+	/* set up by the init callback; guards .stats' two fields below and
+	 * the answers (stats.c, xattr.c) */
+	pthread_mutex_t lock;
+	unsigned stats_open; /* .stats files open */
+	size_t stats_len;    /* the size of the last one's snapshot */
+	struct fs_answer answers[FS_ANSWERS];
 };
 
-/* The checks for news run beside the callbacks in a thread of their own:
- * start it before the FUSE loop (NULL on allocation failure), stop it
- * after (a check in flight is cancelled: calls api_cancel). */
-struct checker;
-struct checker *checker_new(struct lfs *fs);
-void checker_free(struct checker *ck);
+/* The hook that tells the kernel what the checks found (check.h), for
+ * check_new: fs is the mount's context. */
+struct check_announce fs_announce(struct lfs *fs);
 
 /* The callback table (static storage). */
 const struct fuse_lowlevel_ops *fs_operations(void);
@@ -53,9 +62,5 @@ const struct fuse_lowlevel_ops *fs_operations(void);
 /* Whether the kernel interrupted the request the calling thread serves
  * (the reader got Ctrl-C). False outside a callback. */
 bool fs_interrupted(void);
-
-/* The text of .stats, malloc'd, NUL-terminated; NULL on allocation
- * failure. Never contains a secret. */
-char *fs_stats_text(struct lfs *fs);
 
 #endif

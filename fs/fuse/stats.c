@@ -1,159 +1,213 @@
 /*
  * fs/fuse/stats.c - MOUNT/.stats: the mount's counters as key: value lines.
  *
- * The kernel keeps .stats' pages like a full page's (ll_open says so), so: a
- * getattr takes a snapshot, whose size the kernel then holds, and reads serve
- * that snapshot; once the kernel may hold it, the next other callback (which
- * may change a counter) tells the kernel to forget it, before it replies. The
- * flag is raised before the snapshot is taken: a change either makes it in or
- * sees the flag.
+ * Its text changes with every counter, so, as /proc's files do, each open
+ * takes a snapshot that its reads serve whole: a read never mixes two
+ * snapshots. The kernel keeps none of it (ll_open: direct_io; attributes
+ * valid 0 s), so a stat asks each time; its size is that of the snapshot
+ * the last open took while one is open (the reader's, when it is alone:
+ * fstat after a read says what the read gave), else of a new one.
  */
 #include "internal.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "../text/buf.h"
-#include "inval.h"
 #include "../../cache/store.h"
-#include "../model/net.h"
+#include "../model/link.h"
+
+/* One open's snapshot: its fh. */
+struct stats_snap {
+	size_t len;
+	char text[];
+};
 
 static void put_count(struct buf *b, const char *key, uint64_t v)
 {
 	buf_printf(b, "%s: %llu\n", key, (unsigned long long)v);
 }
 
-/* What inbox_limit left out of the listing. */
-static void put_left_out(struct buf *b, struct lfs *fs)
+/* "key: YYYY-MM-DDTHH:MM:SSZ" of a wall-clock time. */
+static void put_time(struct buf *b, const char *key, time_t t)
 {
-	bool more;
-	size_t n = root_left_out(fs->root, &more);
-
-	buf_printf(b, "inbox_left_out: %s%zu\n", more ? "more than " : "", n);
-}
-
-/* Whether the API answers the checks (check.c). */
-static void put_health(struct buf *b, struct lfs *fs)
-{
-	time_t since = 0;
 	struct tm tm;
 	char when[32];
 
-	if (fs->checker)
-		checker_health(fs->checker, &since);
-	if (!since) {
-		buf_puts(b, "api_reachable: yes\n");
-		return;
-	}
-	gmtime_r(&since, &tm);
+	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	buf_printf(b, "api_reachable: no\napi_unreachable_since: %s\n", when);
+	buf_printf(b, "%s: %s\n", key, when);
 }
 
-char *fs_stats_text(struct lfs *fs)
+/* The API's counters and the limits asked of it. */
+static void put_api(struct buf *b, struct lfs *fs)
 {
 	struct api_stats a;
-	struct lru_stats l;
-	struct buf b = BUF_INIT;
-	size_t len;
 
 	api_get_stats(fs->api, &a);
-	lru_get_stats(fs->cache, &l);
-	put_count(&b, "requests", a.requests);
-	put_count(&b, "requests_retried", a.retries);
-	put_count(&b, "errors", a.errors);
-	put_count(&b, "connections", a.connections);
-	put_count(&b, "credits_spent", a.credits);
+	put_count(b, "requests", a.requests);
+	put_count(b, "requests_retried", a.retries);
+	put_count(b, "errors", a.errors);
+	put_count(b, "connections", a.connections);
+	put_count(b, "credits_spent", a.credits);
 	if (fs->credit_limit > 0) {
 		uint64_t limit = (uint64_t)fs->credit_limit;
 
-		put_count(&b, "credit_limit", limit);
-		put_count(&b, "credits_left",
+		put_count(b, "credit_limit", limit);
+		put_count(b, "credits_left",
 			  a.credits < limit ? limit - a.credits : 0);
 	} else {
-		buf_puts(&b, "credit_limit: none\n");
+		buf_puts(b, "credit_limit: none\n");
 	}
 	if (a.rate_limit > 0)
-		buf_printf(&b, "rate_limit: %ld/%ld\n", a.rate_limit,
+		buf_printf(b, "rate_limit: %ld/%ld\n", a.rate_limit,
 			   a.rate_seconds);
 	else
-		buf_puts(&b, "rate_limit: none\n");
-	put_count(&b, "requests_waiting", a.requests_waiting);
-	buf_printf(&b, "rate_wait_seconds: %.3f\n", a.rate_wait_ms / 1000.0);
-	buf_printf(&b, "rate_wait_max_seconds: %.3f\n",
+		buf_puts(b, "rate_limit: none\n");
+	put_count(b, "requests_waiting", a.requests_waiting);
+	buf_printf(b, "rate_wait_seconds: %.3f\n", a.rate_wait_ms / 1000.0);
+	buf_printf(b, "rate_wait_max_seconds: %.3f\n",
 		   a.rate_wait_max_ms / 1000.0);
-	put_count(&b, "answers_429", a.answers_429);
+	put_count(b, "answers_429", a.answers_429);
+}
+
+/* The one link state (fs/model/link.h), and the last error the API met. */
+static void put_link(struct buf *b, struct lfs *fs)
+{
+	static const char *const states[] = {
+		[LINK_ONLINE] = "online",
+		[LINK_DOWN] = "down",
+		[LINK_OFFLINE] = "offline",
+	};
+	struct link_stats s;
+
+	link_get_stats(fs->link, &s);
+	buf_printf(b, "api: %s\n", states[s.state]);
+	if (s.state == LINK_DOWN) {
+		put_time(b, "api_down_since", s.down_since);
+		/* rounded up: 0.0 when a request may go now */
+		buf_printf(b, "api_next_try_seconds: %.1f\n",
+			   (double)((s.next_try_ms + 99) / 100) / 10);
+	}
+	if (!s.last_error_at) {
+		buf_puts(b, "api_last_error: none\n");
+		return;
+	}
+	buf_printf(b, "api_last_error: %s\n", s.last_error);
+	put_time(b, "api_last_error_at", s.last_error_at);
+}
+
+static void put_store(struct buf *b, struct lfs *fs)
+{
+	struct store_stats s;
+
+	if (!fs->store)
+		return;
+	store_get_stats(fs->store, &s);
+	put_count(b, "store_bytes", s.bytes);
+	put_count(b, "store_entries", s.entries);
+	put_count(b, "store_hits", s.hits);
+	put_count(b, "store_misses", s.misses);
+	put_count(b, "store_damaged", s.damaged);
+	put_count(b, "store_evictions", s.evicted);
+	put_count(b, "store_budget", s.budget);
+	put_count(b, "store_pending", s.pending);
+	buf_printf(b, "store_writable: %s\n", s.writable ? "yes" : "no");
+}
+
+/* The text of .stats, as a snapshot (NULL: no memory). Never a secret. */
+static struct stats_snap *stats_text(struct lfs *fs)
+{
+	struct stats_snap *snap;
+	struct lru_stats l;
+	struct root_stats r;
+	struct buf b = BUF_INIT;
+	size_t len;
+	char *text;
+
+	put_api(&b, fs);
+	lru_get_stats(fs->cache, &l);
 	put_count(&b, "cache_hits", l.hits);
 	put_count(&b, "cache_misses", l.misses);
 	put_count(&b, "cache_evictions", l.evictions);
 	put_count(&b, "cache_entries", l.entries);
 	put_count(&b, "cache_bytes", l.bytes);
 	put_count(&b, "cache_budget", l.budget);
-	buf_printf(&b, "offline: %s\n", net_offline(fs->net) ? "yes" : "no");
-	if (fs->store) {
-		struct store_stats s;
-
-		store_get_stats(fs->store, &s);
-		put_count(&b, "store_bytes", s.bytes);
-		put_count(&b, "store_entries", s.entries);
-		put_count(&b, "store_hits", s.hits);
-		put_count(&b, "store_misses", s.misses);
-		put_count(&b, "store_damaged", s.damaged);
-		put_count(&b, "store_evictions", s.evicted);
-		put_count(&b, "store_budget", s.budget);
-		put_count(&b, "store_pending", s.pending);
-		buf_printf(&b, "store_writable: %s\n",
-			   s.writable ? "yes" : "no");
-	}
-	put_count(&b, "conversations", root_count(fs->root));
-	put_count(&b, "conversations_not_found", root_not_found(fs->root));
-	put_left_out(&b, fs);
+	put_store(&b, fs);
+	root_get_stats(fs->root, &r);
+	put_count(&b, "conversations", r.conversations);
+	put_count(&b, "conversations_not_found", r.not_found);
+	/* a lower bound when the cap cut a read short (root.h) */
+	buf_printf(&b, "inbox_left_out: %s%zu\n",
+		   r.left_more ? "more than " : "", r.left_out);
 	put_count(&b, "readahead_walks", ahead_walks(fs->ahead));
-	put_health(&b, fs);
-	return buf_steal(&b, &len);
+	put_link(&b, fs);
+	text = buf_steal(&b, &len);
+	snap = text ? malloc(sizeof(*snap) + len + 1) : NULL;
+	if (snap) {
+		snap->len = len;
+		memcpy(snap->text, text, len + 1);
+	}
+	free(text);
+	return snap;
 }
 
-int fs_stats_snapshot(struct lfs *fs, size_t *size)
+int fs_stats_open(struct lfs *fs, uint64_t *fh)
 {
-	char *text;
+	struct stats_snap *snap = stats_text(fs);
 
-	atomic_store(&fs->stats_in_kernel, true);
-	text = fs_stats_text(fs);
-	if (!text)
+	if (!snap)
 		return -ENOMEM;
-	pthread_mutex_lock(&fs->stats_lock);
-	free(fs->stats);
-	fs->stats = text;
-	fs->stats_len = *size = strlen(text);
-	pthread_mutex_unlock(&fs->stats_lock);
+	pthread_mutex_lock(&fs->lock);
+	fs->stats_open++;
+	fs->stats_len = snap->len;
+	pthread_mutex_unlock(&fs->lock);
+	*fh = (uint64_t)(uintptr_t)snap;
 	return 0;
 }
 
-size_t fs_stats_read(struct lfs *fs, char *buf, size_t size, off_t off)
+size_t fs_stats_read(uint64_t fh, char *buf, size_t size, off_t off)
 {
+	const struct stats_snap *snap = (void *)(uintptr_t)fh;
 	size_t n = 0;
 
-	pthread_mutex_lock(&fs->stats_lock);
-	if (!fs->stats) { /* read before any getattr: a snapshot of now */
-		fs->stats = fs_stats_text(fs);
-		fs->stats_len = fs->stats ? strlen(fs->stats) : 0;
-	}
-	if (off >= 0 && (size_t)off < fs->stats_len) {
-		n = fs->stats_len - (size_t)off;
+	if (snap && off >= 0 && (size_t)off < snap->len) {
+		n = snap->len - (size_t)off;
 		if (n > size)
 			n = size;
-		memcpy(buf, fs->stats + off, n);
+		memcpy(buf, snap->text + off, n);
 	}
-	pthread_mutex_unlock(&fs->stats_lock);
 	return n;
 }
 
-void fs_stats_settle(struct lfs *fs, const struct node *n)
+void fs_stats_close(struct lfs *fs, uint64_t fh)
 {
-	/* a load first: no write to the shared flag on every callback */
-	if (n->id.kind != NODE_STATS && atomic_load(&fs->stats_in_kernel) &&
-	    atomic_exchange(&fs->stats_in_kernel, false))
-		inval_ino(fs->se, INO_STATS);
+	if (!fh)
+		return;
+	pthread_mutex_lock(&fs->lock);
+	fs->stats_open--;
+	pthread_mutex_unlock(&fs->lock);
+	free((void *)(uintptr_t)fh);
+}
+
+int fs_stats_size(struct lfs *fs, size_t *size)
+{
+	struct stats_snap *snap = NULL;
+
+	pthread_mutex_lock(&fs->lock);
+	*size = fs->stats_len;
+	if (fs->stats_open) {
+		pthread_mutex_unlock(&fs->lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	snap = stats_text(fs);
+	if (!snap)
+		return -ENOMEM;
+	*size = snap->len;
+	free(snap);
+	return 0;
 }

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../model/clock.h"
+
 /* The value of one attribute of n into out, or -ENODATA where n has none. */
 typedef int (*xattr_get_fn)(const struct node *n, char *out, size_t size);
 
@@ -100,39 +102,87 @@ static const struct {
  * The mount is read-only, so touch(1) cannot ask for a check: reading
  * XATTR_CHECK does. On the root it re-reads the whole inbox; on a
  * conversation or one of its files it checks the conversation's newest
- * page now, whatever the ttl. The value says whether anything changed.
- * Not listed by listxattr: getfattr -d costs no request.
+ * page now, whatever the ttl (fs/model/check.h). The value says whether
+ * anything changed. Not listed by listxattr: getfattr -d costs no request.
+ *
+ * One check per question: getfattr asks for the size first (size 0), then
+ * for the value; the size probe's answer is kept for ANSWER_KEEP_MS, and
+ * the value read of the same inode by the same process takes it instead
+ * of checking again. Any other call checks (Python asks once, with room).
  */
 #define XATTR_CHECK "user.linkup.check"
+#define ANSWER_KEEP_MS 5000
 
-static int check_now(struct lfs *fs, const struct node *n, char *out,
-		     size_t size)
+/* The answer kept for (ino, pid), taken out of the table: true and
+ * *changed, or false. */
+static bool take_answer(struct lfs *fs, fuse_ino_t ino, pid_t pid,
+			bool *changed)
 {
-	size_t before = root_count(fs->root);
-	bool changed = false;
-	int r = -ENODATA;
+	long long now = clock_now_ms();
+	bool found = false;
 
-	if (n->id.kind == NODE_ROOT) {
-		r = fs_refresh_root(fs, true, &changed);
-		changed = root_count(fs->root) != before;
-	} else if (n->conv) {
-		r = fs_refresh_conv(fs, n->conv, true, &changed);
+	pthread_mutex_lock(&fs->lock);
+	for (size_t i = 0; i < FS_ANSWERS && !found; i++) {
+		struct fs_answer *a = &fs->answers[i];
+
+		if (a->ino != ino || a->pid != pid ||
+		    now - a->at_ms > ANSWER_KEEP_MS)
+			continue;
+		*changed = a->changed;
+		a->ino = 0;
+		found = true;
 	}
+	pthread_mutex_unlock(&fs->lock);
+	return found;
+}
+
+/* Keep the answer of a size probe, in place of the oldest. */
+static void keep_answer(struct lfs *fs, fuse_ino_t ino, pid_t pid, bool changed)
+{
+	struct fs_answer *slot = &fs->answers[0];
+
+	pthread_mutex_lock(&fs->lock);
+	for (size_t i = 1; i < FS_ANSWERS; i++)
+		if (fs->answers[i].at_ms < slot->at_ms)
+			slot = &fs->answers[i];
+	*slot = (struct fs_answer){ino, pid, clock_now_ms(), changed};
+	pthread_mutex_unlock(&fs->lock);
+}
+
+static int check_answer(struct lfs *fs, const struct node *n, pid_t pid,
+			size_t size, char *out, size_t out_size)
+{
+	fuse_ino_t ino = node_ino(&n->id);
+	bool changed = false;
+	int r = 0;
+
+	if (n->id.kind == NODE_STATS)
+		return -ENODATA;
+	if (!size || !take_answer(fs, ino, pid, &changed))
+		r = check_now(fs->checker, n->conv, &changed);
+	if (r == 0 && !size)
+		keep_answer(fs, ino, pid, changed);
 	if (r == 0)
-		snprintf(out, size, "%s", changed ? "changed" : "unchanged");
+		snprintf(out, out_size, "%s",
+			 changed ? "changed" : "unchanged");
 	return r;
 }
 
+bool fs_xattr_checks(const char *name)
+{
+	return strcmp(name, XATTR_CHECK) == 0;
+}
+
 int fs_xattr_get(struct lfs *fs, const struct node *n, const char *name,
-		 char *out, size_t size)
+		 pid_t pid, size_t size, char *out, size_t out_size)
 {
 	if (strcmp(name, XATTR_CHECK) == 0)
-		return check_now(fs, n, out, size);
+		return check_answer(fs, n, pid, size, out, out_size);
 	if (!n->conv)
 		return -ENODATA; /* the root and .stats have none */
 	for (size_t i = 0; i < N_XATTRS; i++)
 		if (strcmp(name, xattrs[i].name) == 0)
-			return xattrs[i].get(n, out, size);
+			return xattrs[i].get(n, out, out_size);
 	return -ENODATA;
 }
 

@@ -51,10 +51,19 @@ static unsigned at_place(const struct ahead *a, enum order o, size_t p)
 	return o == ORDER_NAMES ? a->by_name[p] : (unsigned)p;
 }
 
+/* The conversations listed now (root.h: the root only grows). */
+static size_t listed(struct root *root)
+{
+	struct root_stats rs;
+
+	root_get_stats(root, &rs);
+	return rs.conversations;
+}
+
 /* How many places order o has. Caller holds lock. */
 static size_t places(const struct ahead *a, enum order o)
 {
-	return o == ORDER_NAMES ? a->n_sorted : root_count(a->root);
+	return o == ORDER_NAMES ? a->n_sorted : listed(a->root);
 }
 
 /* The next position to walk, or -1 to stop. Caller holds lock. */
@@ -157,7 +166,7 @@ static int by_name(const void *x, const void *y, void *arg)
  * the user's tools sort them (LC_COLLATE). Caller holds lock. */
 static void sort_names(struct ahead *a)
 {
-	size_t n = root_count(a->root);
+	size_t n = listed(a->root);
 	unsigned *order, *rank;
 
 	if (n == a->n_sorted)

@@ -14,7 +14,7 @@
 #include "../text/buf.h"
 #include "../log.h"
 #include "../text/render.h"
-#include "net.h"
+#include "link.h"
 
 /* A hostile server could hand out ever-older cursors forever: stop there. */
 #define CONV_MAX_CHUNKS 100000u
@@ -331,21 +331,20 @@ int chunk_fetch(struct conv *c, const struct chunk_ask *a, struct chunk *k,
 	struct api_error err = {0};
 	struct taken t = {0};
 	const char *fault;
+	bool probe;
 	int r;
 
 	memset(k, 0, sizeof(*k));
 	*body = NULL;
 	*page = NULL;
-	if (!net_may_ask(c->env.net)) {
-		log_error("conversation %s: %schain request %zu: offline, and "
-			  "the store does not hold it",
-			  c->name, a->what, a->chunk_no + 1);
-		return -ENETDOWN;
+	r = link_ask(c->env.link, &probe, &err);
+	if (r == 0) {
+		r = api_get_conversation(c->env.api, &ref,
+					 a->size > 0 ? a->size
+						     : c->env.page_size,
+					 a->cursor, page, &err);
+		link_note(c->env.link, probe, r, &err);
 	}
-	r = api_get_conversation(c->env.api, &ref,
-				 a->size > 0 ? a->size : c->env.page_size,
-				 a->cursor, page, &err);
-	net_note(c->env.net, r, &err);
 	if (r < 0) {
 		log_error("conversation %s: %schain request %zu: %s", c->name,
 			  a->what, a->chunk_no + 1, err.message);

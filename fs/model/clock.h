@@ -15,4 +15,13 @@ static inline time_t clock_now(void)
 	return ts.tv_sec;
 }
 
+/* The same clock in milliseconds, for waits shorter than a second. */
+static inline long long clock_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 #endif

@@ -18,9 +18,13 @@
  * The index kept here, apart from the cache, is small: per chunk its cursor
  * and counts, per message its time and the length of its text and JSON.
  *
- * Locking: each conversation has a mutex guarding its index; it is never
- * held across a request or a cache call. A second mutex serialises
- * refreshes of the conversation (taken before the first, never inside it).
+ * Locking: three locks per conversation, taken in this order (internal.h
+ * says what each guards): refresh_lock serialises its refreshes and
+ * parallel walks (held across their requests: their single flight);
+ * attr_lock, a read-write lock, is held for writing by a refresh from
+ * taking new messages in until its announcement is done, and read by
+ * conv_file_attr, so no new size is seen before the announcement; lock
+ * guards the index and is never held across a request or a cache call.
  */
 #ifndef LINKUPFS_CONV_H
 #define LINKUPFS_CONV_H
@@ -35,7 +39,7 @@
 #include "../../cache/lru.h"
 
 struct store;
-struct net;
+struct link;
 
 /* The most stretches a parallel walk cuts a conversation in: each is a
  * thread and a request at once, and the API allows 300 requests a minute
@@ -51,7 +55,7 @@ struct conv_env {
 	int parallel; /* > 1: walk a whole conversation in that many stretches
 		       * (at most CONV_PARALLEL_MAX) */
 	struct store *store; /* NULL: nothing kept on disk (fs/model/keep.h) */
-	struct net *net;     /* NULL without a store (fs/model/net.h) */
+	struct link *link;   /* whether the API may be asked (link.h) */
 	const char *account; /* names the account in the store's keys */
 };
 

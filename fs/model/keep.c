@@ -18,7 +18,7 @@
 /* Record magics: a change of layout or of rendering changes them, and the
  * old records are then ignored (fetched again). */
 #define KEEP_BODY_MAGIC 0x31594442504b4cull  /* "LKPBDY1" */
-#define KEEP_CHAIN_MAGIC 0x314e4843504b4cull /* "LKPCHN1" */
+#define KEEP_CHAIN_MAGIC 0x324e4843504b4cull /* "LKPCHN2" */
 #define KEEP_INBOX_MAGIC 0x31584e49504b4cull /* "LKPINX1" */
 /* ---- keys and writes ------------------------------------------------- */
 

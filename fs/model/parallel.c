@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "../log.h"
-#include "net.h"
+#include "link.h"
 
 /* Rounds of probes at most, each probe twice as far back in time as the
  * one before. */
@@ -51,18 +51,18 @@ static void *probe_run(void *arg)
 	struct api_error err = {0};
 	struct api_page *page = NULL;
 	char *cursor = chunk_cursor_of(p->at);
+	bool probe;
 
-	if (!net_may_ask(p->c->env.net)) {
-		free(cursor);
-		p->err = -ENETDOWN;
+	p->err = -ENOMEM;
+	if (!cursor)
 		return NULL;
+	p->err = link_ask(p->c->env.link, &probe, &err);
+	if (p->err == 0) {
+		p->err = api_get_conversation(p->c->env.api, &ref,
+					      p->c->env.page_size, cursor,
+					      &page, &err);
+		link_note(p->c->env.link, probe, p->err, &err);
 	}
-	p->err = cursor ? api_get_conversation(p->c->env.api, &ref,
-					       p->c->env.page_size, cursor,
-					       &page, &err)
-			: -ENOMEM;
-	if (cursor)
-		net_note(p->c->env.net, p->err, &err);
 	free(cursor);
 	if (p->err < 0) {
 		log_error("conversation %s: %s", p->c->name, err.message);

@@ -14,7 +14,7 @@
 #include "../log.h"
 #include "clock.h"
 #include "keep.h"
-#include "net.h"
+#include "link.h"
 
 /* Chunks of new messages one refresh takes in; past that (a conversation
  * that grew by more than 64 pages) it starts over with a fresh walk. */
@@ -193,7 +193,10 @@ static bool refresh_due(struct conv *c, bool force, int64_t *floor)
 	bool due;
 
 	pthread_mutex_lock(&c->lock);
-	due = !net_offline(c->env.net) && due_locked(c, force);
+	/* not while the link backs off; a forced check asks, and says why
+	 * it cannot */
+	due = due_locked(c, force) &&
+	      (force || link_open(c->env.link, NULL) == 0);
 	*floor = c->n_pos ? c->ts[0] : INT64_MIN;
 	pthread_mutex_unlock(&c->lock);
 	return due;

@@ -22,6 +22,9 @@
  * whole inbox again: conversations it no longer lists check themselves.
  * Conversations are never removed while mounted.
  *
+ * Two files: root.c the table, inbox.c the reading of the inbox into it
+ * (root_table.h between them).
+ *
  * Locking: one mutex guards the table; it is not held while the inbox is
  * fetched (a second mutex serialises the fetches themselves, so concurrent
  * listings make one walk of the inbox). Conversations are never freed
@@ -53,13 +56,13 @@ void root_free(struct root *root);
  */
 int root_prime(struct root *root, struct api_error *err);
 
-/* conversation= entries left out because the API does not know them. */
-size_t root_not_found(struct root *root);
-
 /* Read the whole inbox if it was not read yet (again, with force). Blocks
- * for the network. 0 (*read says whether it was read: not when it was not
- * due) or a negative errno when reading it failed. */
-int root_load(struct root *root, bool force, bool *read);
+ * for the network. 0 or a negative errno when reading it failed. *read
+ * says whether it was read (not when it was not due); *news counts what
+ * the read found that the table did not show: conversations new to it,
+ * conversations whose last message is newer, and conversations listed
+ * before that the inbox no longer lists. */
+int root_load(struct root *root, bool force, bool *read, size_t *news);
 
 /* Whether the ttl has passed since the last read or check of the inbox.
  * Never blocks. */
@@ -71,20 +74,23 @@ bool root_check_due(struct root *root);
  * check is due again after the ttl. */
 int root_check(struct root *root, size_t *news);
 
-/* Conversations inbox_limit left out at the last full read (at least that
- * many: *more says there may be others after them). Never blocks. */
-size_t root_left_out(struct root *root, bool *more);
+/* What the table holds, in one snapshot. */
+struct root_stats {
+	size_t conversations; /* listed */
+	size_t not_found;     /* conversation= entries the API does not know */
+	size_t left_out;      /* by inbox_limit at the last full read: at least
+				 that many, as the read stops where the cap cut */
+	bool left_more;	      /* and more after them (the read stopped there) */
+	bool loaded;	      /* the inbox was read once */
+};
+
+/* Never blocks. */
+void root_get_stats(struct root *root, struct root_stats *out);
 
 /* The root's mtime: its newest conversation's (conv_mtime); before the
  * first listing, the newest entry of the page root_prime read, so that it
  * is the same before and after (0: nothing known). Never blocks. */
 time_t root_mtime(struct root *root);
-
-/* The inbox was read once. Never blocks. */
-bool root_loaded(struct root *root);
-
-/* The number of conversations listed. Never blocks. */
-size_t root_count(struct root *root);
 
 /* Call fn for each listed conversation, in listing order, under the table
  * lock (fn must not call back into the root). Stops when fn returns

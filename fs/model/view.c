@@ -126,7 +126,12 @@ static char *meta_json(const struct conv *c)
 	 * when given, so that a v1 mount's file stays as it was */
 	if (c->total_count >= 0)
 		add_num(o, "total_message_count", c->total_count, true);
-	add_str(o, "last_seen_message", c->last_seen_message);
+	/* whatever JSON value the API sent (JSON text) */
+	if (c->last_seen_message)
+		cJSON_AddRawToObject(o, "last_seen_message",
+				     c->last_seen_message);
+	else
+		cJSON_AddNullToObject(o, "last_seen_message");
 	add_num(o, "last_seen_at", (double)c->last_seen_at,
 		c->last_seen_at > 0);
 	add_num(o, "last_message_at", (double)last, last > 0);

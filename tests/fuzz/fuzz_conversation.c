@@ -100,6 +100,22 @@ static void check_rendered(const struct api_page *page)
 	buf_free(&b);
 }
 
+/* last_seen_message: one JSON value that is no object or array, put back
+ * as is in conversation.json (so it must stand alone as JSON text). */
+static void check_json_scalar(const char *json)
+{
+	const char *end = NULL;
+	cJSON *back;
+
+	if (!json)
+		return;
+	FUZZ_ASSERT(fuzz_json_display_safe(json, strlen(json)));
+	back = cJSON_ParseWithOpts(json, &end, true);
+	FUZZ_ASSERT(back && !cJSON_IsObject(back) && !cJSON_IsArray(back) &&
+		    end == json + strlen(json));
+	cJSON_Delete(back);
+}
+
 static void check_page(const struct api_page *page)
 {
 	size_t i;
@@ -113,6 +129,7 @@ static void check_page(const struct api_page *page)
 		    page->last_seen_at <= MAX_TIME_MS);
 	check_count(page->total_other_member_message_count);
 	check_count(page->unread_count);
+	check_json_scalar(page->last_seen_message);
 	for (i = 0; i < page->n_messages; i++)
 		check_message(&page->messages[i]);
 	check_data_json(page->data_json);

@@ -41,3 +41,11 @@ def store_settled(mnt):
     """Whether every blob put in the mount's store is on disk (its writer
     thread takes a few seconds to gather a batch), as fresh() tells."""
     return fresh(mnt).get("store_pending", 0) == 0
+
+
+def api_lets_go(mnt):
+    """Whether the mount would send a request to the API now: it is
+    online, or it is down and its back-off has run out (issue 16)."""
+    s = strings(mnt)
+    return s["api"] == "online" or (
+        s["api"] == "down" and s["api_next_try_seconds"] == "0.0")

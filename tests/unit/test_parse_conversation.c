@@ -55,7 +55,7 @@ static void test_conversation_page(void)
 		  "https://www.linkedin.com/in/al%C3%A9s-pr%C3%A9w-aa0262324/");
 	CHECK(p->total_other_member_message_count == 12);
 	CHECK(p->unread_count == 0);
-	CHECK_STR(p->last_seen_message, "urn:li:msg:3");
+	CHECK_STR(p->last_seen_message, "\"urn:li:msg:3\"");
 	CHECK(p->last_seen_at == 1745269538000LL);
 	CHECK(p->n_messages == 4); /* 42, "junk" and null are skipped */
 	CHECK_STR(p->messages[0].text, "\xf0\x9f\x98\x83");
@@ -144,6 +144,39 @@ static void test_conversation_variants(void)
 			 &p, &err) == 0);
 	CHECK(p && p->has_next_page && p->next_cursor == NULL);
 	api_page_free(p);
+}
+
+/* last_seen_message is kept as the JSON value sent, whatever its type
+ * (SPEC section 6: the API's own example sends true). */
+static void test_last_seen_message(void)
+{
+	static const char *const sent[][2] = {
+		{"true", "true"},
+		{"false", "false"},
+		{"null", "null"},
+		{"1749403535", "1749403535"},
+		{"\"urn:li:m\"", "\"urn:li:m\""},
+		{"{\"a\":1}", NULL},
+		{"[1]", NULL},
+		{"\"a\xff\xfe\"",
+		 "\"a\xef\xbf\xbd\xef\xbf\xbd\""}, /* repaired */
+	};
+	struct api_page *p = NULL;
+	struct api_error err;
+	char body[256];
+
+	for (size_t i = 0; i < sizeof(sent) / sizeof(*sent); i++) {
+		snprintf(
+			body, sizeof(body),
+			"{\"data\":{\"last_seen_message\":%s,\"messages\":[]}}",
+			sent[i][0]);
+		CHECK(parse_conv(body, &p, &err) == 0);
+		if (sent[i][1])
+			CHECK_STR(p ? p->last_seen_message : NULL, sent[i][1]);
+		else
+			CHECK(p && p->last_seen_message == NULL);
+		api_page_free(p);
+	}
 }
 
 /* An answer cJSON accepts but JSON does not is never kept as it came:
@@ -443,6 +476,7 @@ int main(void)
 {
 	test_conversation_page();
 	test_conversation_variants();
+	test_last_seen_message();
 	test_invalid_utf8();
 	test_lenient_json_not_kept();
 	test_nul_text();

@@ -1,20 +1,15 @@
 /*
- * fs/fuse/check.c - the checks for news, beside the callbacks that ask for
- * them: one worker thread runs them from a queue; a callback waits for its
- * check at most CHECK_WAIT_MS, then answers from what is cached. A check
- * that fails for the network (EIO, ETIMEDOUT) starts a back-off of the
- * whole mount: for CHECK_BACKOFF_S no check is made, and accesses never
- * wait for one; the first answer the API gives (to a check or to any other
- * request) ends it.
+ * fs/model/check.c - the checks for news, by a thread beside the callbacks
+ * (check.h).
  */
-#include "internal.h"
+#include "check.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../log.h"
-#include "../model/clock.h"
 
 /* Pending checks at most; past that an access does not queue one (a later
  * access will). */
@@ -26,7 +21,9 @@ struct check_item {
 };
 
 struct checker {
-	struct lfs *fs;
+	struct root *root;
+	struct link *link;
+	struct check_announce to;
 	pthread_t thread;
 	bool started;
 	pthread_mutex_t lock; /* guards everything below */
@@ -40,11 +37,6 @@ struct checker {
 	/* a caller's wait ran out before the running check ended: until it
 	 * does, callers do not wait (one wait, not one per access) */
 	bool stalled;
-	/* back-off: unreachable since down_since (wall clock), no check
-	 * before until (monotonic); ends when the API's successes pass ok */
-	time_t down_since;
-	time_t until;
-	uint64_t ok;
 };
 
 /* Caller holds lock. The queued item for conv, or NULL. */
@@ -80,52 +72,27 @@ static unsigned long enqueue(struct checker *ck, struct conv *conv)
 	return it->seq;
 }
 
-static uint64_t api_successes(struct checker *ck)
+/* Check conv (NULL: the inbox's head) when due, or now with force (the
+ * root: the whole inbox), and announce what changed. */
+static int run_check(struct checker *ck, struct conv *conv, bool force,
+		     bool *changed)
 {
-	struct api_stats a;
+	struct conv_announce to = {ck->to.conv, ck->to.arg};
+	size_t news = 0;
+	bool read = false;
+	int r;
 
-	api_get_stats(ck->fs->api, &a);
-	return a.successes;
-}
-
-/* Whether the mount is in back-off now; ends it when the API answered
- * since. Caller holds lock. */
-static bool backing_off(struct checker *ck)
-{
-	if (!ck->down_since)
-		return false;
-	if (api_successes(ck) > ck->ok) {
-		log_info("the API answers again");
-		ck->down_since = 0;
-		return false;
-	}
-	return clock_now() < ck->until;
-}
-
-/* Record the result r of a check. Caller holds lock. */
-static void record(struct checker *ck, int r)
-{
-	if (r == -EIO || r == -ETIMEDOUT) {
-		if (!ck->down_since) {
-			ck->down_since = time(NULL);
-			log_error("the API is unreachable; serving what is "
-				  "cached, no check for %d s",
-				  CHECK_BACKOFF_S);
-		}
-		ck->until = clock_now() + CHECK_BACKOFF_S;
-		ck->ok = api_successes(ck);
-	} else if (r == 0 && ck->down_since) {
-		backing_off(ck); /* the check's answer ends it */
-	}
-}
-
-static int run_item(struct checker *ck, struct conv *conv)
-{
-	bool changed;
-
-	if (!conv)
-		return fs_check_root(ck->fs);
-	return fs_refresh_conv(ck->fs, conv, false, &changed);
+	*changed = false;
+	if (conv)
+		return conv_refresh(conv, force, &to, changed);
+	if (force)
+		r = root_load(ck->root, true, &read, &news);
+	else
+		r = root_check(ck->root, &news);
+	if (read || news)
+		ck->to.root(ck->to.arg);
+	*changed = news > 0;
+	return r;
 }
 
 static void *worker(void *arg)
@@ -135,7 +102,7 @@ static void *worker(void *arg)
 	pthread_mutex_lock(&ck->lock);
 	for (;;) {
 		struct check_item it;
-		int r = 0;
+		bool changed;
 
 		while (!ck->stop && ck->n == 0)
 			pthread_cond_wait(&ck->work, &ck->lock);
@@ -144,15 +111,15 @@ static void *worker(void *arg)
 		it = ck->q[ck->head];
 		ck->head = (ck->head + 1) % CHECK_QUEUE;
 		ck->n--;
-		if (!backing_off(ck)) {
-			ck->running = it;
-			pthread_mutex_unlock(&ck->lock);
-			r = run_item(ck, it.conv);
-			pthread_mutex_lock(&ck->lock);
-			ck->running.seq = 0;
-			ck->stalled = false;
-			record(ck, r);
-		}
+		ck->running = it;
+		pthread_mutex_unlock(&ck->lock);
+		/* a failure leaves what is cached (it was logged); queued
+		 * before the link went down, it waits for a later access */
+		if (link_open(ck->link, NULL) == 0)
+			run_check(ck, it.conv, false, &changed);
+		pthread_mutex_lock(&ck->lock);
+		ck->running.seq = 0;
+		ck->stalled = false;
 		ck->done_seq = it.seq;
 		pthread_cond_broadcast(&ck->done);
 	}
@@ -160,14 +127,17 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-struct checker *checker_new(struct lfs *fs)
+struct checker *check_new(struct root *root, struct link *link,
+			  const struct check_announce *to)
 {
 	struct checker *ck = calloc(1, sizeof(*ck));
 	pthread_condattr_t ca;
 
 	if (!ck)
 		return NULL;
-	ck->fs = fs;
+	ck->root = root;
+	ck->link = link;
+	ck->to = *to;
 	pthread_mutex_init(&ck->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -181,7 +151,7 @@ struct checker *checker_new(struct lfs *fs)
 	return ck;
 }
 
-void checker_free(struct checker *ck)
+void check_free(struct checker *ck)
 {
 	if (!ck)
 		return;
@@ -189,10 +159,8 @@ void checker_free(struct checker *ck)
 	ck->stop = true;
 	pthread_cond_broadcast(&ck->work);
 	pthread_mutex_unlock(&ck->lock);
-	if (ck->started) {
-		api_cancel(ck->fs->api); /* a check in flight ends at once */
+	if (ck->started)
 		pthread_join(ck->thread, NULL);
-	}
 	pthread_cond_destroy(&ck->work);
 	pthread_cond_destroy(&ck->done);
 	pthread_mutex_destroy(&ck->lock);
@@ -216,45 +184,43 @@ static void wait_done(struct checker *ck, unsigned long seq)
 		}
 }
 
-void checker_freshen(struct checker *ck, struct conv *conv)
+void check_freshen(struct checker *ck, struct conv *conv)
 {
-	bool root_due = root_check_due(ck->fs->root);
-	unsigned long seq = 0;
+	bool root_due = root_check_due(ck->root), changed;
+	unsigned long seq = 0, s;
 
 	if (!root_due && !(conv && conv_check_due(conv)))
-		return;	    /* the warm path: nothing to wait for */
-	if (!ck->started) { /* no worker: as before, in the callback */
-		run_item(ck, NULL);
+		return; /* the warm path: nothing to wait for */
+	if (link_open(ck->link, NULL) < 0)
+		return;	    /* backing off: what is cached answers */
+	if (!ck->started) { /* no worker: in the callback */
+		run_check(ck, NULL, false, &changed);
 		if (conv)
-			run_item(ck, conv);
+			run_check(ck, conv, false, &changed);
 		return;
 	}
 	pthread_mutex_lock(&ck->lock);
-	if (!backing_off(ck)) {
-		unsigned long s;
+	if (root_due)
+		seq = enqueue(ck, NULL);
+	/* after the inbox's head: it may mark conv due */
+	if (conv && (s = enqueue(ck, conv)) > seq)
+		seq = s;
+	if (seq && !ck->stalled)
+		wait_done(ck, seq);
+	pthread_mutex_unlock(&ck->lock);
+}
 
-		if (root_due)
-			seq = enqueue(ck, NULL);
-		/* after the inbox's head: it may mark conv due */
-		if (conv && (s = enqueue(ck, conv)) > seq)
-			seq = s;
-		if (seq && !ck->stalled)
-			wait_done(ck, seq);
+int check_now(struct checker *ck, struct conv *conv, bool *changed)
+{
+	struct api_error why;
+	int r;
+
+	*changed = false;
+	r = link_open(ck->link, &why);
+	if (r < 0) {
+		log_error("check of %s: %s",
+			  conv ? conv_name(conv) : "the inbox", why.message);
+		return r;
 	}
-	pthread_mutex_unlock(&ck->lock);
-}
-
-void checker_health(struct checker *ck, time_t *down_since)
-{
-	pthread_mutex_lock(&ck->lock);
-	backing_off(ck);
-	*down_since = ck->down_since;
-	pthread_mutex_unlock(&ck->lock);
-}
-
-void checker_record(struct checker *ck, int r)
-{
-	pthread_mutex_lock(&ck->lock);
-	record(ck, r);
-	pthread_mutex_unlock(&ck->lock);
+	return run_check(ck, conv, true, changed);
 }
