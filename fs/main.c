@@ -232,9 +232,14 @@ static int run_loop(struct fuse_session *se, const struct fuse_cmdline_opts *co)
  * the kernel drops the connection (fusermount3 -u), but then waits for the
  * requests being served, which may sit in a network call for `timeout`
  * seconds. A watcher thread cancels those calls at once: it wakes on a byte
- * from our signal handler or on POLLERR of the session's fd (the kernel's
- * sign of an unmount). The file-scope state is what a signal handler needs.
+ * from our signal handler, or finds POLLERR on the session's fd (the
+ * kernel's sign of an unmount) when it looks, every WATCH_MS. It never
+ * waits on that fd: the kernel wakes every waiter of the fd for each
+ * request it queues, and a warm `grep -r` sends thousands (a context
+ * switch each, for nothing). The file-scope state is what a signal handler
+ * needs.
  */
+#define WATCH_MS 200
 static struct fuse_session *signal_session;
 static int shutdown_pipe[2] = {-1, -1};
 
@@ -260,13 +265,17 @@ struct watcher {
 static void *watch_shutdown(void *arg)
 {
 	struct watcher *w = arg;
-	struct pollfd fds[2] = {
-		{.fd = shutdown_pipe[0], .events = POLLIN},
-		{.fd = w->fuse_fd, .events = 0}, /* only POLLERR/POLLHUP */
-	};
+	struct pollfd wake = {.fd = shutdown_pipe[0], .events = POLLIN};
+	struct pollfd fuse = {.fd = w->fuse_fd, .events = 0}; /* POLLERR */
 
-	while (poll(fds, 2, -1) < 0 && errno == EINTR)
-		;
+	for (;;) {
+		int r = poll(&wake, 1, WATCH_MS);
+
+		if (r > 0 || (r < 0 && errno != EINTR))
+			break;
+		if (r == 0 && poll(&fuse, 1, 0) > 0) /* no wait: no waking */
+			break;
+	}
 	api_cancel(w->api);
 	return NULL;
 }
