@@ -157,8 +157,8 @@ static void check_small_chunks(struct lru *cache)
 					   .has_next = i > 0,
 					   .floor_ms = INT64_MIN};
 		chunks[k].cursor = chunk_cursor_of(1000 * (i + 2));
-		chunks[k].next_cursor = i ? chunk_cursor_of(1000 * (i + 1))
-					  : NULL;
+		chunks[k].next_cursor =
+			i ? chunk_cursor_of(1000 * (i + 1)) : NULL;
 		bodies[k] = chunk_body_build(&t);
 	}
 	CHECK(conv_splice(c, 0, chunks, bodies, SMALL) == 0);
