@@ -21,6 +21,7 @@
 #include "fuse/fs.h"
 #include "model/net.h"
 #include "log.h"
+#include "loop.h"
 #include "options.h"
 
 /* Retries of 429, 5xx and transport failures before a read fails. */
@@ -205,26 +206,16 @@ static void teardown(struct lfs *fs)
 #define LFS_MAX_THREADS 64
 static bool max_threads_given;
 
+/* libfuse's clone_fd and max_idle_threads do not apply: one thread reads
+ * at a time (loop.h), and idle threads wait for their turn. */
 static int run_loop(struct fuse_session *se, const struct fuse_cmdline_opts *co)
 {
-	struct fuse_loop_config *lc;
-	int r;
-
 	if (co->singlethread)
 		return fuse_session_loop(se);
-	lc = fuse_loop_cfg_create();
-	if (!lc)
-		return -1;
-	fuse_loop_cfg_set_clone_fd(lc, (unsigned)co->clone_fd);
 	/* libfuse's default of 10 would queue the 11th reader of a cold
 	 * conversation behind the network calls of the first ten */
-	fuse_loop_cfg_set_max_threads(lc, max_threads_given ? co->max_threads
-							    : LFS_MAX_THREADS);
-	if (co->max_idle_threads <= 100000) /* UINT_MAX: unset */
-		fuse_loop_cfg_set_idle_threads(lc, co->max_idle_threads);
-	r = fuse_session_loop_mt(se, lc);
-	fuse_loop_cfg_destroy(lc);
-	return r;
+	return loop_run(se,
+			max_threads_given ? co->max_threads : LFS_MAX_THREADS);
 }
 
 /*
