@@ -67,6 +67,20 @@ def proc_cpu_s(pid):
     return (int(rest[11]) + int(rest[12])) / CLK_TCK
 
 
+def proc_ctxsw(pid):
+    """Context switches of every thread of pid (voluntary and not): each
+    request that wakes a thread of linkupfs costs one or two."""
+    n = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                n += sum(int(line.split()[1]) for line in f
+                         if "ctxt_switches:" in line)
+        except OSError:
+            pass            # a thread that ended meanwhile
+    return n
+
+
 def children_cpu_s():
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
@@ -121,6 +135,7 @@ class Probe:
     def __enter__(self):
         self.s0 = self.mock.stats()
         self.cpu0 = proc_cpu_s(self.pid) if self.pid else children_cpu_s()
+        self.ctxsw0 = proc_ctxsw(self.pid) if self.pid else 0
         self.t0 = time.monotonic()
         return self
 
@@ -132,9 +147,11 @@ class Probe:
         self.connections = s1["connections"] - self.s0["connections"]
         if self.pid:
             self.cpu = proc_cpu_s(self.pid) - self.cpu0
+            self.ctxsw = proc_ctxsw(self.pid) - self.ctxsw0
             self.rss = proc_rss_mib(self.pid)
         else:
             self.cpu = children_cpu_s() - self.cpu0
+            self.ctxsw = None
             self.rss = None
         return False
 
