@@ -3,15 +3,23 @@
 Probe times one action and takes the mock's counters around it: requests,
 credits and connections are the mock's counters. Peak RSS is VmHWM of the
 linkupfs process, CPU its utime + stime, both from /proc (without a
-process: the CPU of this script's finished children). Table collects the
+process: the CPU of this script's finished children). FuseTrace counts the
+FUSE requests the kernel sends one mount, by kind, with the time each took
+to be answered. Table collects the
 rows and renders them as Markdown; say() writes progress to stderr.
 """
 
+import collections
 import hashlib
 import os
+import re
 import resource
+import shutil
+import signal
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -57,6 +65,20 @@ def proc_cpu_s(pid):
     with open("/proc/%d/stat" % pid) as f:
         rest = f.read().rsplit(")", 1)[1].split()
     return (int(rest[11]) + int(rest[12])) / CLK_TCK
+
+
+def proc_ctxsw(pid):
+    """Context switches of every thread of pid (voluntary and not): each
+    request that wakes a thread of linkupfs costs one or two."""
+    n = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                n += sum(int(line.split()[1]) for line in f
+                         if "ctxt_switches:" in line)
+        except OSError:
+            pass            # a thread that ended meanwhile
+    return n
 
 
 def children_cpu_s():
@@ -113,6 +135,7 @@ class Probe:
     def __enter__(self):
         self.s0 = self.mock.stats()
         self.cpu0 = proc_cpu_s(self.pid) if self.pid else children_cpu_s()
+        self.ctxsw0 = proc_ctxsw(self.pid) if self.pid else 0
         self.t0 = time.monotonic()
         return self
 
@@ -124,11 +147,89 @@ class Probe:
         self.connections = s1["connections"] - self.s0["connections"]
         if self.pid:
             self.cpu = proc_cpu_s(self.pid) - self.cpu0
+            self.ctxsw = proc_ctxsw(self.pid) - self.ctxsw0
             self.rss = proc_rss_mib(self.pid)
         else:
             self.cpu = children_cpu_s() - self.cpu0
+            self.ctxsw = None
             self.rss = None
         return False
+
+
+class FuseTrace:
+    """The FUSE requests the kernel sends the mount at path while the block
+    runs, from its tracepoints fuse:fuse_request_send and _end (`perf
+    record -a`, root; recent kernels only, 6.18 here): .counts {kind: n} and .rtt
+    {kind: [microseconds from the request's sending to its answer]}, the
+    daemon's time per request including its wake-up. .error says why there
+    is none (no perf, no tracepoints, no right to trace)."""
+
+    EVENT = re.compile(r"\s*([\d.]+):\s+fuse:fuse_request_(send|end): "
+                       r"connection \d+ req (\d+)(?: opcode \d+ \(FUSE_(\w+)\))?")
+
+    def __init__(self, path):
+        st = os.stat(path).st_dev
+        self.conn = (os.major(st) << 20) | os.minor(st)    # the kernel's dev_t
+        self.counts, self.rtt, self.error = collections.Counter(), {}, None
+
+    def __enter__(self):
+        self.dir = tempfile.mkdtemp(prefix="linkupfs-trace-")
+        self.data = os.path.join(self.dir, "perf.data")
+        filt = "connection == %d" % self.conn
+        self.perf = None
+        if not shutil.which("perf"):
+            self.error = "no perf"
+            return self
+        self.perf = subprocess.Popen(
+            ["perf", "record", "-a", "-q", "-o", self.data,
+             "-e", "fuse:fuse_request_send", "--filter", filt,
+             "-e", "fuse:fuse_request_end", "--filter", filt],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 10
+        while not os.path.exists(self.data) and self.perf.poll() is None \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)     # perf arms the events after it creates the file
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            if self.perf:
+                self.perf.send_signal(signal.SIGINT)
+                err = self.perf.communicate(timeout=60)[1]
+                # it writes its data, then dies of the signal it was sent
+                if self.perf.returncode not in (0, -signal.SIGINT) \
+                        or not os.path.exists(self.data):
+                    self.error = "perf record: " + err.decode(errors="replace")[-200:]
+                else:
+                    self.parse()
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        return False
+
+    def parse(self):
+        text = subprocess.run(["perf", "script", "--ns", "-i", self.data, "-F",
+                               "time,event,trace"], capture_output=True,
+                              text=True).stdout
+        sent = {}
+        for line in text.splitlines():
+            m = self.EVENT.match(line)
+            if not m:
+                continue
+            t, ev, unique = float(m.group(1)), m.group(2), m.group(3)
+            if ev == "send":
+                sent[unique] = (t, m.group(4))
+            elif unique in sent:
+                t0, kind = sent.pop(unique)
+                self.counts[kind] += 1
+                self.rtt.setdefault(kind, []).append((t - t0) * 1e6)
+
+    def summary(self):
+        """"OPEN 2805 (12 us), ...": count and median time of each kind."""
+        if self.error:
+            return "n/a: " + self.error
+        return ", ".join("%s %d (%.0f us)" % (k, n, statistics.median(self.rtt[k]))
+                         for k, n in self.counts.most_common())
 
 
 def merge(probes):

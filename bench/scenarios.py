@@ -9,7 +9,9 @@ its mock, mounts and helpers:
   3  warm `grep -r` over the whole mount against the same files copied to a
      tmpfs directory (/dev/shm): kernel page cache dropped (linkupfs' cache
      still full), then kernel page cache warm; and the same grep over the
-     exporter's output on disk
+     exporter's output on disk; after each, one more grep traced (perf and
+     the kernel's fuse tracepoints): its FUSE requests by kind, the median
+     time to each answer, and linkupfs' CPU per request
   4  16 readers of 16 cold conversations against one reader alone, and the
      mock's TCP connections against the 16 workers
   5  `ls -l MOUNT` + `stat` of every conversation directory: inbox requests
@@ -34,8 +36,8 @@ import tempfile
 import threading
 import time
 
-from measure import (MIB, Probe, drop_page_cache, median, merge, proc_rss_mib,
-                     proc_rss_parts, read_all, say)
+from measure import (MIB, FuseTrace, Probe, drop_page_cache, median, merge,
+                     proc_rss_mib, proc_rss_parts, read_all, say)
 
 TESTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                      "tests")
@@ -180,7 +182,8 @@ class Scenarios:
                         fsw.append(timed(m.path, drop))
                         tw.append(timed(shm, drop))
                 f = {"wall": median(fsw), "requests": p.requests,
-                     "credits": p.credits, "rss": p.rss, "cpu": p.cpu / r}
+                     "credits": p.credits, "rss": p.rss, "cpu": p.cpu / r,
+                     "ctxsw": p.ctxsw / r}
                 ratio = f["wall"] / median(tw)
                 self.raw["3 " + label] = {"fs": fsw, "tmpfs": tw}
                 self.table.add("3. warm `grep -r` over the mount, %s (n=%d)" % (label, r),
@@ -189,6 +192,7 @@ class Scenarios:
                                ratio <= target and p.requests == 0)
                 if not drop:
                     self.warm_fs = f["wall"]
+                self.grep_requests(m, drop, label, f)
             timed(exp, False)
             ew = [timed(exp, False) for _ in range(r)]
             self.table.add("3. same grep over the exporter's output on disk, page cache warm",
@@ -198,6 +202,26 @@ class Scenarios:
         finally:
             self.unmount(m)
             shutil.rmtree(shm, ignore_errors=True)
+
+    def grep_requests(self, m, drop, label, timed):
+        """One more grep, traced, not timed: the FUSE requests it sent by
+        kind and the median time each took to be answered; with linkupfs'
+        CPU and context switches per grep of the timed runs (timed), its
+        CPU per request."""
+        if drop:
+            drop_page_cache([m.path])
+        with FuseTrace(m.path) as tr:
+            self.grep(m.path)
+        n = sum(tr.counts.values())
+        self.raw["3 requests " + label] = {"counts": dict(tr.counts),
+                                           "ctxsw_per_grep": timed["ctxsw"],
+                                           "rtt_median_us": {k: median(v) for k, v
+                                                             in tr.rtt.items()}}
+        self.table.add("3. FUSE requests of one warm `grep -r`, %s: %s (median time "
+                       "to each answer)" % (label, tr.summary()), {"cpu": timed["cpu"]},
+                       "linkupfs per grep: %.0f context switches; CPU per request %s"
+                       % (timed["ctxsw"], "%.1f us" % (timed["cpu"] / n * 1e6)
+                          if n else "n/a"))
 
     # -- 4: many readers
 

@@ -22,6 +22,7 @@
 #include "model/link.h"
 #include "cmdline.h"
 #include "log.h"
+#include "loop.h"
 #include "options.h"
 
 /* Retries of 429, 5xx and transport failures before a read fails. */
@@ -190,26 +191,16 @@ static void teardown(struct lfs *fs)
 #define LFS_MAX_THREADS 64
 static bool max_threads_given;
 
+/* libfuse's clone_fd and max_idle_threads do not apply: one thread reads
+ * at a time (loop.h), and idle threads wait for their turn. */
 static int run_loop(struct fuse_session *se, const struct fuse_cmdline_opts *co)
 {
-	struct fuse_loop_config *lc;
-	int r;
-
 	if (co->singlethread)
 		return fuse_session_loop(se);
-	lc = fuse_loop_cfg_create();
-	if (!lc)
-		return -1;
-	fuse_loop_cfg_set_clone_fd(lc, (unsigned)co->clone_fd);
 	/* libfuse's default of 10 would queue the 11th reader of a cold
 	 * conversation behind the network calls of the first ten */
-	fuse_loop_cfg_set_max_threads(lc, max_threads_given ? co->max_threads
-							    : LFS_MAX_THREADS);
-	if (co->max_idle_threads <= 100000) /* UINT_MAX: unset */
-		fuse_loop_cfg_set_idle_threads(lc, co->max_idle_threads);
-	r = fuse_session_loop_mt(se, lc);
-	fuse_loop_cfg_destroy(lc);
-	return r;
+	return loop_run(se,
+			max_threads_given ? co->max_threads : LFS_MAX_THREADS);
 }
 
 /*
@@ -217,9 +208,14 @@ static int run_loop(struct fuse_session *se, const struct fuse_cmdline_opts *co)
  * the kernel drops the connection (fusermount3 -u), but then waits for the
  * requests being served, which may sit in a network call for `timeout`
  * seconds. A watcher thread cancels those calls at once: it wakes on a byte
- * from our signal handler or on POLLERR of the session's fd (the kernel's
- * sign of an unmount). The file-scope state is what a signal handler needs.
+ * from our signal handler, or finds POLLERR on the session's fd (the
+ * kernel's sign of an unmount) when it looks, every WATCH_MS. It never
+ * waits on that fd: the kernel wakes every waiter of the fd for each
+ * request it queues, and a warm `grep -r` sends thousands (a context
+ * switch each, for nothing). The file-scope state is what a signal handler
+ * needs.
  */
+#define WATCH_MS 200
 static struct fuse_session *signal_session;
 static int shutdown_pipe[2] = {-1, -1};
 
@@ -245,13 +241,17 @@ struct watcher {
 static void *watch_shutdown(void *arg)
 {
 	struct watcher *w = arg;
-	struct pollfd fds[2] = {
-		{.fd = shutdown_pipe[0], .events = POLLIN},
-		{.fd = w->fuse_fd, .events = 0}, /* only POLLERR/POLLHUP */
-	};
+	struct pollfd wake = {.fd = shutdown_pipe[0], .events = POLLIN};
+	struct pollfd fuse = {.fd = w->fuse_fd, .events = 0}; /* POLLERR */
 
-	while (poll(fds, 2, -1) < 0 && errno == EINTR)
-		;
+	for (;;) {
+		int r = poll(&wake, 1, WATCH_MS);
+
+		if (r > 0 || (r < 0 && errno != EINTR))
+			break;
+		if (r == 0 && poll(&fuse, 1, 0) > 0) /* no wait: no waking */
+			break;
+	}
 	api_cancel(w->api);
 	return NULL;
 }

@@ -5,7 +5,8 @@ set -e
 pkgs="build-essential pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev
 libcjson-dev libsqlite3-dev sqlite3 libssl-dev libxxhash-dev libzstd-dev
 python3 python3-pytest jq curl valgrind clang clang-format libclang-rt-14-dev
-attr man-db groff-base mount git rsync tree passwd dpkg-dev debhelper lintian"
+attr man-db groff-base mount git rsync tree passwd dpkg-dev debhelper lintian
+linux-perf"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -404,36 +405,64 @@ static void ll_opendir(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_err(req, ENOSYS);
 }
 
-/* Every byte asked for up to the end of the file, or an errno; fh: the
- * open's (.stats' snapshot). */
-static ssize_t node_read(const struct node *n, uint64_t fh, char *buf,
-			 size_t size, off_t off)
+/* The most pieces one reply carries: writev's limit, less the header
+ * libfuse writes first. */
+#define REPLY_PIECES (IOV_MAX - 1)
+
+/* .stats: from its open's snapshot (stats.c), in place. */
+static void read_stats(fuse_req_t req, struct lfs *fs, const struct node *n,
+		       uint64_t fh, size_t size, off_t off)
 {
-	if (n->id.kind == NODE_STATS)
-		return (ssize_t)fs_stats_read(fh, buf, size, off);
-	if (n->id.kind != NODE_FILE)
-		return -EISDIR;
-	return conv_file_read(n->conv, n->id.file, n->id.page, buf, size, off);
+	size_t len;
+	const char *bytes = fs_stats_slice(fh, size, off, &len);
+
+	done(fs, n);
+	fuse_reply_buf(req, bytes, len);
 }
 
+/* A file's bytes in place (conv_file_spans), in as few pieces as one
+ * reply carries. The byte count or a negative errno; rd is always to be
+ * released. */
+static ssize_t file_spans(const struct node *n, size_t size, off_t off,
+			  struct conv_read *rd)
+{
+	ssize_t got =
+		conv_file_spans(n->conv, n->id.file, n->id.page, size, off, rd);
+	int r;
+
+	if (got > 0 && rd->n > REPLY_PIECES && (r = conv_read_flatten(rd)) < 0)
+		return r;
+	return got;
+}
+
+/* Every byte asked for up to the end of the file, or an errno, written
+ * from the cache's own bytes: nothing allocated or copied on our side. */
 static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	struct lfs *fs = begin(req);
 	struct node n = {0};
-	char *buf = malloc(size ? size : 1);
-	ssize_t got = -ENOMEM;
+	struct conv_read rd;
+	ssize_t got = node_of(fs, ino, &n, false);
 
-	if (buf)
-		got = node_of(fs, ino, &n, false);
-	if (got == 0)
-		got = node_read(&n, fi->fh, buf, size, off);
+	if (got == 0 && n.id.kind == NODE_STATS) {
+		read_stats(req, fs, &n, fi->fh, size, off);
+		return;
+	}
+	if (got == 0 && n.id.kind != NODE_FILE)
+		got = -EISDIR;
+	if (got < 0) {
+		done(fs, &n);
+		fuse_reply_err(req, (int)-got);
+		return;
+	}
+	got = file_spans(&n, size, off, &rd);
 	done(fs, &n);
 	if (got < 0)
 		fuse_reply_err(req, (int)-got);
 	else
-		fuse_reply_buf(req, buf, (size_t)got);
-	free(buf);
+		fuse_reply_iov(req, rd.iov, (int)rd.n);
+	conv_read_done(&rd);
 }
 
 static void ll_statfs(fuse_req_t req, fuse_ino_t ino)

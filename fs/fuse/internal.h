@@ -22,11 +22,13 @@ struct node {
 };
 
 /* .stats (stats.c): each open takes a snapshot (*fh, for
- * fs_stats_read and fs_stats_close), whose reads serve it whole; its size
+ * fs_stats_slice and fs_stats_close), whose reads serve it whole (the
+ * slice is the snapshot's own bytes, *len of them, borrowed until the
+ * close); its size
  * for a getattr: the last open's while one is open, else a new snapshot's.
  * The kernel keeps nothing of .stats (direct_io, attributes valid 0 s). */
 int fs_stats_open(struct lfs *fs, uint64_t *fh);
-size_t fs_stats_read(uint64_t fh, char *buf, size_t size, off_t off);
+const char *fs_stats_slice(uint64_t fh, size_t size, off_t off, size_t *len);
 void fs_stats_close(struct lfs *fs, uint64_t fh);
 int fs_stats_size(struct lfs *fs, size_t *size);
 

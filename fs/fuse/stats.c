@@ -169,18 +169,17 @@ int fs_stats_open(struct lfs *fs, uint64_t *fh)
 	return 0;
 }
 
-size_t fs_stats_read(uint64_t fh, char *buf, size_t size, off_t off)
+const char *fs_stats_slice(uint64_t fh, size_t size, off_t off, size_t *len)
 {
 	const struct stats_snap *snap = (void *)(uintptr_t)fh;
-	size_t n = 0;
 
-	if (snap && off >= 0 && (size_t)off < snap->len) {
-		n = snap->len - (size_t)off;
-		if (n > size)
-			n = size;
-		memcpy(buf, snap->text + off, n);
-	}
-	return n;
+	*len = 0;
+	if (!snap || off < 0 || (size_t)off >= snap->len)
+		return "";
+	*len = snap->len - (size_t)off;
+	if (*len > size)
+		*len = size;
+	return snap->text + off;
 }
 
 void fs_stats_close(struct lfs *fs, uint64_t fh)

@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include "../../api/api.h"
@@ -185,8 +186,55 @@ int conv_file_attr(struct conv *c, enum conv_file kind, unsigned page,
  * every byte asked for up to the end of the file, or a negative errno,
  * never fewer (the kernel takes a short read for the end of the file).
  * Returns the byte count (0 at or past the end). Blocks for the network on
- * a miss. */
+ * a miss. A copy of what conv_file_spans gives. */
 ssize_t conv_file_read(struct conv *c, enum conv_file kind, unsigned page,
 		       char *buf, size_t size, off_t off);
+
+/* Spans a read holds in the struct itself: a read of 96 KiB (grep's) or
+ * 128 KiB (cat's) crosses about a dozen chunks of 100 messages; only a
+ * read of a megabyte, or one across many of the small chunks that
+ * refreshes leave, needs the heap. */
+#define CONV_READ_SPANS 64
+
+/* One span of a read: whose bytes it borrows (private to view.c). */
+struct conv_span {
+	struct lru_ref *ref; /* the chunk body it points into, held */
+	unsigned uid;
+	uint32_t slot, last; /* its messages in that body */
+	size_t inner;	     /* offset into the first one's bytes */
+};
+
+/*
+ * A read's bytes in place: iov[0 .. n) are the bytes asked for, in order,
+ * len in all, pointing into the cached chunk bodies, which stay valid (a
+ * reference held on each, even if the cache evicts it) until
+ * conv_read_done. For a reply that writes them out without copying them.
+ */
+struct conv_read {
+	struct iovec *iov;
+	size_t n;
+	size_t len;
+	/* private */
+	struct conv_span *span; /* n of them, beside iov */
+	size_t cap;
+	char *owned; /* bytes made for this read (conversation.json) */
+	struct iovec iov_in[CONV_READ_SPANS];
+	struct conv_span span_in[CONV_READ_SPANS];
+};
+
+/* The bytes conv_file_read would copy, in place, into *rd (set up here,
+ * whatever the result: the caller always calls conv_read_done after).
+ * The byte count, or a negative errno. Blocks for the network on a miss;
+ * allocates nothing but for conversation.json and past CONV_READ_SPANS. */
+ssize_t conv_file_spans(struct conv *c, enum conv_file kind, unsigned page,
+			size_t size, off_t off, struct conv_read *rd);
+
+/* The same bytes as one span of their own (malloc'd copy), for a writer
+ * that takes at most max spans when rd has more. 0 or -ENOMEM (rd is
+ * unchanged then). */
+int conv_read_flatten(struct conv_read *rd);
+
+/* Release what rd holds; it is empty after (n and len 0). */
+void conv_read_done(struct conv_read *rd);
 
 #endif

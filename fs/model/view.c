@@ -145,55 +145,71 @@ static char *meta_json(const struct conv *c)
 
 /* ---- pages, transcript, messages.jsonl ----------------------------- */
 
-/* Bytes of one chunk to copy: slots are consecutive, so the bytes are too. */
-struct run {
-	unsigned uid;
-	uint32_t slot; /* first slot (oldest message of the run) */
-	uint32_t last; /* last slot */
-	size_t inner;  /* offset into the first message's bytes */
-	size_t len;
-};
+/* An empty read, its spans in the struct. */
+static void read_init(struct conv_read *rd)
+{
+	rd->iov = rd->iov_in;
+	rd->span = rd->span_in;
+	rd->n = rd->len = 0;
+	rd->cap = CONV_READ_SPANS;
+	rd->owned = NULL;
+}
 
-/* What one read copies: planned at once, under the lock, so that the whole
- * read comes from one state of the conversation. */
-struct plan {
-	enum conv_track track;
-	struct run *runs;
-	size_t n, cap;
-};
+/* Room for more spans: the rare read across more chunks than the struct
+ * holds. 0 or -ENOMEM. */
+static int read_grow(struct conv_read *rd)
+{
+	size_t cap = 4 * rd->cap;
+	struct iovec *iov = malloc(cap * sizeof(*iov));
+	struct conv_span *span = malloc(cap * sizeof(*span));
 
-static int plan_add(struct plan *pl, const struct chunk *k, uint32_t slot,
+	if (!iov || !span) {
+		free(iov);
+		free(span);
+		return -ENOMEM;
+	}
+	memcpy(iov, rd->iov, rd->n * sizeof(*iov));
+	memcpy(span, rd->span, rd->n * sizeof(*span));
+	if (rd->iov != rd->iov_in) {
+		free(rd->iov);
+		free(rd->span);
+	}
+	rd->iov = iov;
+	rd->span = span;
+	rd->cap = cap;
+	return 0;
+}
+
+/* take bytes of slot of chunk k, from inner on: the next slot of the last
+ * span's chunk extends it (slots are consecutive, so their bytes are). */
+static int plan_add(struct conv_read *rd, const struct chunk *k, uint32_t slot,
 		    size_t inner, size_t take)
 {
-	struct run *prev = pl->n ? &pl->runs[pl->n - 1] : NULL;
+	struct conv_span *prev = rd->n ? &rd->span[rd->n - 1] : NULL;
+	int r;
 
+	rd->len += take;
 	if (prev && prev->uid == k->uid && slot == prev->last + 1) {
-		prev->len += take; /* the next slot of the same chunk */
+		rd->iov[rd->n - 1].iov_len += take;
 		prev->last = slot;
 		return 0;
 	}
-	if (pl->n == pl->cap) {
-		size_t cap = pl->cap ? 2 * pl->cap : 8;
-		struct run *grown = realloc(pl->runs, cap * sizeof(*grown));
-
-		if (!grown)
-			return -ENOMEM;
-		pl->runs = grown;
-		pl->cap = cap;
-	}
-	pl->runs[pl->n++] = (struct run){k->uid, slot, slot, inner, take};
+	if (rd->n == rd->cap && (r = read_grow(rd)) < 0)
+		return r;
+	rd->span[rd->n] = (struct conv_span){NULL, k->uid, slot, slot, inner};
+	rd->iov[rd->n++] = (struct iovec){NULL, take};
 	return 0;
 }
 
 /*
- * The runs that hold bytes [off, off + size) of track pl->track of the
- * positions [lo, hi) shown oldest first; nothing past the end. Caller
- * holds lock. 0 or -ENOMEM.
+ * The spans that hold bytes [off, off + size) of track t of the positions
+ * [lo, hi) shown oldest first; nothing past the end. Planned at once,
+ * under the lock, so that the whole read comes from one state of the
+ * conversation. Caller holds lock. 0 or -ENOMEM.
  */
-static int plan_runs(const struct conv *c, size_t lo, size_t hi, size_t off,
-		     size_t size, struct plan *pl)
+static int plan_spans(const struct conv *c, enum conv_track t, size_t lo,
+		      size_t hi, size_t off, size_t size, struct conv_read *rd)
 {
-	enum conv_track t = pl->track;
 	size_t end = index_bytes_before(c, t, hi), p, ci, at, inner;
 
 	if (lo >= hi || off >= end - index_bytes_before(c, t, lo))
@@ -212,7 +228,7 @@ static int plan_runs(const struct conv *c, size_t lo, size_t hi, size_t off,
 		while (c->chunks[ci].first > p)
 			ci--; /* the newer chunk that holds p */
 		k = &c->chunks[ci];
-		r = plan_add(pl, k, (uint32_t)(k->first + k->n - 1 - p), inner,
+		r = plan_add(rd, k, (uint32_t)(k->first + k->n - 1 - p), inner,
 			     take);
 		if (r < 0)
 			return r;
@@ -223,42 +239,34 @@ static int plan_runs(const struct conv *c, size_t lo, size_t hi, size_t off,
 	return 0;
 }
 
-/* Copy what pl names into buf: all of it, or a negative errno. */
-static ssize_t copy_runs(struct conv *c, const struct plan *pl, char *buf)
+/* Point each planned span into its chunk's body, held: 0 or a negative
+ * errno. Immutable bodies: the plan's state is theirs. */
+static int hold_spans(struct conv *c, enum conv_track t, struct conv_read *rd)
 {
-	enum conv_track t = pl->track;
-	size_t done = 0;
-
-	for (size_t i = 0; i < pl->n; i++) {
-		const struct run *run = &pl->runs[i];
+	for (size_t i = 0; i < rd->n; i++) {
+		struct conv_span *s = &rd->span[i];
 		const struct chunk_body *b;
-		struct lru_ref *ref;
 		size_t start, end;
-		int r = conv_chunk_get(c, run->uid, &ref);
+		int r = conv_chunk_get(c, s->uid, &s->ref);
 
 		if (r < 0)
 			return r;
-		b = lru_value(ref);
+		b = lru_value(s->ref);
 		end = b->off[t][b->n];
-		start = run->slot < b->n ? b->off[t][run->slot] + run->inner
-					 : SIZE_MAX;
-		if (start > end || run->len > end - start) {
-			lru_release(ref);
+		start = s->slot < b->n ? b->off[t][s->slot] + s->inner
+				       : SIZE_MAX;
+		if (start > end || rd->iov[i].iov_len > end - start)
 			return -EIO; /* cannot happen: the body is immutable */
-		}
-		memcpy(buf + done, b->bytes[t] + start, run->len);
-		done += run->len;
-		lru_release(ref);
+		rd->iov[i].iov_base = b->bytes[t] + start;
 	}
-	return (ssize_t)done;
+	return 0;
 }
 
-static ssize_t track_read(struct conv *c, enum conv_file kind, unsigned page,
-			  char *buf, size_t size, off_t off)
+static ssize_t track_spans(struct conv *c, enum conv_file kind, unsigned page,
+			   size_t size, off_t off, struct conv_read *rd)
 {
-	struct plan pl = {.track = track_of(kind)};
+	enum conv_track t = track_of(kind);
 	size_t lo, hi;
-	ssize_t got;
 	int r;
 
 	if (off < 0)
@@ -266,11 +274,11 @@ static ssize_t track_read(struct conv *c, enum conv_file kind, unsigned page,
 	pthread_mutex_lock(&c->lock);
 	r = range_of(c, kind, page, &lo, &hi);
 	if (r == 0)
-		r = plan_runs(c, lo, hi, (size_t)off, size, &pl);
+		r = plan_spans(c, t, lo, hi, (size_t)off, size, rd);
 	pthread_mutex_unlock(&c->lock);
-	got = r < 0 ? r : copy_runs(c, &pl, buf);
-	free(pl.runs);
-	return got;
+	if (r == 0)
+		r = hold_spans(c, t, rd);
+	return r < 0 ? r : (ssize_t)rd->len;
 }
 
 /* ---- the file interface --------------------------------------------- */
@@ -314,35 +322,89 @@ int conv_file_attr(struct conv *c, enum conv_file kind, unsigned page,
 	return r;
 }
 
-static size_t copy_slice(char *dst, size_t size, const char *src, size_t len,
-			 off_t off)
+/* conversation.json: made for the read, its bytes from off on. */
+static ssize_t meta_spans(struct conv *c, size_t size, off_t off,
+			  struct conv_read *rd)
 {
-	size_t n;
+	size_t len;
 
-	if (off < 0 || (size_t)off >= len)
+	if (off < 0)
+		return -EINVAL;
+	pthread_mutex_lock(&c->lock);
+	rd->owned = meta_json(c);
+	pthread_mutex_unlock(&c->lock);
+	if (!rd->owned)
+		return -ENOMEM;
+	len = strlen(rd->owned);
+	if ((size_t)off >= len)
 		return 0;
-	n = len - (size_t)off < size ? len - (size_t)off : size;
-	memcpy(dst, src + off, n);
-	return n;
+	rd->len = len - (size_t)off < size ? len - (size_t)off : size;
+	rd->iov[0] = (struct iovec){rd->owned + off, rd->len};
+	rd->span[0] = (struct conv_span){0};
+	rd->n = 1;
+	return (ssize_t)rd->len;
+}
+
+ssize_t conv_file_spans(struct conv *c, enum conv_file kind, unsigned page,
+			size_t size, off_t off, struct conv_read *rd)
+{
+	int r;
+
+	read_init(rd);
+	r = conv_walk(c, need_for(kind));
+	if (r < 0)
+		return r;
+	if (kind == CONV_META_JSON)
+		return meta_spans(c, size, off, rd);
+	return track_spans(c, kind, page, size, off, rd);
+}
+
+/* Copy the spans out, in order, to dst (room for rd->len bytes). */
+static void read_copy(const struct conv_read *rd, char *dst)
+{
+	for (size_t i = 0; i < rd->n; i++) {
+		memcpy(dst, rd->iov[i].iov_base, rd->iov[i].iov_len);
+		dst += rd->iov[i].iov_len;
+	}
+}
+
+int conv_read_flatten(struct conv_read *rd)
+{
+	char *all = malloc(rd->len ? rd->len : 1);
+	size_t len = rd->len;
+
+	if (!all)
+		return -ENOMEM;
+	read_copy(rd, all);
+	conv_read_done(rd);
+	rd->owned = all;
+	rd->iov[0] = (struct iovec){all, len};
+	rd->span[0] = (struct conv_span){0};
+	rd->n = 1;
+	rd->len = len;
+	return 0;
+}
+
+void conv_read_done(struct conv_read *rd)
+{
+	for (size_t i = 0; i < rd->n; i++)
+		lru_release(rd->span[i].ref);
+	if (rd->iov != rd->iov_in) {
+		free(rd->iov);
+		free(rd->span);
+	}
+	free(rd->owned);
+	read_init(rd);
 }
 
 ssize_t conv_file_read(struct conv *c, enum conv_file kind, unsigned page,
 		       char *buf, size_t size, off_t off)
 {
-	ssize_t n;
-	char *json;
-	int r = conv_walk(c, need_for(kind));
+	struct conv_read rd;
+	ssize_t n = conv_file_spans(c, kind, page, size, off, &rd);
 
-	if (r < 0)
-		return r;
-	if (kind != CONV_META_JSON)
-		return track_read(c, kind, page, buf, size, off);
-	pthread_mutex_lock(&c->lock);
-	json = meta_json(c);
-	pthread_mutex_unlock(&c->lock);
-	if (!json)
-		return -ENOMEM;
-	n = (ssize_t)copy_slice(buf, size, json, strlen(json), off);
-	free(json);
+	if (n > 0)
+		read_copy(&rd, buf);
+	conv_read_done(&rd);
 	return n;
 }

@@ -5,7 +5,9 @@
  * parallel walk does, and every file is read in pieces of every size:
  * pages count from the oldest message across chunk boundaries, the
  * transcript and messages.jsonl are the pages end to end, sizes are
- * exact, and a read past the end is empty.
+ * exact, and a read past the end is empty. Then a chain of one-message
+ * chunks (what refreshes leave): a read's bytes in place span more chunks
+ * than a read holds in itself, and flattened they are the same bytes.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -82,7 +84,7 @@ static void check_file(struct conv *c, enum conv_file kind, unsigned page,
 {
 	size_t len = want ? strlen(want) : 0;
 	struct conv_attr a;
-	char buf[512];
+	char *buf = malloc(len + 1);
 
 	CHECK(conv_file_attr(c, kind, page, &a) == 0 && a.size == len);
 	for (size_t piece = 1; piece <= len + 1; piece++) {
@@ -99,6 +101,94 @@ static void check_file(struct conv *c, enum conv_file kind, unsigned page,
 		}
 		CHECK(got == 0 && off == len);
 	}
+	free(buf);
+}
+
+/* The bytes of rd, joined (malloc'd). */
+static char *joined(const struct conv_read *rd)
+{
+	char *out = malloc(rd->len + 1), *p = out;
+	size_t sum = 0;
+
+	for (size_t i = 0; i < rd->n; i++) {
+		memcpy(p, rd->iov[i].iov_base, rd->iov[i].iov_len);
+		p += rd->iov[i].iov_len;
+		sum += rd->iov[i].iov_len;
+	}
+	CHECK(sum == rd->len);
+	*p = '\0';
+	return out;
+}
+
+#define SMALL 300 /* one-message chunks: more than CONV_READ_SPANS */
+
+static void check_small_chunks(struct lru *cache)
+{
+	static struct api_message m[SMALL];
+	static char text[SMALL][24], urn[SMALL][16];
+	struct chunk chunks[SMALL];
+	struct chunk_body *bodies[SMALL];
+	struct conv_env env = {.cache = cache, .page_size = 100, .parallel = 1};
+	struct conv *c = conv_new(&env, 1, "bob", "urn:bob", NULL);
+	struct buf want = BUF_INIT;
+	struct conv_read rd;
+	char *got, *all;
+	size_t len;
+
+	for (int i = 0; i < SMALL; i++) { /* oldest first */
+		snprintf(text[i], sizeof(text[i]), "small %d", i);
+		snprintf(urn[i], sizeof(urn[i]), "urn:s%d", i);
+		m[i] = (struct api_message){.text = text[i],
+					    .text_len = strlen(text[i]),
+					    .timestamp_ms = 1000 * (i + 1),
+					    .sender = "Bob",
+					    .message_type = "TEXT",
+					    .entity_urn = urn[i],
+					    .json = "{}",
+					    .json_len = 2};
+		render_message(&want, &m[i]);
+	}
+	for (int k = 0; k < SMALL; k++) { /* newest chunk first */
+		int i = SMALL - 1 - k;
+		struct taken t = {.kept = &m[i], .n = 1};
+
+		chunks[k] = (struct chunk){.known = true,
+					   .n = 1,
+					   .has_next = i > 0,
+					   .floor_ms = INT64_MIN};
+		chunks[k].cursor = chunk_cursor_of(1000 * (i + 2));
+		chunks[k].next_cursor =
+			i ? chunk_cursor_of(1000 * (i + 1)) : NULL;
+		bodies[k] = chunk_body_build(&t);
+	}
+	CHECK(conv_splice(c, 0, chunks, bodies, SMALL) == 0);
+	all = buf_steal(&want, &len);
+	CHECK(conv_file_spans(c, CONV_TRANSCRIPT, 0, len + 10, 0, &rd) ==
+	      (ssize_t)len);
+	CHECK(rd.n == SMALL && rd.iov != rd.iov_in); /* grew past the struct */
+	got = joined(&rd);
+	CHECK(strcmp(got, all) == 0);
+	free(got);
+	CHECK(conv_read_flatten(&rd) == 0 && rd.n == 1 && rd.len == len);
+	got = joined(&rd);
+	CHECK(strcmp(got, all) == 0);
+	free(got);
+	conv_read_done(&rd);
+	CHECK(rd.n == 0 && rd.len == 0);
+	/* from inside a message, across chunks, to inside another */
+	CHECK(conv_file_spans(c, CONV_TRANSCRIPT, 0, len / 2, 3, &rd) ==
+	      (ssize_t)(len / 2));
+	got = joined(&rd);
+	CHECK(memcmp(got, all + 3, len / 2) == 0);
+	free(got);
+	conv_read_done(&rd);
+	free(all);
+	for (int i = 200; i < SMALL; i++) /* page 3: a hundred chunks */
+		render_message(&want, &m[i]);
+	all = buf_steal(&want, &len);
+	check_file(c, CONV_PAGE_TXT, 3, all);
+	free(all);
+	conv_free(c);
 }
 
 int main(void)
@@ -144,6 +234,7 @@ int main(void)
 	CHECK(conv_file_attr(c, CONV_PAGE_TXT, 2, &a) == 0 && a.messages == 2 &&
 	      a.mtime == 5);
 	conv_free(c);
+	check_small_chunks(cache);
 	lru_free(cache);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
