@@ -37,7 +37,8 @@ FILES = [
 # what ${shlibs:Depends} must name: the package of each library it links
 LIBS = {"libc.so.6": "libc6", "libcjson.so.1": "libcjson1",
         "libcurl.so.4": "libcurl4", "libfuse3.so.3": "libfuse3-3",
-        "libsqlite3.so.0": "libsqlite3-0"}
+        "libsqlite3.so.0": "libsqlite3-0", "libcrypto.so.3": "libssl3",
+        "libxxhash.so.0": "libxxhash0", "libzstd.so.1": "libzstd1"}
 LOCK = "/run/lock/linkupfs-package-test.lock"
 DPKG_LOCK_WAIT = 300
 
