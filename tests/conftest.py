@@ -103,6 +103,12 @@ Helpers
       truthy value of predicate(); on timeout AssertionError (fail=True) or
       the last value (fail=False).
   is_mounted(path, ns=None) -> bool, via /proc/self/mountinfo (or ns's)
+
+Signals: a run started with SIGINT ignored (a background job of a shell
+without job control, as some CI runners start it) would pass that on to
+every program a test starts, and a test's Ctrl-C (SIGINT) to a reader would
+do nothing; so pytest then handles SIGINT itself, and what it starts gets the
+default again (exec resets a handled signal, not an ignored one).
 """
 
 import http.client
@@ -143,6 +149,9 @@ from lib import mountinfo  # noqa: E402
 DEFAULT_API_KEY = mock_api.DEFAULT_API_KEY
 DEFAULT_LOGIN_TOKEN = mock_api.DEFAULT_LOGIN_TOKEN
 DEFAULT_ACCOUNT_ID = mock_api.DEFAULT_ACCOUNT_ID
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                    "runtime error:", "WARNING: ThreadSanitizer")
 
