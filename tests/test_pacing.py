@@ -75,6 +75,7 @@ def test_a_cold_grep_larger_than_one_window_waits_its_turns_and_draws_no_429(
     assert most_in_any_window(starts, WINDOW) <= 30
 
 
+@pytest.mark.valgrind(1)
 def test_a_key_shared_with_another_program_draws_429s_and_the_grep_still_reads_everything(
         mock_factory, mount_factory):
     # the mock allows 20 per window, linkupfs believes 30: the other 10
@@ -149,6 +150,7 @@ def test_sigterm_cancels_reads_waiting_for_their_turn(mock, mount_factory):
     assert mock.stats()["requests"] == 1
 
 
+@pytest.mark.valgrind(2)
 def test_rate_limit_zero_means_none_and_stats_say_so(mock, mount_factory):
     mm = mount_factory(mock, "page_size=100,rate_limit=0")
     os.listdir(mm.path)
@@ -162,6 +164,7 @@ def test_the_default_is_the_apis_300_a_minute(mock, mount_factory):
     assert stats(mm)["rate_limit"] == "300/60"
 
 
+@pytest.mark.valgrind(1)
 def test_errors_are_charged_as_the_api_charges_them(mock, mount_factory,
                                                     api_version):
     mm = mount_factory(mock, "page_size=100,timeout=5")
