@@ -10,7 +10,9 @@
 #   make test         unit tests, then the mounted functional tests
 #   make test SANITIZE=1       the same under AddressSanitizer + UBSan
 #   make test SANITIZE=thread  the same under ThreadSanitizer
-#   make valgrind     the functional tests under valgrind memcheck
+#   make valgrind     the functional tests marked valgrind under memcheck
+#   make valgrind-coverage     whether those reach every line and branch
+#                     of the C code the whole suite reaches (gcov)
 #   make soak         the randomized run of readers under faults for
 #                     SOAK_SECONDS (120) with SOAK_SEED (8); it prints counts
 #   make demo / make undemo    mount the bundled mock API at ./demo
@@ -49,6 +51,9 @@ LDFLAGS += -fsanitize=thread
 # without address randomisation where the kernel lets us.
 TEST_RUN := $(shell setarch $$(uname -m) -R true 2>/dev/null && \
 	echo setarch $$(uname -m) -R)
+# tests/tsan.supp says which reports are TSan's own (the unit tests and
+# every linkupfs the functional tests start inherit it)
+export TSAN_OPTIONS := suppressions=$(abspath tests/tsan.supp) $(TSAN_OPTIONS)
 else
 BUILD := build/asan
 BIN := $(BUILD)/linkupfs
@@ -65,7 +70,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all check test unit functional demo undemo clean deps asan tsan install \
-	valgrind soak check-layers format-check format
+	valgrind valgrind-coverage soak check-layers format-check format
 
 all: $(BIN)
 
@@ -91,9 +96,9 @@ functional: $(BIN)
 test: unit functional
 
 # What CI and the README run: dependencies; the suite; the Debian package
-# (built, lintian, installed, removed); the suite again under ASan+UBSan,
-# under ThreadSanitizer and under valgrind memcheck; each fuzzer for 60 s.
-# About 20 minutes on 2 cores.
+# (built, lintian, installed, removed); the suite again under ASan+UBSan
+# and under ThreadSanitizer; under valgrind memcheck the tests that reach
+# every path (below); each fuzzer for 60 s. About 40 minutes on 2 cores.
 check: deps
 	$(MAKE) check-layers
 	$(MAKE) format-check
@@ -110,15 +115,31 @@ asan:
 tsan:
 	$(MAKE) test SANITIZE=thread
 
-# The functional tests with every linkupfs under valgrind memcheck
-# (tests/conftest.py): a memory error, a definite or indirect leak
-# (tests/valgrind.supp excepted) fails the test. Tests marked `timing` or
-# `procfs` are left out (see tests/conftest.py). About 5 minutes on 2 cores.
+# The functional tests marked `valgrind` with every linkupfs under valgrind
+# memcheck (tests/conftest.py): a memory error, a definite or indirect leak
+# (tests/valgrind.supp excepted) fails the test. They reach every line and
+# branch of the C code that the whole suite reaches, which
+# `make valgrind-coverage` checks (a gcov build under build/cov, the suite
+# once, about 10 minutes). About 6 minutes on 2 cores.
 VALGRIND_TESTS ?= tests
 valgrind: $(BIN)
 	LINKUPFS_BIN=$(abspath $(BIN)) LINKUPFS_VALGRIND=1 $(PYTHON) -m pytest -q \
-		-m "not timing and not procfs" --ignore=tests/test_package.py \
-		$(VALGRIND_TESTS) $(PYTEST_ARGS)
+		-m "valgrind and not timing and not procfs" \
+		--ignore=tests/test_package.py $(VALGRIND_TESTS) \
+		$(PYTEST_ARGS)
+
+COV_BUILD := build/cov
+COV_DATA := build/cov-data
+valgrind-coverage:
+	CFLAGS="-O0 -g --coverage" LDFLAGS=--coverage $(MAKE) BUILD=$(COV_BUILD) \
+		BIN=$(COV_BUILD)/linkupfs $(COV_BUILD)/linkupfs
+	find $(COV_BUILD) -name '*.gcda' -delete
+	rm -rf $(COV_DATA) && mkdir -p $(COV_DATA)
+	COV_BUILD=$(COV_BUILD) COV_DATA=$(COV_DATA) PYTHONPATH=tests \
+		LINKUPFS_BIN=$(abspath $(COV_BUILD)/linkupfs) $(PYTHON) -m pytest -q \
+		-p valgrind_coverage -m "not timing and not procfs" \
+		--ignore=tests/test_package.py tests $(PYTEST_ARGS)
+	$(PYTHON) tests/valgrind_coverage.py $(COV_BUILD) $(COV_DATA)
 
 # tests/test_soak.py, longer than in make test (20 s there): readers of
 # random files and offsets, faults armed and cleared, messages arriving;

@@ -17,7 +17,10 @@
  * table and the count at once; its value lives until the last release). An
  * entry larger than the whole budget is returned to its caller but not kept.
  * Once an eighth of the budget was evicted, the fill that evicted gives
- * malloc's free pages back to the system (malloc_trim), after the lock.
+ * malloc's free pages back to the system (malloc_trim), after the lock:
+ * bench scenario 6 peaks at 23.0 MiB with it, 24.0 (its limit) without.
+ * Not in ASan or TSan builds, where glibc's malloc_trim is not safe to call
+ * from several threads (it sets up arenas the sanitizer's malloc never did).
  *
  * Thread safety: every function may be called from any thread. One internal
  * mutex guards the table and the LRU list; it is never held while a fill runs.

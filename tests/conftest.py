@@ -13,8 +13,21 @@ Constants
                     run_linkupfs run linkupfs under valgrind memcheck
                     (tests/valgrind.supp); mount_factory's teardown and
                     run_linkupfs fail the test on a memory error or a definite
-                    or indirect leak; markers `timing` and `procfs` name the
-                    tests that run leaves out
+                    or indirect leak; it runs the tests marked `valgrind`
+                    (below), less those marked `timing` or `procfs`
+
+The valgrind run (make valgrind): @pytest.mark.valgrind on a test puts it
+in that run; @pytest.mark.valgrind(2) (or (1), (1, 2)) runs it there at
+those API versions only. Memcheck finds what ASan+UBSan+LSan, which run
+every test, do not (a branch on an uninitialised byte, uninitialised bytes
+handed to the kernel or to a library, misuse inside libfuse, libcurl,
+SQLite or cJSON), so it needs each C code path once, not each test: the
+marked tests reach every line and branch of linkupfs that the whole mounted
+suite reaches, in a third of its time (a v2 run of the same test adds only
+v2's parser; most tests repeat paths others reach). A test that reaches a
+path no marked test reaches gets the marker: `make valgrind-coverage`
+(tests/valgrind_coverage.py) lists such lines and the tests that reach
+them.
 
 Mock API (tests/mock_api.py, one process per Mock; v1 and v2 at once)
   Mock(latency_ms=0, dataset="sample", scale=None, api_key=..., login_token=...,
@@ -103,6 +116,12 @@ Helpers
       truthy value of predicate(); on timeout AssertionError (fail=True) or
       the last value (fail=False).
   is_mounted(path, ns=None) -> bool, via /proc/self/mountinfo (or ns's)
+
+Signals: a run started with SIGINT ignored (a background job of a shell
+without job control, as some CI runners start it) would pass that on to
+every program a test starts, and a test's Ctrl-C (SIGINT) to a reader would
+do nothing; so pytest then handles SIGINT itself, and what it starts gets the
+default again (exec resets a handled signal, not an ignored one).
 """
 
 import http.client
@@ -143,6 +162,9 @@ from lib import mountinfo  # noqa: E402
 DEFAULT_API_KEY = mock_api.DEFAULT_API_KEY
 DEFAULT_LOGIN_TOKEN = mock_api.DEFAULT_LOGIN_TOKEN
 DEFAULT_ACCOUNT_ID = mock_api.DEFAULT_ACCOUNT_ID
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                    "runtime error:", "WARNING: ThreadSanitizer")
 
@@ -158,6 +180,9 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "api_versions(*versions): in a module with API_VERSIONS, "
         "run this test under these API versions only")
+    config.addinivalue_line(
+        "markers", "valgrind(*versions): run this test in the valgrind run "
+        "(make valgrind), there at these API versions only if any are named")
 
 
 def pytest_generate_tests(metafunc):
@@ -167,6 +192,9 @@ def pytest_generate_tests(metafunc):
         return
     mark = metafunc.definition.get_closest_marker("api_versions")
     if mark is not None:
+        versions = [v for v in versions if v in mark.args]
+    mark = metafunc.definition.get_closest_marker("valgrind")
+    if VALGRIND and mark is not None and mark.args:
         versions = [v for v in versions if v in mark.args]
     metafunc.parametrize("api_version", list(versions), indirect=True,
                          ids=["v%d" % v for v in versions])

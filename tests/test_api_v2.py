@@ -105,6 +105,7 @@ def test_every_file_is_the_same_under_v1_and_v2_but_what_v2_adds(
     assert len(v2_pages) == 13
 
 
+@pytest.mark.valgrind
 def test_v2_credits_in_stats_are_the_sum_of_credits_consumed(mock, mount_factory):
     mm = mount_factory(mock, "page_size=%d" % PAGE, env=UTC, api_version=2)
     # errors, which v2 never charges: a 500 retried, a 402 refused; and an
@@ -145,6 +146,7 @@ def v2_env(mock, **kw):
     return env
 
 
+@pytest.mark.valgrind
 def test_import_token_prints_the_account_id_from_the_login_token(mock, tmp_path):
     rc, out, err = run_linkupfs(["--import-token", "-o", "api_url=" + mock.url],
                                 env=v2_env(mock, LINKUP_LOGIN_TOKEN=mock.login_token))
@@ -162,6 +164,7 @@ def test_import_token_prints_the_account_id_from_the_login_token(mock, tmp_path)
     assert (rc, out) == (0, mock.account_id + "\n"), err
 
 
+@pytest.mark.valgrind
 def test_import_token_with_a_dead_token_fails_and_says_why(mock):
     rc, out, err = run_linkupfs(["--import-token", "-o", "api_url=" + mock.url],
                                 env=v2_env(mock, LINKUP_LOGIN_TOKEN="dead-token-123"))
@@ -174,6 +177,7 @@ def test_import_token_with_a_dead_token_fails_and_says_why(mock):
     assert rc == 78 and "LINKUP_LOGIN_TOKEN" in err and mock.log()[-1:] != []
 
 
+@pytest.mark.valgrind
 def test_v2_without_an_account_id_says_how_to_get_one(mock, tmp_path):
     mnt = tmp_path / "mnt"
     mnt.mkdir()

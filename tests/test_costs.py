@@ -10,6 +10,8 @@ import re
 import subprocess
 import threading
 
+import pytest
+
 import sample_data as sd
 from lib import statfile
 from lib.fsread import read
@@ -115,6 +117,7 @@ def fuse_ops(m):
                                  m.log()))
 
 
+@pytest.mark.valgrind(1, 2)
 def test_warm_grep_is_served_by_the_kernel(mock, mount_factory):
     """Target 3's mechanism: once read and listed, files that never change
     again (full pages) and listings stay in the kernel's caches; linkupfs is

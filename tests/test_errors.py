@@ -22,6 +22,7 @@ def m(mock, mount_factory):
     return mm
 
 
+@pytest.mark.valgrind
 def test_429_with_retry_after_is_retried_and_the_read_succeeds(mock, m):
     mock.fault("status", count=1, path="conversation", status=429,
                retry_after=1)
@@ -51,6 +52,7 @@ def test_persistent_5xx_gives_eio_in_bounded_time_then_recovers(mock, m):
 
 
 @pytest.mark.parametrize("kind,params", BROKEN_ANSWERS)
+@pytest.mark.valgrind
 def test_malformed_answer_is_eio_and_never_kills_the_process(mock, m, kind,
                                                              params):
     mock.fault(kind, count=1, path="conversation", **params)
@@ -110,6 +112,7 @@ def test_wrong_api_key_fails_the_mount_and_names_the_credential(mock,
     assert len(mock.log()) == 1  # refused: no retry storm
 
 
+@pytest.mark.valgrind
 def test_expired_login_token_fails_the_mount_and_names_the_token(mock,
                                                                 tmp_path):
     refused_at_mount(mock, tmp_path, {"LINKUP_LOGIN_TOKEN": "expired"},
@@ -125,6 +128,7 @@ def test_key_refused_after_the_mount_gives_eacces(mock, mount_factory):
     mock.clear_faults()
 
 
+@pytest.mark.valgrind
 def test_no_network_at_mount_mounts_and_says_why(mock, mount_factory,
                                                  tmp_path):
     # without the store: with it (the default) the mount is offline until
@@ -138,6 +142,7 @@ def test_no_network_at_mount_mounts_and_says_why(mock, mount_factory,
 
 
 @pytest.mark.parametrize("missing", ["LINKUP_API_KEY", "LINKUP_LOGIN_TOKEN"])
+@pytest.mark.valgrind
 def test_missing_credential_is_a_clear_error_and_mounts_nothing(tmp_path,
                                                                 missing):
     mnt = tmp_path / "mnt"
@@ -189,6 +194,7 @@ def test_bad_option_value_is_one_clear_line(tmp_path, opt):
     assert not os.path.ismount(mnt)
 
 
+@pytest.mark.valgrind
 def test_api_key_on_the_command_line_is_refused(tmp_path):
     mnt = tmp_path / "mnt"
     mnt.mkdir()

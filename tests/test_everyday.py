@@ -106,6 +106,7 @@ def test_new_message_appears_in_transcript_and_the_last_page_after_the_ttl(
     assert conv and set(cursors(conv)) == {None}, conv
 
 
+@pytest.mark.valgrind(1)
 def test_check_after_the_ttl_with_nothing_new_refetches_no_older_page(
         mock, mount_factory):
     m = mount_factory(mock, "page_size=100,ttl=1", env=UTC)
@@ -139,6 +140,7 @@ def test_check_attribute_on_a_conversation_checks_at_once_even_with_a_long_ttl(
     assert read(os.path.join(d, "page-0001.txt")).endswith(line_of(msg).encode())
 
 
+@pytest.mark.valgrind(1)
 def test_check_with_nothing_new_costs_exactly_one_request(mock, mount_factory):
     m = mount_factory(mock, "page_size=100,ttl=3600", env=UTC)
     d = os.path.join(m.path, sd.LONG_DIR)
@@ -151,6 +153,7 @@ def test_check_with_nothing_new_costs_exactly_one_request(mock, mount_factory):
     assert after == before
 
 
+@pytest.mark.valgrind(2)
 def test_check_on_the_mount_rereads_the_inbox(mock, mount_factory):
     m = mount_factory(mock, "page_size=100,ttl=3600", env=UTC)
     assert NEW_FACE["key"] not in os.listdir(m.path)
@@ -165,6 +168,7 @@ def test_check_on_the_mount_rereads_the_inbox(mock, mount_factory):
     assert read(os.path.join(d, "transcript.txt")).count(b"\n") == 3
 
 
+@pytest.mark.valgrind(1)
 def test_new_inbox_conversation_appears_after_the_ttl(mock, mount_factory):
     m = mount_factory(mock, "page_size=100,ttl=1", env=UTC)
     os.listdir(m.path)
@@ -216,6 +220,7 @@ def test_refresh_fetches_only_the_new_messages_and_matches_a_fresh_mount(
         assert files[name] == want[name], "%s differs from a fresh mount" % name
 
 
+@pytest.mark.valgrind(2)
 def test_json_lines_after_a_refresh_hold_what_a_fresh_mount_shows(
         mock, mount_factory):
     m = mount_factory(mock, "page_size=100,ttl=3600", env=UTC)
@@ -253,6 +258,7 @@ def test_kernel_page_cache_never_serves_stale_bytes_after_a_refresh(
         assert os.stat(p).st_size == len(new), p
 
 
+@pytest.mark.valgrind(1)
 def test_files_stay_whole_after_many_small_refreshes(mock, mount_factory):
     # a day of one-message refreshes: each adds a fetched chunk; a read
     # spanning them all must still return every byte (a short read is EOF)
@@ -276,6 +282,7 @@ def test_files_stay_whole_after_many_small_refreshes(mock, mount_factory):
 
 # ------------------------------------------------------------------ 3. budget
 
+@pytest.mark.valgrind(2)
 def test_credit_limit_stops_requests_with_edquot_and_cached_pages_stay(
         mock, mount_factory):
     limit = 25
@@ -306,6 +313,7 @@ def test_credit_limit_stops_requests_with_edquot_and_cached_pages_stay(
     assert s.get("credits_left") == str(max(0, limit - spent)), s
 
 
+@pytest.mark.valgrind(1)
 def test_cached_files_stay_readable_after_the_ttl_once_the_budget_is_spent(
         mock, mount_factory):
     m = mount_factory(mock, "page_size=100,ttl=1,credit_limit=4,inbox_limit=0",
@@ -319,6 +327,7 @@ def test_cached_files_stay_readable_after_the_ttl_once_the_budget_is_spent(
     assert len(mock.log()) == n
 
 
+@pytest.mark.valgrind(2)
 def test_credits_spent_follow_the_api_rule_per_request(mock, mount_factory):
     m = mount_factory(mock, "page_size=100,credit_limit=1000", env=UTC)
     read(os.path.join(m.path, sd.LONG_DIR, "transcript.txt"))
@@ -341,6 +350,7 @@ def test_stats_without_a_limit_say_none(mnt):
 
 # ------------------------------------------------------------------ 4. xattrs, mtimes
 
+@pytest.mark.valgrind(1)
 def test_xattrs_on_a_conversation_directory_and_its_files(mnt):
     d = conv_dir(mnt)
     want = {"user.linkup.conversation_id": sd.ALES_ID.encode(),
@@ -387,6 +397,7 @@ def test_missing_xattr_is_enodata_and_xattrs_cannot_be_changed(mnt):
     assert os.getxattr(d, "user.linkup.unread") == b"2"
 
 
+@pytest.mark.valgrind(2)
 def test_getfattr_dumps_the_attributes(mnt):
     if not shutil.which("getfattr"):
         pytest.skip("getfattr missing: tests/deps.sh installs attr")
@@ -430,6 +441,7 @@ def erofs_cases(m):
     ]
 
 
+@pytest.mark.valgrind(1)
 def test_every_change_fails_with_erofs_even_for_root(mock, mount_factory):
     assert os.geteuid() == 0  # the kernel's answer, not a permission check
     m = mount_factory(mock, "page_size=100", env=UTC)
@@ -450,6 +462,7 @@ def test_the_mount_is_flagged_read_only(mock, mount_factory):
 
 
 @pytest.mark.parametrize("form", ["slug", "url", "id"])
+@pytest.mark.valgrind(2)
 def test_conversation_option_takes_a_slug_a_profile_url_or_an_id(
         mock, mount_factory, form):
     ref = {"slug": sd.LONG_DIR, "url": sd.LONG_URL, "id": sd.LONG_ID}[form]
@@ -472,6 +485,7 @@ def test_conversation_option_takes_a_slug_a_profile_url_or_an_id(
     assert len(got) == LONG_PAGES and len(set(got)) == LONG_PAGES
 
 
+@pytest.mark.valgrind(1)
 def test_conversation_slug_as_ls_shows_it_finds_an_accented_profile(
         mock, mount_factory):
     m = mount_factory(mock, "page_size=100,inbox_limit=0",
@@ -481,6 +495,7 @@ def test_conversation_slug_as_ls_shows_it_finds_an_accented_profile(
                                                       "page-0001.txt"))
 
 
+@pytest.mark.valgrind(1, 2)
 def test_conversation_the_api_does_not_know_is_not_listed(mock, mount_factory):
     m = mount_factory(mock, "page_size=100,inbox_limit=0",
                       "conversation=no-such-person-xyz",
@@ -495,6 +510,7 @@ def test_conversation_the_api_does_not_know_is_not_listed(mock, mount_factory):
     assert len(since(mock, 0, "conversation")) == 2  # never asked again
 
 
+@pytest.mark.valgrind(1)
 def test_listing_a_conversation_the_api_stopped_knowing_is_eio_not_empty(
         mock, mount_factory, api_version):
     m = mount_factory(mock, "page_size=100", env=UTC)
@@ -509,6 +525,7 @@ def test_listing_a_conversation_the_api_stopped_knowing_is_eio_not_empty(
     mock.clear_faults()
 
 
+@pytest.mark.valgrind(2)
 def test_conversation_lines_in_the_config_file_appear_at_the_root(
         mock, mount_factory, tmp_path):
     cfg = tmp_path / "config" / "linkupfs" / "config"
@@ -523,6 +540,7 @@ def test_conversation_lines_in_the_config_file_appear_at_the_root(
 
 # ------------------------------------------------------------------ 6. logs
 
+@pytest.mark.valgrind(1)
 def test_error_lines_in_the_foreground_log_are_one_prefixed_line_each(
         mock, mount_factory):
     # the mount's check of the first conversation fails, and so does the

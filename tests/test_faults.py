@@ -274,6 +274,7 @@ def test_persistent_server_error_fails_with_eio_after_bounded_retries(
     (401, None, "LINKUP_LOGIN_TOKEN"),   # the mock's "session expired"
     (403, None, "LINKUP_LOGIN_TOKEN"),   # "LinkedIn token expired"
 ], ids=["401-bad-key", "401-session-expired", "403-token-expired"])
+@pytest.mark.valgrind(1)
 def test_refused_credential_gives_eacces_at_once_and_names_what_to_fix(
         mock, m, data, status, message, names):
     kw = {"message": message} if message else {}
@@ -317,6 +318,7 @@ def test_bad_request_gives_eio_and_logs_the_api_message(mock, m, data):
     assert "400" in line and msg in line, line
 
 
+@pytest.mark.valgrind(2)
 def test_error_status_in_a_200_answer_gives_eio_without_retry(mock, m, data):
     mock.fault("error200", count=-1, path="conversation", match=sd.ALES_ID,
                message="Something went wrong on our side")
@@ -331,6 +333,7 @@ def test_error_status_in_a_200_answer_gives_eio_without_retry(mock, m, data):
 @pytest.mark.parametrize("kind,params", BROKEN_ANSWERS + [
     pytest.param("wrong_shape", {"variant": "null_pagination"},
                  id="null_pagination")])
+@pytest.mark.valgrind(2)
 def test_broken_answer_mid_chain_gives_eio_and_keeps_the_pages_before_it(
         mock, m, data, kind, params):
     mock.fault(kind, count=-1, path="conversation", match=sd.LONG_ID, skip=2,
@@ -338,6 +341,7 @@ def test_broken_answer_mid_chain_gives_eio_and_keeps_the_pages_before_it(
     check_long_page3(m, mock, data, "%s at page 3" % params.get("variant", kind))
 
 
+@pytest.mark.valgrind(1)
 def test_null_pagination_on_the_first_page_is_not_taken_for_the_end(
         mock, m, data):
     # a conversation of 13 pages must not look like one of 1 page
@@ -351,6 +355,7 @@ def test_null_pagination_on_the_first_page_is_not_taken_for_the_end(
     note("null_pagination at page 1", errno.EIO, took, seen, ok)
 
 
+@pytest.mark.valgrind(1)
 def test_numbers_sent_as_strings_are_read_as_numbers(mock, m, data):
     mock.fault("wrong_shape", count=-1, path="conversation", match=sd.LONG_ID,
                variant="numbers_as_strings")
@@ -386,6 +391,7 @@ def test_huge_answer_is_refused_with_eio_and_memory_stays_bounded(
     assert hwm < MEM_BOUND_KB, "VmHWM %d kB" % hwm
 
 
+@pytest.mark.valgrind(2)
 def test_proxy_html_error_page_is_retried_then_eio_with_a_clean_log_line(
         mock, m, data):
     mock.fault("html", count=-1, path="conversation", match=sd.ALES_ID,
@@ -397,6 +403,7 @@ def test_proxy_html_error_page_is_retried_then_eio_with_a_clean_log_line(
 
 # ------------------------------------------------------------- the network
 
+@pytest.mark.valgrind(1)
 def test_server_that_never_answers_times_out_within_the_timeout(mock, m_memory, data):
     mock.fault("hang", count=-1, path="conversation", match=sd.ALES_ID,
                seconds=60)
@@ -493,6 +500,7 @@ def test_refused_connection_gives_eio_then_works_once_the_server_is_up(
 
 
 @pytest.mark.timing     # as above
+@pytest.mark.valgrind(2)
 def test_unresolvable_host_gives_eio_in_bounded_time_and_is_tried_again(
         mount_factory):
     mm = mount_factory(Nowhere("http://nonexistent.invalid:80"),
@@ -520,6 +528,7 @@ def test_unresolvable_host_gives_eio_in_bounded_time_and_is_tried_again(
 
 # ------------------------------------------------------------- the chain
 
+@pytest.mark.valgrind(1)
 def test_cursor_that_does_not_move_mid_chain_ends_with_eio(mock, m, data):
     mock.fault("cursor_stuck", count=-1, path="conversation", match=sd.LONG_ID,
                skip=2)
@@ -528,6 +537,7 @@ def test_cursor_that_does_not_move_mid_chain_ends_with_eio(mock, m, data):
 
 
 @pytest.mark.api_versions(1)  # v2 has no has_next_page: no cursor is the end
+@pytest.mark.valgrind(1)
 def test_more_pages_announced_without_a_cursor_ends_with_eio(mock, m, data):
     mock.fault("no_cursor", count=-1, path="conversation", match=sd.LONG_ID,
                skip=2)
@@ -535,6 +545,7 @@ def test_more_pages_announced_without_a_cursor_ends_with_eio(mock, m, data):
     assert "no cursor" in line, line
 
 
+@pytest.mark.valgrind(2)
 def test_empty_page_announcing_more_ends_with_eio(mock, m, data):
     mock.fault("empty_has_next", count=-1, path="conversation",
                match=sd.LONG_ID, skip=2)
@@ -580,6 +591,7 @@ def test_inbox_persistent_503_fails_the_listing_with_eio_then_recovers(
     assert "503" in line
 
 
+@pytest.mark.valgrind(1)
 def test_inbox_not_json_fails_the_listing_with_eio_then_recovers(mock, fresh):
     mock.fault("not_json", count=-1, path="inbox")
     check_inbox(fresh(), mock, "not JSON", errno.EIO, BOUND["answer"], 1)
@@ -592,6 +604,7 @@ def test_inbox_that_never_answers_times_out_then_recovers(mock, fresh):
     assert "timed out" in line
 
 
+@pytest.mark.valgrind(1)
 def test_inbox_cursor_that_does_not_move_ends_the_listing_with_eio(
         mock, fresh):
     # page 1 points back at itself: the listing must stop at the repeat,
@@ -601,6 +614,7 @@ def test_inbox_cursor_that_does_not_move_ends_the_listing_with_eio(
     check_inbox(fresh(), mock, "cursor stuck", errno.EIO, BOUND["answer"], 1)
 
 
+@pytest.mark.valgrind(2)
 def test_inbox_empty_page_announcing_more_fails_and_is_not_kept(mock, fresh):
     # an empty page with a next_cursor is no answer: listing nothing, and
     # keeping that empty root for good, would hide every conversation
@@ -612,6 +626,7 @@ def test_inbox_empty_page_announcing_more_fails_and_is_not_kept(mock, fresh):
 
 # ------------------------------------------------- a failure inside read()
 
+@pytest.mark.valgrind(1)
 def test_evicted_page_that_cannot_be_fetched_again_fails_read_with_eio(
         mock, mount_factory, data):
     # page 5's size is known (the chain was walked) but its body was evicted

@@ -58,6 +58,7 @@ def test_a_regrep_after_the_ttl_with_nothing_changed_costs_one_request_and_one_c
 
 
 @pytest.mark.parametrize("k", [3, 10])
+@pytest.mark.valgrind
 def test_after_the_ttl_k_changed_conversations_cost_the_inbox_head_and_their_news(
         mock, mount_factory, k):
     m = mount_factory(mock, "page_size=100,ttl=%d" % TTL, env=UTC)
@@ -182,6 +183,7 @@ def test_during_an_outage_cached_files_and_listings_answer_without_a_request(
     assert stats(m)["api"] == "online"
 
 
+@pytest.mark.valgrind
 def test_inbox_limit_says_how_many_it_left_out(mock, mount_factory):
     m = mount_factory(mock, "page_size=100,inbox_limit=5", env=UTC)
     names = [n for n in os.listdir(m.path) if n != ".stats"]
@@ -191,6 +193,7 @@ def test_inbox_limit_says_how_many_it_left_out(mock, mount_factory):
     assert "inbox_limit=5 leaves out %d conversations" % left in m.log()
 
 
+@pytest.mark.valgrind
 def test_the_whole_inbox_is_listed_by_default(mock_factory, mount_factory):
     mock = mock_factory(dataset="bench", extra_args=("--bench-convs", "230",
                                                      "--bench-messages", "3"))

@@ -142,6 +142,7 @@ def man_tags(lines):
 
 # ------------------------------------------------------------------ install
 
+@pytest.mark.valgrind
 def test_make_install_puts_a_working_binary_and_the_man_page_under_destdir(
         destdir):
     exe, man = installed(destdir)
@@ -200,6 +201,7 @@ def test_installed_man_page_renders_without_warnings(destdir):
         assert r.returncode == 0 and r.stdout + r.stderr == "", r.stdout + r.stderr
 
 
+@pytest.mark.valgrind
 def test_man_page_names_every_option_variable_file_and_example():
     text, _ = render_man(MAN_SOURCE)
     for name, (arg, _) in help_own_options().items():
@@ -477,6 +479,7 @@ def kept_in_store(cfg):
         db.close()
 
 
+@pytest.mark.valgrind
 def test_mount_8_with_the_fstab_options_mounts_in_the_background(
         mock, fstab_setup):
     bindir, cfg, mnt, seen = fstab_setup
@@ -504,6 +507,7 @@ def test_mount_fuse3_runs_linkupfs_as_mount_8_does_for_fuse_dot_linkupfs(
     assert kept_in_store(cfg) >= 2
 
 
+@pytest.mark.valgrind
 def test_mount_8_reports_a_config_file_others_can_read_and_mounts_nothing(
         mock, fstab_setup):
     bindir, cfg, mnt, seen = fstab_setup

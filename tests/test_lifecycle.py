@@ -28,6 +28,7 @@ def start_hung_reader(mock, mm):
 
 
 @pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+@pytest.mark.valgrind
 def test_signal_with_a_request_in_flight_exits_promptly(mock, mount_factory,
                                                         sig):
     mm = mount_factory(mock, "timeout=30")
@@ -43,6 +44,7 @@ def test_signal_with_a_request_in_flight_exits_promptly(mock, mount_factory,
     mock.clear_faults()
 
 
+@pytest.mark.valgrind
 def test_fusermount_after_ctrl_c_of_a_hung_reader_exits_promptly(
         mock, mount_factory):
     # While a reader is inside the mount, umount says "busy" (as for any
@@ -70,6 +72,7 @@ def test_unmount_when_idle_is_immediate(mock, mount_factory):
     assert time.monotonic() - t0 < 2
 
 
+@pytest.mark.valgrind
 def test_a_dead_mount_point_names_the_command_that_frees_it(mock,
                                                             mount_factory):
     mm = mount_factory(mock)

@@ -75,6 +75,7 @@ def mnt(tmp_path):
     ("rate_limit", "0/60"), ("rate_limit", "300/0"), ("rate_limit", "300/"),
     ("rate_limit", "-1/60"), ("rate_limit", "300/60/2"),
 ])
+@pytest.mark.valgrind
 def test_bad_option_value_is_refused_in_one_line_and_nothing_is_mounted(
         tmp_path, mnt, opt, value):
     line = refused(tmp_path, ["-o", "%s=%s" % (opt, value), mnt], opt)
@@ -102,6 +103,7 @@ def test_a_wrong_option_is_named_before_missing_credentials(tmp_path, mnt,
     (["-o", "page_size=10"], "mount point"),
     (["-o", "max_threads=abc"], "max_threads"),
 ])
+@pytest.mark.valgrind
 def test_every_start_up_message_is_ours(tmp_path, args, must_name):
     if args[0] == "-o" and args[1].startswith("max_threads"):
         (tmp_path / "mnt").mkdir()
@@ -114,12 +116,14 @@ def test_no_mount_point_is_refused_in_one_line(tmp_path):
     refused(tmp_path, ["-o", "page_size=10"], "mount point")
 
 
+@pytest.mark.valgrind
 def test_missing_mount_point_directory_is_refused_in_one_line(tmp_path):
     missing = tmp_path / "not-there"
     refused(tmp_path, [missing], "not-there")
     assert not missing.exists()
 
 
+@pytest.mark.valgrind
 def test_mount_point_that_is_a_file_is_refused_in_one_line(tmp_path):
     f = tmp_path / "file"
     f.write_text("mine\n")
@@ -128,6 +132,7 @@ def test_mount_point_that_is_a_file_is_refused_in_one_line(tmp_path):
     assert f.read_text() == "mine\n"
 
 
+@pytest.mark.valgrind
 def test_mount_point_that_is_not_empty_is_refused_in_one_line(tmp_path, mnt):
     (mnt / "notes.txt").write_text("mine\n")
     line = refused(tmp_path, [mnt], "not empty")

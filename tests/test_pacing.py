@@ -38,17 +38,13 @@ def grep_everything(mm):
     return len(r.stdout.splitlines()), r.stderr
 
 
-def blocked_in_fuse(pid):
-    """The process waits for an answer of the mount (the kernel's wait)."""
-    with open("/proc/%d/wchan" % pid) as f:
-        return f.read() == "request_wait_answer"
-
-
-def blocked_waiting_for_a_turn(mm, mock, cat):
-    """cat waits in the mount and nothing was sent but the mount's inbox:
-    only a turn can be what it waits for. (Not .stats requests_waiting:
-    the kernel keeps .stats as it was until another callback ends.)"""
-    wait_for(lambda: blocked_in_fuse(cat.pid), timeout=10)
+def blocked_waiting_for_a_turn(mm, mock):
+    """A request of the reader waits for its turn (each open of .stats is
+    a snapshot of now), and nothing was sent but the mount's inbox. Not
+    "cat is blocked in the mount": it is from its first lookup on, before
+    any request waits, and a Ctrl-C then ends the lookup before it waited
+    (rate_wait_seconds 0.000: 13 runs in 20 under TSan)."""
+    wait_for(lambda: stats(mm)["requests_waiting"] == "1", timeout=30)
     assert mock.stats()["requests"] == 1
 
 
@@ -79,6 +75,7 @@ def test_a_cold_grep_larger_than_one_window_waits_its_turns_and_draws_no_429(
     assert most_in_any_window(starts, WINDOW) <= 30
 
 
+@pytest.mark.valgrind(1)
 def test_a_key_shared_with_another_program_draws_429s_and_the_grep_still_reads_everything(
         mock_factory, mount_factory):
     # the mock allows 20 per window, linkupfs believes 30: the other 10
@@ -111,7 +108,7 @@ def test_a_read_waiting_for_its_turn_ends_at_once_on_ctrl_c(
     cat = subprocess.Popen(["cat", path], stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE)
     try:
-        blocked_waiting_for_a_turn(mm, mock, cat)
+        blocked_waiting_for_a_turn(mm, mock)
         t0 = time.monotonic()
         cat.send_signal(signal.SIGINT)
         cat.wait(timeout=5)
@@ -121,9 +118,12 @@ def test_a_read_waiting_for_its_turn_ends_at_once_on_ctrl_c(
             cat.kill()
             cat.wait()
     assert cat.returncode == -signal.SIGINT
-    assert took < 0.5, took
-    wait_for(lambda: stats(mm)["requests_waiting"] == "0", timeout=2)
-    assert float(stats(mm)["rate_wait_seconds"]) > 0   # it was a turn
+    # the turn is a minute away: ending at once is well under a second
+    # (the wait asks every PACE_SLICE_MS), whatever the machine's load
+    assert took < 2, took
+    s = stats(mm)   # cat has exited, so its request has ended and counts
+    assert s["requests_waiting"] == "0"
+    assert float(s["rate_wait_seconds"]) > 0   # it was a turn
     assert mock.stats()["requests"] == 1   # the inbox only: nothing sent
     assert mm.proc.poll() is None
 
@@ -135,7 +135,7 @@ def test_sigterm_cancels_reads_waiting_for_their_turn(mock, mount_factory):
     cat = subprocess.Popen(["cat", path], stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE)
     try:
-        blocked_waiting_for_a_turn(mm, mock, cat)
+        blocked_waiting_for_a_turn(mm, mock)
         t0 = time.monotonic()
         mm.proc.send_signal(signal.SIGTERM)
         mm.proc.wait(timeout=10)
@@ -150,6 +150,7 @@ def test_sigterm_cancels_reads_waiting_for_their_turn(mock, mount_factory):
     assert mock.stats()["requests"] == 1
 
 
+@pytest.mark.valgrind(2)
 def test_rate_limit_zero_means_none_and_stats_say_so(mock, mount_factory):
     mm = mount_factory(mock, "page_size=100,rate_limit=0")
     os.listdir(mm.path)
@@ -163,6 +164,7 @@ def test_the_default_is_the_apis_300_a_minute(mock, mount_factory):
     assert stats(mm)["rate_limit"] == "300/60"
 
 
+@pytest.mark.valgrind(1)
 def test_errors_are_charged_as_the_api_charges_them(mock, mount_factory,
                                                     api_version):
     mm = mount_factory(mock, "page_size=100,timeout=5")

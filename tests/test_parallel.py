@@ -20,6 +20,7 @@ def files_of(mm, name):
 
 
 @pytest.mark.parametrize("k", [2, 4, 8])
+@pytest.mark.valgrind
 def test_parallel_walk_gives_the_same_files_as_the_sequential_one(
         mock_factory, mount_factory, k):
     seq_mock = mock_factory(latency_ms=20)
@@ -38,6 +39,7 @@ def test_parallel_walk_gives_the_same_files_as_the_sequential_one(
     assert transcript == files_of(seq, sd.LONG_DIR)["transcript.txt"]
 
 
+@pytest.mark.valgrind
 def test_parallel_walk_of_a_short_conversation_falls_back_to_one_stretch(
         mock, mount_factory):
     mm = mount_factory(mock, "page_size=10,parallel=8", env=UTC)

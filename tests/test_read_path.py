@@ -63,6 +63,7 @@ def test_mount_reads_the_inbox_once_and_listing_the_root_reuses_it(mock, m):
     assert mock.log() == at_mount
 
 
+@pytest.mark.valgrind(2)
 def test_ls_l_of_root_walks_no_conversation(mock, m):
     out = subprocess.run(["ls", "-lt", m.path], capture_output=True,
                          text=True, check=True).stdout
@@ -299,6 +300,7 @@ def test_tiny_cache_still_serves_every_read_and_refetches_one_page(
     assert "cache_budget: 1024" in stats
 
 
+@pytest.mark.valgrind(2)
 def test_repeated_boundary_messages_are_dropped_by_entity_urn(
         mock, mount_factory, data):
     mock.set(inclusive_cursor=True)

@@ -102,6 +102,7 @@ def test_remount_with_nothing_changed_costs_only_the_inbox(
     assert tree(plain.path) == again
 
 
+@pytest.mark.valgrind
 def test_a_changed_conversation_costs_only_its_new_messages(
         mock, mount_factory, tmp_path):
     store = store_dir(tmp_path)
@@ -126,6 +127,7 @@ def test_a_changed_conversation_costs_only_its_new_messages(
     assert conv_requests(mock) == 0
 
 
+@pytest.mark.valgrind
 def test_offline_remount_serves_the_store_and_fails_fast_for_the_rest(
         mock, mount_factory, tmp_path):
     store = store_dir(tmp_path)
@@ -158,6 +160,7 @@ def test_offline_remount_serves_the_store_and_fails_fast_for_the_rest(
     assert "the API cannot be reached (connection refused" in m.log()
 
 
+@pytest.mark.valgrind
 def test_offline_option_sends_nothing_and_back_online_by_itself(
         mock_factory, mount_factory, tmp_path):
     mock = mock_factory()
@@ -182,6 +185,7 @@ def test_offline_option_sends_nothing_and_back_online_by_itself(
     assert inbox_requests(back) >= 1
 
 
+@pytest.mark.valgrind
 def test_store_directory_and_file_are_private_and_others_refused(
         mock, mount_factory, tmp_path):
     store = store_dir(tmp_path)
@@ -238,6 +242,7 @@ def test_secrets_never_reach_the_store(mock, mount_factory, tmp_path):
         assert mock.login_token.encode() not in data, f
 
 
+@pytest.mark.valgrind
 def test_another_login_token_never_meets_this_ones_data(
         mock, mount_factory, tmp_path):
     store = store_dir(tmp_path)
@@ -266,6 +271,7 @@ def damage_bodies(store):
     return len(rows)
 
 
+@pytest.mark.valgrind
 def test_a_damaged_store_is_detected_and_refetched_never_served(
         mock, mount_factory, tmp_path):
     store = store_dir(tmp_path)
@@ -279,6 +285,7 @@ def test_a_damaged_store_is_detected_and_refetched_never_served(
     assert conv_requests(mock) == st["store_damaged"]
 
 
+@pytest.mark.valgrind
 def test_a_damaged_file_is_set_aside_and_the_mount_starts_anew(
         mock, mount_factory, tmp_path):
     store = store_dir(tmp_path)
@@ -293,6 +300,7 @@ def test_a_damaged_file_is_set_aside_and_the_mount_starts_anew(
     assert "damaged" in m.log()
 
 
+@pytest.mark.valgrind
 def test_kill_9_during_cold_reads_leaves_a_store_that_serves_only_whole_answers(
         mock_factory, mount_factory, tmp_path):
     mock = mock_factory(latency_ms=5)
@@ -340,6 +348,7 @@ def small_disk(tmp_path):
         subprocess.run(["umount", "-l", str(path)], check=False)
 
 
+@pytest.mark.valgrind
 def test_a_full_or_read_only_disk_keeps_the_mount_working_from_memory(
         mock, mount_factory, tmp_path, small_disk):
     store = str(small_disk / "store")
@@ -365,6 +374,7 @@ def test_a_full_or_read_only_disk_keeps_the_mount_working_from_memory(
     assert "cannot write" not in m.log()
 
 
+@pytest.mark.valgrind
 def test_the_store_budget_is_kept_by_evicting_the_least_recently_used(
         mock, mount_factory, tmp_path):
     store = store_dir(tmp_path)
@@ -386,6 +396,7 @@ def config_file(tmp_path, text):
     os.chmod(cfg / "config", 0o600)
 
 
+@pytest.mark.valgrind
 def test_store_and_its_size_from_the_config_file(
         mock, mount_factory, tmp_path):
     config_file(tmp_path, "store = yes\nstore_size = 16M\n")

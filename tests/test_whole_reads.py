@@ -104,6 +104,7 @@ def test_a_read_that_meets_a_failure_part_way_fails_whole_and_leaves_nothing(
     assert os.stat(path).st_size == len(want)
 
 
+@pytest.mark.valgrind(2)
 def test_a_read_across_many_chunks_returns_every_byte_asked_for(
         mock, mount_factory):
     """One pread of the whole transcript spans 13 chunks, several of them
@@ -143,6 +144,7 @@ def pieces(path, size=512, direct=False):
         off += len(got)
 
 
+@pytest.mark.valgrind(1)
 def test_files_read_in_pieces_while_messages_arrive_never_change_what_was_read(
         mock, mount_factory):
     """Readers go through every file in 512-byte pieces (plain and
