@@ -265,10 +265,36 @@ static int get_conv(struct api *api, const char *id, const char *url,
 	return rc;
 }
 
+/* The inbox's request: its path, its cursor and size, no message cursor. */
+static void check_inbox_request(struct api *api)
+{
+	struct api_inbox_page *inbox = NULL;
+	struct api_error err;
+	cJSON *body;
+
+	mock_script_clear();
+	mock_reply("200 OK", "",
+		   "{\"data\":{\"conversations\":[{\"conversation_id\":\"x\"}],"
+		   "\"next_cursor\":\"n2\"}}");
+	CHECK(api_get_inbox(api, 10, "n1", &inbox, &err) == 0);
+	CHECK(inbox && inbox->n_entries == 1 &&
+	      strcmp(inbox->next_cursor, "n2") == 0);
+	api_inbox_page_free(inbox);
+	CHECK(strncmp(mock_last(), "POST /v1/messages/inbox HTTP/1.1\r\n",
+		      34) == 0);
+	body = mock_last_body();
+	CHECK_STR(
+		cJSON_GetStringValue(cJSON_GetObjectItem(body, "next_cursor")),
+		"n1");
+	CHECK(cJSON_GetNumberValue(
+		      cJSON_GetObjectItem(body, "total_results")) == 10);
+	CHECK(!cJSON_GetObjectItem(body, "cursor"));
+	cJSON_Delete(body);
+}
+
 static void test_http_requests(void)
 {
 	struct api *api = http_api(5, 2, 0);
-	struct api_inbox_page *inbox = NULL;
 	struct api_stats st;
 	struct api_error err;
 	cJSON *body;
@@ -308,24 +334,7 @@ static void test_http_requests(void)
 	CHECK(!cJSON_GetObjectItem(body, "conversation_id"));
 	cJSON_Delete(body);
 
-	mock_script_clear();
-	mock_reply("200 OK", "",
-		   "{\"data\":{\"conversations\":[{\"conversation_id\":\"x\"}],"
-		   "\"next_cursor\":\"n2\"}}");
-	CHECK(api_get_inbox(api, 10, "n1", &inbox, &err) == 0);
-	CHECK(inbox && inbox->n_entries == 1 &&
-	      strcmp(inbox->next_cursor, "n2") == 0);
-	api_inbox_page_free(inbox);
-	CHECK(strncmp(mock_last(), "POST /v1/messages/inbox HTTP/1.1\r\n",
-		      34) == 0);
-	body = mock_last_body();
-	CHECK_STR(
-		cJSON_GetStringValue(cJSON_GetObjectItem(body, "next_cursor")),
-		"n1");
-	CHECK(cJSON_GetNumberValue(
-		      cJSON_GetObjectItem(body, "total_results")) == 10);
-	CHECK(!cJSON_GetObjectItem(body, "cursor"));
-	cJSON_Delete(body);
+	check_inbox_request(api);
 
 	api_get_stats(api, &st);
 	CHECK(st.requests == 3 && st.retries == 0 && st.errors == 0);

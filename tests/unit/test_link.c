@@ -308,8 +308,16 @@ static void test_states(void)
 	link_get_stats(l, &st);
 	CHECK(st.next_try_ms <= 40);
 	link_free(l);
+}
 
-	l = link_new(true, 40, 120); /* -o offline */
+/* -o offline: nothing is ever sent, whatever is noted */
+static void test_offline(void)
+{
+	struct link *l = link_new(true, 40, 120);
+	struct link_stats st;
+	struct api_error why;
+	bool probe;
+
 	link_note(l, false, 0, NULL);
 	link_get_stats(l, &st);
 	CHECK(st.state == LINK_OFFLINE && !link_up(l));
@@ -327,6 +335,7 @@ int main(void)
 	}
 	test_classifier();
 	test_states();
+	test_offline();
 	serve_stop();
 	api_global_cleanup();
 	printf("%d passed, %d failed\n", passed, failed);

@@ -61,6 +61,13 @@ static void test_inbox(void)
 	CHECK(p->entries[2].last_time_ms == 1700000000000LL);
 	CHECK(p->entries[2].unread == 0);
 	api_inbox_page_free(p);
+}
+
+/* the last page, and pages without the array they must have */
+static void test_inbox_ends(void)
+{
+	struct api_inbox_page *p = NULL;
+	struct api_error err;
 
 	CHECK(parse_inbox(
 		      "{\"data\":{\"conversations\":[],\"next_cursor\":null}}",
@@ -78,6 +85,7 @@ static void test_inbox(void)
 int main(void)
 {
 	test_inbox();
+	test_inbox_ends();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

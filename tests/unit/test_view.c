@@ -122,35 +122,32 @@ static char *joined(const struct conv_read *rd)
 
 #define SMALL 300 /* one-message chunks: more than CONV_READ_SPANS */
 
-static void check_small_chunks(struct lru *cache)
+static struct api_message small_msgs[SMALL];
+
+/* SMALL messages, one per chunk, into c; their transcript into want */
+static void splice_small(struct conv *c, struct buf *want)
 {
-	static struct api_message m[SMALL];
 	static char text[SMALL][24], urn[SMALL][16];
 	struct chunk chunks[SMALL];
 	struct chunk_body *bodies[SMALL];
-	struct conv_env env = {.cache = cache, .page_size = 100, .parallel = 1};
-	struct conv *c = conv_new(&env, 1, "bob", "urn:bob", NULL);
-	struct buf want = BUF_INIT;
-	struct conv_read rd;
-	char *got, *all;
-	size_t len;
 
 	for (int i = 0; i < SMALL; i++) { /* oldest first */
 		snprintf(text[i], sizeof(text[i]), "small %d", i);
 		snprintf(urn[i], sizeof(urn[i]), "urn:s%d", i);
-		m[i] = (struct api_message){.text = text[i],
-					    .text_len = strlen(text[i]),
-					    .timestamp_ms = 1000 * (i + 1),
-					    .sender = "Bob",
-					    .message_type = "TEXT",
-					    .entity_urn = urn[i],
-					    .json = "{}",
-					    .json_len = 2};
-		render_message(&want, &m[i]);
+		small_msgs[i] =
+			(struct api_message){.text = text[i],
+					     .text_len = strlen(text[i]),
+					     .timestamp_ms = 1000 * (i + 1),
+					     .sender = "Bob",
+					     .message_type = "TEXT",
+					     .entity_urn = urn[i],
+					     .json = "{}",
+					     .json_len = 2};
+		render_message(want, &small_msgs[i]);
 	}
 	for (int k = 0; k < SMALL; k++) { /* newest chunk first */
 		int i = SMALL - 1 - k;
-		struct taken t = {.kept = &m[i], .n = 1};
+		struct taken t = {.kept = &small_msgs[i], .n = 1};
 
 		chunks[k] = (struct chunk){.known = true,
 					   .n = 1,
@@ -162,6 +159,18 @@ static void check_small_chunks(struct lru *cache)
 		bodies[k] = chunk_body_build(&t);
 	}
 	CHECK(conv_splice(c, 0, chunks, bodies, SMALL) == 0);
+}
+
+static void check_small_chunks(struct lru *cache)
+{
+	struct conv_env env = {.cache = cache, .page_size = 100, .parallel = 1};
+	struct conv *c = conv_new(&env, 1, "bob", "urn:bob", NULL);
+	struct buf want = BUF_INIT;
+	struct conv_read rd;
+	char *got, *all;
+	size_t len;
+
+	splice_small(c, &want);
 	all = buf_steal(&want, &len);
 	CHECK(conv_file_spans(c, CONV_TRANSCRIPT, 0, len + 10, 0, &rd) ==
 	      (ssize_t)len);
@@ -184,7 +193,7 @@ static void check_small_chunks(struct lru *cache)
 	conv_read_done(&rd);
 	free(all);
 	for (int i = 200; i < SMALL; i++) /* page 3: a hundred chunks */
-		render_message(&want, &m[i]);
+		render_message(&want, &small_msgs[i]);
 	all = buf_steal(&want, &len);
 	check_file(c, CONV_PAGE_TXT, 3, all);
 	free(all);
