@@ -54,6 +54,15 @@ static int plain_args(int argc, char *argv[], int at[], int max)
 	return n;
 }
 
+/* The source an fstab line gives: "linkupfs" (as ours does), with a
+ * directory before it or not, or nothing ("linkupfs#"). */
+static bool is_fstab_source(const char *arg)
+{
+	const char *slash = strrchr(arg, '/');
+
+	return !*arg || strcmp(slash ? slash + 1 : arg, "linkupfs") == 0;
+}
+
 int cmdline_take_source(int *argc, char *argv[])
 {
 	int at[2], n = plain_args(*argc, argv, at, 2);
@@ -61,7 +70,7 @@ int cmdline_take_source(int *argc, char *argv[])
 	if (n < 2)
 		return 0;
 	if (*argc == 5 && at[0] == 1 && at[1] == 2 &&
-	    strcmp(argv[3], "-o") == 0) {
+	    strcmp(argv[3], "-o") == 0 && is_fstab_source(argv[1])) {
 		take(argc, argv, 1);
 		return 0;
 	}

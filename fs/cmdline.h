@@ -21,8 +21,9 @@ bool cmdline_wants_help(int argc, char *argv[]);
 /*
  * One mount point. mount(8) runs a FUSE helper through mount.fuse3 as
  * "linkupfs SOURCE MOUNTPOINT -o OPTIONS": in that order, and always with
- * -o (mount.fuse3 adds dev and suid). In that shape alone the first of two
- * plain arguments is the source, which means nothing to linkupfs (the
+ * -o (mount.fuse3 adds dev and suid). In that shape alone, and when it is
+ * the source our fstab line gives ("linkupfs", or nothing), the first of
+ * two plain arguments is the source, which means nothing to linkupfs (the
  * account comes from the credentials): it is taken out. Any other second
  * plain argument is an error, as "linkupfs ~/my linkedin" must not mount
  * at ./linkedin: -1 after a line saying so; else 0.

@@ -183,6 +183,7 @@ def test_mount_point_already_mounted_is_refused_and_the_first_mount_lives(
     "{a} -o ttl=5 {b}",
     "{a} {b} -o ttl=5 -f",      # mount.fuse3's form has nothing after -o
     "{a} {b} {a}",
+    "{a} {b} -o ttl=5",         # mount.fuse3's shape, typed: not our source
 ])
 def test_two_mount_points_are_refused_naming_both_and_nothing_is_mounted(
         tmp_path, shape):
