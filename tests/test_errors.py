@@ -183,6 +183,7 @@ def test_credentials_from_a_private_config_file_work(mock, mount_factory,
 @pytest.mark.parametrize("opt", ["page_size=0", "page_size=abc",
                                  "cache_size=-1", "timeout=0", "ttl=x",
                                  "nostore=maybe", "offline=maybe"])
+@pytest.mark.valgrind
 def test_bad_option_value_is_one_clear_line(tmp_path, opt):
     mnt = tmp_path / "mnt"
     mnt.mkdir()

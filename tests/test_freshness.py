@@ -243,6 +243,7 @@ def test_a_grep_with_read_ahead_costs_exactly_one_request_per_page(
 
 @pytest.mark.parametrize("tool", [["ls", "-R"], ["tree", "-a", "-N"]],
                          ids=["ls-R", "tree"])
+@pytest.mark.valgrind
 def test_a_traversal_in_name_order_reads_ahead_too(
         mock_factory, mount_factory, tool):
     """tree and ls -R visit the directories sorted by name, not in the

@@ -54,6 +54,7 @@ def one_link_state(s):
 
 # ------------------------------------------------------------ .stats whole
 
+@pytest.mark.valgrind
 def test_stats_read_whole_while_readers_run_matches_its_fstat(
         mock, mount_factory):
     # a small cache: its byte count crosses a power of ten all the time,
@@ -179,6 +180,7 @@ def test_stats_and_log_say_down_with_a_store_and_the_api_gone(
     assert log.count("the API cannot be reached") == 1, log
 
 
+@pytest.mark.valgrind
 def test_an_inbox_answering_500_is_failing_not_unreachable(
         mock, mount_factory):
     m = mount_factory(mock, "page_size=100,ttl=1,timeout=5", env=UTC)
@@ -244,6 +246,7 @@ def test_getfattr_check_says_changed_after_a_new_message_for_one_request(
     assert len(since(mock, seq)) == 1
 
 
+@pytest.mark.valgrind
 def test_getfattr_check_on_the_root_counts_any_conversations_news(
         mock, mount_factory):
     m = mount_factory(mock, "page_size=100,ttl=3600", env=UTC)
@@ -281,6 +284,7 @@ def test_conversation_json_keeps_last_seen_message_as_the_api_sends_it(
 
 # --------------------------------------------------------- inbox_left_out
 
+@pytest.mark.valgrind
 def test_inbox_left_out_is_the_lower_bound_the_readme_promises(
         mock_factory, mount_factory):
     mock = mock_factory(dataset="bench", extra_args=(

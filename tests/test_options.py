@@ -185,6 +185,7 @@ def test_mount_point_already_mounted_is_refused_and_the_first_mount_lives(
     "{a} {b} {a}",
     "{a} {b} -o ttl=5",         # mount.fuse3's shape, typed: not our source
 ])
+@pytest.mark.valgrind
 def test_two_mount_points_are_refused_naming_both_and_nothing_is_mounted(
         tmp_path, shape):
     a, b = tmp_path / "e1", tmp_path / "linkedin"
@@ -198,6 +199,7 @@ def test_two_mount_points_are_refused_naming_both_and_nothing_is_mounted(
 
 
 @pytest.mark.parametrize("source", ["linkupfs", ""])
+@pytest.mark.valgrind
 def test_mount_8_form_source_mountpoint_dash_o_mounts_at_the_mount_point(
         tmp_path, mock, source):
     # how mount.fuse3 runs a helper for fuse.linkupfs: TYPE SOURCE
@@ -237,6 +239,7 @@ def wrong_config(tmp_path):
     ("secret in argv", 78), ("unknown config key", 78),
     ("config others can read", 78), ("missing mount point", 1),
 ])
+@pytest.mark.valgrind
 def test_exit_status_says_what_kind_of_mistake_it_was(tmp_path, mnt, case,
                                                      status):
     args, env = {

@@ -117,6 +117,7 @@ sys.stdout.buffer.write(os.read(fd, os.fstat(fd).st_size + 1))
 """
 
 
+@pytest.mark.valgrind
 def test_a_read_across_more_chunks_than_a_reply_carries_returns_every_byte(
         mock, mount_factory, data):
     """page_size=1: a chunk per message, so one read of the long

@@ -437,6 +437,7 @@ def test_the_store_is_on_by_default_and_a_remount_reads_from_it(
 
 @pytest.mark.parametrize("off", [("nostore",), ("store=no",)],
                          ids=["nostore", "store=no"])
+@pytest.mark.valgrind
 def test_nostore_keeps_nothing_on_disk(mock, mount_factory, off):
     m = mount_factory(mock, "page_size=%d" % PAGE, *off, env=UTC)
     first = tree(m.path)
@@ -452,6 +453,7 @@ def test_nostore_keeps_nothing_on_disk(mock, mount_factory, off):
     assert os.listdir(m.cache_home) == []
 
 
+@pytest.mark.valgrind
 def test_nostore_in_the_config_file_and_store_on_the_command_line(
         mock, mount_factory, tmp_path):
     config_file(tmp_path, "nostore = yes\n")
@@ -498,6 +500,7 @@ def test_keeping_a_conversation_writes_in_proportion_to_what_is_kept(
     assert write_bytes(m.pid) - wrote_before <= 0.2 * kept
 
 
+@pytest.mark.valgrind
 def test_a_store_of_an_older_linkupfs_is_set_aside(
         mock, mount_factory, tmp_path):
     store = tmp_path / "store"
