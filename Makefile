@@ -51,9 +51,6 @@ LDFLAGS += -fsanitize=thread
 # without address randomisation where the kernel lets us.
 TEST_RUN := $(shell setarch $$(uname -m) -R true 2>/dev/null && \
 	echo setarch $$(uname -m) -R)
-# tests/tsan.supp says which reports are TSan's own (the unit tests and
-# every linkupfs the functional tests start inherit it)
-export TSAN_OPTIONS := suppressions=$(abspath tests/tsan.supp) $(TSAN_OPTIONS)
 else
 BUILD := build/asan
 BIN := $(BUILD)/linkupfs

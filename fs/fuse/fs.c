@@ -418,6 +418,7 @@ static void read_stats(fuse_req_t req, struct lfs *fs, const struct node *n,
 
 	done(fs, n);
 	fuse_reply_buf(req, bytes, len);
+	fs_stats_unhold(fh);
 }
 
 /* A file's bytes in place (conv_file_spans), in as few pieces as one

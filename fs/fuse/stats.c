@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,11 +21,20 @@
 #include "../../cache/store.h"
 #include "../model/link.h"
 
-/* One open's snapshot: its fh. */
+/* One open's snapshot: its fh. Held by the open and by each reply being
+ * written from it (a RELEASE may come as soon as the reader has its
+ * bytes, before writev has returned in the thread that replied). */
 struct stats_snap {
+	atomic_int refs;
 	size_t len;
 	char text[];
 };
+
+static void snap_put(struct stats_snap *snap)
+{
+	if (atomic_fetch_sub(&snap->refs, 1) == 1)
+		free(snap);
+}
 
 static void put_count(struct buf *b, const char *key, uint64_t v)
 {
@@ -148,6 +158,7 @@ static struct stats_snap *stats_text(struct lfs *fs)
 	text = buf_steal(&b, &len);
 	snap = text ? malloc(sizeof(*snap) + len + 1) : NULL;
 	if (snap) {
+		atomic_init(&snap->refs, 1);
 		snap->len = len;
 		memcpy(snap->text, text, len + 1);
 	}
@@ -171,15 +182,24 @@ int fs_stats_open(struct lfs *fs, uint64_t *fh)
 
 const char *fs_stats_slice(uint64_t fh, size_t size, off_t off, size_t *len)
 {
-	const struct stats_snap *snap = (void *)(uintptr_t)fh;
+	struct stats_snap *snap = (void *)(uintptr_t)fh;
 
 	*len = 0;
-	if (!snap || off < 0 || (size_t)off >= snap->len)
+	if (!snap)
+		return "";
+	atomic_fetch_add(&snap->refs, 1);
+	if (off < 0 || (size_t)off >= snap->len)
 		return "";
 	*len = snap->len - (size_t)off;
 	if (*len > size)
 		*len = size;
 	return snap->text + off;
+}
+
+void fs_stats_unhold(uint64_t fh)
+{
+	if (fh)
+		snap_put((void *)(uintptr_t)fh);
 }
 
 void fs_stats_close(struct lfs *fs, uint64_t fh)
@@ -189,7 +209,7 @@ void fs_stats_close(struct lfs *fs, uint64_t fh)
 	pthread_mutex_lock(&fs->lock);
 	fs->stats_open--;
 	pthread_mutex_unlock(&fs->lock);
-	free((void *)(uintptr_t)fh);
+	fs_stats_unhold(fh);
 }
 
 int fs_stats_size(struct lfs *fs, size_t *size)
