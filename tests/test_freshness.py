@@ -57,6 +57,32 @@ def test_a_regrep_after_the_ttl_with_nothing_changed_costs_one_request_and_one_c
         assert 1 <= len(new) <= 1 + took / TTL, new
 
 
+@pytest.mark.timing     # what it pins is a duration: the ttl
+def test_no_check_comes_before_the_ttl_has_passed_since_the_last(
+        mock, mount_factory):
+    m = mount_factory(mock, "page_size=100,ttl=%d" % TTL, env=UTC)
+    t = os.path.join(m.path, sd.ALES_DIR, "transcript.txt")
+    read(t)
+    let_the_ttl_pass()
+    # the check half-way into a second of the monotonic clock: a ttl
+    # counted in whole seconds would come back half a second early
+    time.sleep(1.5 - time.monotonic() % 1)
+    seq = seq_now(mock)
+    os.listdir(m.path)          # a readdir after the ttl: the head's check
+    wait_for(lambda: since(mock, seq, "inbox") and
+             since(mock, seq, "inbox")[0]["t_end"] is not None)
+    done = since(mock, seq, "inbox")[0]["t_end"]    # the mock's monotonic
+    # ask the root for its attribute names (the kernel keeps none: each
+    # call reaches linkupfs, which checks when due) until just before the
+    # ttl runs out again
+    asked = 0
+    while time.monotonic() < done + TTL - 0.2:
+        os.listxattr(m.path)
+        asked += 1
+    assert asked > 100
+    assert len(since(mock, seq, "inbox")) == 1, since(mock, seq, "inbox")
+
+
 @pytest.mark.parametrize("k", [3, 10])
 @pytest.mark.valgrind
 def test_after_the_ttl_k_changed_conversations_cost_the_inbox_head_and_their_news(
@@ -79,7 +105,10 @@ def test_after_the_ttl_k_changed_conversations_cost_the_inbox_head_and_their_new
         t = os.path.join(m.path, name, "transcript.txt")
         wait_for(lambda: text.encode() in read(t), timeout=10)
     assert {os.path.relpath(f, m.path).split("/")[0] for f in found} <= set(texts)
+    # the check this ttl made: a later one (the reads above can outlast
+    # another ttl, under valgrind) is the next ttl's, and finds nothing new
     inbox = since(mock, seq, "inbox")
+    inbox = [e for e in inbox if e["t_start"] < inbox[0]["t_start"] + TTL]
     conv = since(mock, seq, "conversation")
     # k < 10 fit the head's first page; 10 fill it, so a second says the
     # 11th did not change

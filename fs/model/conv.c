@@ -215,7 +215,7 @@ static int record_first(struct conv *c, unsigned uid,
 	memset(got, 0, sizeof(*got));
 	if (i == 0) {
 		conv_record_meta(c, page);
-		c->last_check = clock_now();
+		c->last_check_ms = clock_now_ms();
 		c->stale = false;
 	}
 	index_append(c, (size_t)i, b);

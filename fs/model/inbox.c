@@ -413,7 +413,7 @@ int root_load(struct root *root, bool force, bool *read, size_t *news)
 			add_extras(root, false);
 			pthread_mutex_lock(&root->lock);
 			root->loaded = true;
-			root->loaded_at = clock_now();
+			root->loaded_at_ms = clock_now_ms();
 			pthread_mutex_unlock(&root->lock);
 			*read = true;
 		}
@@ -426,7 +426,8 @@ int root_load(struct root *root, bool force, bool *read, size_t *news)
 static bool check_due(const struct root *root)
 {
 	return root->loaded && root->inbox_limit > 0 &&
-	       clock_now() - root->loaded_at >= root->env.ttl;
+	       clock_now_ms() - root->loaded_at_ms >=
+		       (long long)root->env.ttl * 1000;
 }
 
 bool root_check_due(struct root *root)
@@ -455,7 +456,7 @@ int root_check(struct root *root, size_t *news)
 		r = check_head(root, news);
 		/* a failure too is tried again after the ttl only */
 		pthread_mutex_lock(&root->lock);
-		root->loaded_at = clock_now();
+		root->loaded_at_ms = clock_now_ms();
 		pthread_mutex_unlock(&root->lock);
 	}
 	pthread_mutex_unlock(&root->load_lock);

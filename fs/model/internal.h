@@ -93,7 +93,7 @@ struct conv {
 	bool chain_dirty;      /* changed since the store was given it */
 	int64_t kept_inbox_ms; /* the inbox's time when the chain was kept */
 	unsigned gen;	       /* bumped by a refresh that changed the files */
-	time_t last_check;     /* monotonic seconds of the last newest check */
+	long long last_check_ms; /* monotonic ms of the last newest check */
 	/* Listed by the last inbox read: the root's check of the inbox's
 	 * head is its check (stale: the inbox says it changed since its
 	 * newest page was read); else it checks itself after the ttl. */

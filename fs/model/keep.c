@@ -435,8 +435,9 @@ void keep_restore(struct conv *c)
 		/* stale: the next access checks the newest page (by the
 		 * inbox's word when it lists it, else by the ttl) */
 		c->stale = !keep_fresh(c);
-		c->last_check =
-			c->stale ? clock_now() - c->env.ttl - 1 : clock_now();
+		c->last_check_ms = clock_now_ms();
+		if (c->stale)
+			c->last_check_ms -= (long long)c->env.ttl * 1000 + 1;
 	}
 	kept_chain_free(&k);
 	free(bytes);

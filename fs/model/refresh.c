@@ -144,7 +144,8 @@ static int apply_fresh(struct conv *c, struct stretch *f, int r,
 	pthread_mutex_lock(&c->lock);
 	old_gen = c->gen;
 	measure(c, &grown);
-	c->last_check = clock_now(); /* a failure is retried after the ttl */
+	/* a failure is retried after the ttl */
+	c->last_check_ms = clock_now_ms();
 	if (r == -E2BIG) {
 		log_info("conversation %s: more than %d new pages; reading it "
 			 "anew",
@@ -184,7 +185,8 @@ static bool due_locked(const struct conv *c, bool force)
 		return true;
 	if (c->in_inbox)
 		return c->stale;
-	return clock_now() - c->last_check >= c->env.ttl;
+	return clock_now_ms() - c->last_check_ms >=
+	       (long long)c->env.ttl * 1000;
 }
 
 /* Whether a check is due, and from which time on. */

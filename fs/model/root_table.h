@@ -33,7 +33,7 @@ struct root {
 	pthread_mutex_t load_lock;
 	pthread_mutex_t lock; /* guards the fields below */
 	bool loaded;
-	time_t loaded_at; /* monotonic seconds of the last read or check */
+	long long loaded_at_ms; /* monotonic ms of the last read or check */
 	struct root_slot *slots;
 	size_t n_convs, cap;
 	unsigned reads;	  /* full reads begun */
