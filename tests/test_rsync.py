@@ -62,9 +62,8 @@ def test_rsync_twice_copies_only_what_changed_for_the_inbox_head_and_the_news(
         set(before)     # the first run copies every file
     assert len(before) > 100
     # the inbox read anew now, whatever checks ran beside the first run:
-    # the ttl starts here (linkupfs's ttl runs on CLOCK_MONOTONIC in whole
-    # seconds, as time.monotonic does), so the inbox is due again from
-    # floor(done) + TTL on, and not before
+    # the ttl starts here (linkupfs's ttl runs on CLOCK_MONOTONIC, as
+    # time.monotonic does), so the inbox is due again from done + TTL on
     assert check_now(m.path) == "unchanged"
     done = time.monotonic()
 
@@ -72,7 +71,7 @@ def test_rsync_twice_copies_only_what_changed_for_the_inbox_head_and_the_news(
     mock.add_message(sd.ALES_ID, "one more", timestamp=now)
     for i in range(3):
         mock.add_message(sd.LONG_ID, "burst %d" % i, timestamp=now + 1 + i)
-    wait_for(lambda: time.monotonic() >= math.floor(done) + TTL,
+    wait_for(lambda: time.monotonic() >= done + TTL,
              timeout=TTL + 1, interval=0.05)
     seq = mark(mock)
     t0 = time.monotonic()
