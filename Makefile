@@ -95,7 +95,7 @@ test: unit functional
 # What CI and the README run: dependencies; the suite; the Debian package
 # (built, lintian, installed, removed); the suite again under ASan+UBSan
 # and under ThreadSanitizer; under valgrind memcheck the tests that reach
-# every path (below); each fuzzer for 60 s. About 40 minutes on 2 cores.
+# every path (below); each fuzzer for 60 s. About 45 minutes on 2 cores.
 check: deps
 	$(MAKE) check-layers
 	$(MAKE) format-check
