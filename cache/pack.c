@@ -26,7 +26,7 @@ uint64_t pack_checksum(const char *key, const void *bytes, size_t len)
 void *pack_compress(const void *bytes, size_t len, size_t *out_len)
 {
 	size_t cap = ZSTD_compressBound(len), n;
-	void *out;
+	void *out, *shrunk;
 
 	if (len < PACK_MIN || !(out = malloc(cap)))
 		return NULL;
@@ -36,7 +36,9 @@ void *pack_compress(const void *bytes, size_t len, size_t *out_len)
 		return NULL;
 	}
 	*out_len = n;
-	return out;
+	/* it waits in the spool: give back the room it did not need */
+	shrunk = realloc(out, n);
+	return shrunk ? shrunk : out;
 }
 
 int pack_expand(const void *bytes, size_t len, void *out, size_t raw)
