@@ -47,6 +47,20 @@ def tree(mnt):
     return out
 
 
+def mtimes(mnt):
+    """The mtime (whole seconds) of every file and directory of the mount
+    but .stats: a page's is its newest message's, which the store keeps."""
+    out = {}
+    for name in sorted(os.listdir(mnt)):
+        d = os.path.join(mnt, name)
+        if name != ".stats":
+            out[name] = int(os.stat(d).st_mtime)
+        if os.path.isdir(d):
+            for f in sorted(os.listdir(d)):
+                out[name + "/" + f] = int(os.stat(os.path.join(d, f)).st_mtime)
+    return out
+
+
 def store_dir(tmp_path):
     return str(tmp_path / "store")
 
@@ -97,9 +111,12 @@ def test_remount_with_nothing_changed_costs_only_the_inbox(
     st = statfile.values(m.path)
     assert st["api"] == "online"
     assert int(st["store_hits"]) > 0
-    # the same files as a mount that never had a store
+    # the same files and times as a mount that never had a store
     plain = mount_factory(mock, *plain_opts(), env=UTC)
     assert tree(plain.path) == again
+    times = mtimes(m.path)
+    assert len(set(times.values())) > 20   # the pages' own times
+    assert times == mtimes(plain.path)
 
 
 @pytest.mark.valgrind

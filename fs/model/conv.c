@@ -73,9 +73,10 @@ void conv_free(struct conv *c)
 	for (size_t i = 0; i < c->n_chunks; i++)
 		chunk_clear(&c->chunks[i]);
 	free(c->chunks);
-	free(c->ts);
+	free(c->sec);
 	free(c->len[CONV_TEXT]);
 	free(c->len[CONV_JSONL]);
+	free(c->big);
 	free(c->id);
 	free(c->profile_url);
 	free(c->api_profile_url);
@@ -103,7 +104,7 @@ bool conv_set_inbox_info(struct conv *c, const struct api_inbox_entry *e)
 		c->inbox_last_ms = e->last_time_ms;
 	/* listed before and moved since: its newest page is due */
 	if (newer && c->in_inbox && c->chunks[0].known &&
-	    !(c->n_pos && c->ts[0] >= e->last_time_ms))
+	    !(index_newest_ms(c) >= e->last_time_ms))
 		c->stale = true;
 	/* without a time, the inbox cannot say when it changed */
 	c->in_inbox = e->last_time_ms > 0;
@@ -162,8 +163,8 @@ time_t conv_mtime(struct conv *c)
 
 	pthread_mutex_lock(&c->lock);
 	ms = c->inbox_last_ms;
-	if (c->n_pos && c->ts[0] > ms)
-		ms = c->ts[0];
+	if (index_newest_ms(c) > ms)
+		ms = index_newest_ms(c);
 	pthread_mutex_unlock(&c->lock);
 	return ms > 0 ? (time_t)(ms / 1000) : 0;
 }

@@ -1,8 +1,11 @@
 /*
- * fs/model/index.c - a conversation's index: per chunk its place and the
- * bytes before it, per message (by position, newest first) its time and
- * the length of its text and its JSON line. Every function here is called
- * with c->lock held and never blocks.
+ * fs/model/index.c - a conversation's index: per chunk its place, the
+ * bytes before it and the times of its newest and oldest messages; per
+ * message (by position, newest first) its time in whole seconds (what a
+ * page's mtime needs) and the length of its text and its JSON line: 8
+ * bytes a message, and a table apart for the rare message of 64 KiB or
+ * more. Every function here is called with c->lock held and
+ * never blocks.
  */
 #include "internal.h"
 
@@ -33,6 +36,32 @@ size_t index_chunk_of(const struct conv *c, size_t p)
 	return lo;
 }
 
+/* The entry of the message at p in c->big, or NULL. */
+static const struct index_big *big_at(const struct conv *c, size_t p)
+{
+	size_t lo = 0, hi = c->n_big;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->big[mid].pos < p)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < c->n_big && c->big[lo].pos == p ? &c->big[lo] : NULL;
+}
+
+size_t index_len(const struct conv *c, enum conv_track t, size_t p)
+{
+	const struct index_big *b;
+
+	if (c->len[t][p] != INDEX_LEN_BIG)
+		return c->len[t][p];
+	b = big_at(c, p);
+	return b ? b->len[t] : INDEX_LEN_BIG;
+}
+
 /* Bytes of track t of the positions before p, p inside chunk k or just
  * past it. */
 static size_t bytes_within(const struct conv *c, enum conv_track t,
@@ -41,7 +70,7 @@ static size_t bytes_within(const struct conv *c, enum conv_track t,
 	size_t bytes = k->before[t];
 
 	for (size_t q = k->first; q < p; q++)
-		bytes += c->len[t][q];
+		bytes += index_len(c, t, q);
 	return bytes;
 }
 
@@ -68,8 +97,8 @@ size_t index_pos_of_byte(const struct conv *c, enum conv_track t, size_t y,
 	p = c->chunks[lo].first;
 	end = p + c->chunks[lo].n;
 	for (*at = c->chunks[lo].before[t];
-	     p + 1 < end && *at + c->len[t][p] < y;)
-		*at += c->len[t][p++];
+	     p + 1 < end && *at + index_len(c, t, p) < y;)
+		*at += index_len(c, t, p++);
 	return p;
 }
 
@@ -84,47 +113,128 @@ void index_bytes_to_chunk(const struct conv *c, size_t ci,
 		out[t] = k ? bytes_within(c, t, k, k->first + k->n) : 0;
 }
 
+/* The per-position arrays of c, for the loops that grow, shrink and move
+ * them together: column 0 the times, 1 + t the lengths of track t. */
+#define INDEX_COLS (1 + CONV_TRACKS)
+static void *col_get(const struct conv *c, int i)
+{
+	return i == 0 ? (void *)c->sec : (void *)c->len[i - 1];
+}
+
+static void col_set(struct conv *c, int i, void *p)
+{
+	if (i == 0)
+		c->sec = p;
+	else
+		c->len[i - 1] = p;
+}
+
+static size_t col_size(const struct conv *c, int i)
+{
+	return i == 0 ? sizeof(*c->sec) : sizeof(*c->len[i - 1]);
+}
+
+/* Room in c->big for more entries than it holds, so that index_append
+ * never allocates. */
+static int big_reserve(struct conv *c, size_t more)
+{
+	struct index_big *grown;
+
+	if (c->n_big + more <= c->cap_big)
+		return 0;
+	grown = realloc(c->big, (c->n_big + more) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	c->big = grown;
+	c->cap_big = c->n_big + more;
+	return 0;
+}
+
 /* Room for more positions: doubling while the walk goes on, exact once
  * the chain is complete (index_fit). Caller holds lock. */
 int index_reserve(struct conv *c, size_t more)
 {
 	size_t want = c->n_pos + more, cap = c->cap_pos ? c->cap_pos : 256;
-	int64_t *ts;
 
+	if (big_reserve(c, more) < 0)
+		return -ENOMEM;
 	if (want <= c->cap_pos)
 		return 0;
 	while (cap < want)
 		cap *= 2;
-	ts = realloc(c->ts, cap * sizeof(*ts));
-	if (!ts)
-		return -ENOMEM;
-	c->ts = ts;
-	for (int t = 0; t < CONV_TRACKS; t++) {
-		uint32_t *len = realloc(c->len[t], cap * sizeof(*len));
+	for (int i = 0; i < INDEX_COLS; i++) {
+		void *grown = realloc(col_get(c, i), cap * col_size(c, i));
 
-		if (!len)
+		if (!grown)
 			return -ENOMEM;
-		c->len[t] = len;
+		col_set(c, i, grown);
 	}
 	c->cap_pos = cap;
 	return 0;
 }
 
-/* Give back the room a complete chain no longer needs. Caller holds lock. */
+/* Give back the room a complete chain no longer needs, and the entries
+ * of big past its positions (a chain read anew left them). Caller holds
+ * lock. */
 void index_fit(struct conv *c)
 {
-	int64_t *ts;
+	struct index_big *big;
 
-	if (!conv_complete(c) || c->n_pos == 0 || c->n_pos == c->cap_pos)
+	if (!conv_complete(c))
 		return;
-	ts = realloc(c->ts, c->n_pos * sizeof(*ts));
-	c->ts = ts ? ts : c->ts; /* a failed shrink keeps the old block */
-	for (int t = 0; t < CONV_TRACKS; t++) {
-		uint32_t *len = realloc(c->len[t], c->n_pos * sizeof(*len));
+	while (c->n_big && c->big[c->n_big - 1].pos >= c->n_pos)
+		c->n_big--;
+	if (!c->n_big) {
+		free(c->big);
+		c->big = NULL;
+		c->cap_big = 0;
+	} else if (c->n_big < c->cap_big &&
+		   (big = realloc(c->big, c->n_big * sizeof(*big)))) {
+		c->big = big;
+		c->cap_big = c->n_big;
+	}
+	if (c->n_pos == 0 || c->n_pos == c->cap_pos)
+		return;
+	for (int i = 0; i < INDEX_COLS; i++) {
+		void *fit = realloc(col_get(c, i), c->n_pos * col_size(c, i));
 
-		c->len[t] = len ? len : c->len[t];
+		if (fit) /* a failed shrink keeps the old block */
+			col_set(c, i, fit);
 	}
 	c->cap_pos = c->n_pos;
+}
+
+/* Note the lengths of a message of INDEX_LEN_BIG bytes or more at the
+ * position p, in the room reserved (in place of what a chain read before
+ * left there). */
+static void big_put(struct conv *c, size_t p, const size_t len[CONV_TRACKS])
+{
+	size_t lo = 0, hi = c->n_big;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->big[mid].pos < p)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == c->n_big || c->big[lo].pos != p) {
+		memmove(&c->big[lo + 1], &c->big[lo],
+			(c->n_big - lo) * sizeof(*c->big));
+		c->n_big++;
+	}
+	c->big[lo].pos = p;
+	for (int t = 0; t < CONV_TRACKS; t++)
+		c->big[lo].len[t] = (uint32_t)len[t];
+}
+
+/* A message's time in whole seconds since the epoch (0 for none). */
+static uint32_t sec_of(int64_t ms)
+{
+	if (ms <= 0)
+		return 0;
+	return ms / 1000 > UINT32_MAX ? UINT32_MAX : (uint32_t)(ms / 1000);
 }
 
 /* Add the messages of body, as chunk index ci, after the known ones.
@@ -133,11 +243,24 @@ void index_append(struct conv *c, size_t ci, const struct chunk_body *b)
 {
 	c->chunks[ci].first = c->n_pos;
 	index_bytes_to_chunk(c, ci, c->chunks[ci].before);
+	if (b->n) {
+		c->chunks[ci].newest_ms = b->ts[b->n - 1];
+		c->chunks[ci].oldest_ms = b->ts[0];
+	}
 	for (size_t s = b->n; s-- > 0; c->n_pos++) { /* newest first */
-		c->ts[c->n_pos] = b->ts[s];
-		for (int t = 0; t < CONV_TRACKS; t++)
-			c->len[t][c->n_pos] =
-				(uint32_t)(b->off[t][s + 1] - b->off[t][s]);
+		size_t len[CONV_TRACKS];
+		bool big = false;
+
+		c->sec[c->n_pos] = sec_of(b->ts[s]);
+		for (int t = 0; t < CONV_TRACKS; t++) {
+			len[t] = b->off[t][s + 1] - b->off[t][s];
+			big |= len[t] >= INDEX_LEN_BIG;
+			c->len[t][c->n_pos] = len[t] >= INDEX_LEN_BIG
+						      ? INDEX_LEN_BIG
+						      : (uint16_t)len[t];
+		}
+		if (big)
+			big_put(c, c->n_pos, len);
 	}
 }
 
@@ -166,29 +289,48 @@ int index_append_chunk(struct conv *c, const char *cursor, int64_t floor)
  * positions copied behind the first at. Caller holds lock. */
 int index_shift(struct conv *c, size_t np, size_t at)
 {
-	int64_t *ts = malloc((np ? np : 1) * sizeof(*ts));
-	uint32_t *len[CONV_TRACKS];
-	int t;
+	void *to[INDEX_COLS];
+	int i;
 
-	for (t = 0; t < CONV_TRACKS; t++)
-		len[t] = malloc((np ? np : 1) * sizeof(*len[t]));
-	if (!ts || !len[CONV_TEXT] || !len[CONV_JSONL]) {
-		free(ts);
-		for (t = 0; t < CONV_TRACKS; t++)
-			free(len[t]);
+	if (big_reserve(c, at) < 0)
+		return -ENOMEM;
+	for (i = 0; i < INDEX_COLS; i++)
+		to[i] = malloc((np ? np : 1) * col_size(c, i));
+	for (i = 0; i < INDEX_COLS; i++)
+		if (!to[i])
+			break;
+	if (i < INDEX_COLS) {
+		for (i = 0; i < INDEX_COLS; i++)
+			free(to[i]);
 		return -ENOMEM;
 	}
-	if (c->n_pos)
-		memcpy(ts + at, c->ts, c->n_pos * sizeof(*ts));
-	free(c->ts);
-	c->ts = ts;
-	for (t = 0; t < CONV_TRACKS; t++) {
+	for (i = 0; i < INDEX_COLS; i++) {
+		size_t size = col_size(c, i);
+
 		if (c->n_pos)
-			memcpy(len[t] + at, c->len[t],
-			       c->n_pos * sizeof(*len[t]));
-		free(c->len[t]);
-		c->len[t] = len[t];
+			memcpy((char *)to[i] + at * size, col_get(c, i),
+			       c->n_pos * size);
+		free(col_get(c, i));
+		col_set(c, i, to[i]);
 	}
+	for (size_t k = 0; k < c->n_big; k++)
+		c->big[k].pos += at;
 	c->cap_pos = np;
 	return 0;
+}
+
+int64_t index_newest_ms(const struct conv *c)
+{
+	return c->n_pos ? c->chunks[index_chunk_of(c, 0)].newest_ms : INT64_MIN;
+}
+
+int64_t index_oldest_ms(const struct conv *c)
+{
+	return c->n_pos ? c->chunks[index_chunk_of(c, c->n_pos - 1)].oldest_ms
+			: INT64_MIN;
+}
+
+time_t index_time_of(const struct conv *c, size_t p)
+{
+	return (time_t)c->sec[p];
 }

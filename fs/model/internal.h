@@ -12,6 +12,14 @@
 #include "conv.h"
 #include "../text/names.h"
 
+/* The lengths of a message of INDEX_LEN_BIG bytes or more in a track
+ * (index.c), at its position. */
+#define INDEX_LEN_BIG UINT16_MAX
+struct index_big {
+	size_t pos;
+	uint32_t len[CONV_TRACKS];
+};
+
 /* One request of the chain. Its content never changes once fetched. */
 struct chunk {
 	unsigned uid;	  /* names its cache entry; unique in the conv */
@@ -26,7 +34,8 @@ struct chunk {
 	size_t n_edge;	  /* them if the API repeats them */
 	size_t first;	  /* position of its newest message (the next free
 			     one while unknown); its slots run n-1 .. 0 */
-	size_t before[CONV_TRACKS]; /* bytes of the positions before first */
+	size_t before[CONV_TRACKS];   /* bytes of the positions before first */
+	int64_t newest_ms, oldest_ms; /* its messages' times, when n > 0 */
 };
 
 /* The cached value of one chunk: one malloc'd block, the arrays and
@@ -86,8 +95,13 @@ struct conv {
 	struct chunk *chunks; /* newest first; all known but maybe the last */
 	size_t n_chunks;
 	unsigned next_uid;
-	int64_t *ts; /* per message by position, newest first: its */
-	uint32_t *len[CONV_TRACKS]; /* time and its bytes in each track */
+	/* per message by position, newest first (index.c): its time in
+	 * whole seconds and its bytes in each track (INDEX_LEN_BIG: as many
+	 * or more, the number in big, by position; 8 bytes a message) */
+	uint32_t *sec;
+	uint16_t *len[CONV_TRACKS];
+	struct index_big *big;
+	size_t n_big, cap_big;
 	size_t n_pos, cap_pos;
 	bool restored;	       /* the store was asked for the chain (keep.h) */
 	bool chain_dirty;      /* changed since the store was given it */
@@ -241,6 +255,14 @@ size_t index_chunk_of(const struct conv *c, size_t p);
 size_t index_bytes_before(const struct conv *c, enum conv_track t, size_t p);
 size_t index_pos_of_byte(const struct conv *c, enum conv_track t, size_t y,
 			 size_t *at);
+/* The times of the newest and the oldest message known, in ms (INT64_MIN
+ * when none is); that of position p < n_pos, in whole seconds. Caller
+ * holds lock. */
+int64_t index_newest_ms(const struct conv *c);
+int64_t index_oldest_ms(const struct conv *c);
+time_t index_time_of(const struct conv *c, size_t p);
+/* The bytes of track t of the message at position p < n_pos. */
+size_t index_len(const struct conv *c, enum conv_track t, size_t p);
 
 /* A reference to the body of chunks[i] (by uid), fetching on a miss. */
 int conv_chunk_get(struct conv *c, unsigned uid, struct lru_ref **ref);

@@ -212,6 +212,19 @@ int keep_body_get(struct conv *c, const char *cursor, int64_t floor, size_t n,
 
 /* ---- the chain --------------------------------------------------------- */
 
+/* A message's time as the record keeps it: exact for the chunk's newest
+ * and oldest, whole seconds (within those two) for the others. */
+static int64_t kept_time(const struct conv *c, const struct chunk *k, size_t p)
+{
+	int64_t ms = (int64_t)index_time_of(c, p) * 1000;
+
+	if (p == k->first)
+		return k->newest_ms;
+	if (p + 1 == k->first + k->n || ms < k->oldest_ms)
+		return k->oldest_ms;
+	return ms > k->newest_ms ? k->newest_ms : ms;
+}
+
 /* Caller holds c->lock. */
 static void put_chain(struct buf *out, const struct conv *c)
 {
@@ -238,9 +251,9 @@ static void put_chain(struct buf *out, const struct conv *c)
 		for (size_t e = 0; e < k->n_edge; e++)
 			record_put_str(out, k->edge_urns[e]);
 		for (size_t p = k->first; p < k->first + k->n; p++) {
-			record_put_u64(out, (uint64_t)c->ts[p]);
-			record_put_u64(out, c->len[CONV_TEXT][p]);
-			record_put_u64(out, c->len[CONV_JSONL][p]);
+			record_put_u64(out, (uint64_t)kept_time(c, k, p));
+			record_put_u64(out, index_len(c, CONV_TEXT, p));
+			record_put_u64(out, index_len(c, CONV_JSONL, p));
 		}
 	}
 }
@@ -411,7 +424,7 @@ static int install(struct conv *c, struct kept_chain *k)
 
 bool keep_fresh(const struct conv *c)
 {
-	int64_t newest = c->n_pos ? c->ts[0] : 0;
+	int64_t newest = c->n_pos ? index_newest_ms(c) : 0;
 
 	if (c->kept_inbox_ms > newest) /* an empty one: its creation */
 		newest = c->kept_inbox_ms;

@@ -2,7 +2,9 @@
  * fs/model/keep.h - what the model keeps in the persistent store
  * (cache/store.h) and how it is named: per conversation its chain (each
  * chunk's cursors, floor, edge urns, and per message its time and lengths:
- * the index), its metadata, and each chunk's body (the rendered bytes the
+ * the index; the times exact in ms for each chunk's newest and oldest
+ * message, to the second for the others, as the index holds them), its
+ * metadata, and each chunk's body (the rendered bytes the
  * files are made of); per inbox page the entries as the API listed them.
  * Keys begin with the account (env.account), so one store never mixes two
  * accounts. Never the API key or the login token.

@@ -162,8 +162,8 @@ static int start_of(struct conv *c, struct start *st)
 		goto out; /* done, or a cursor that is not a time */
 	st->uid = last->uid;
 	st->top = top;
-	st->span = (c->ts[0] - c->ts[c->n_pos - 1]) * c->env.page_size /
-		   (int64_t)c->n_pos;
+	st->span = (index_newest_ms(c) - index_oldest_ms(c)) *
+		   c->env.page_size / (int64_t)c->n_pos;
 	if (st->span < 1000)
 		st->span = 1000;
 	st->cursor = strdup(last->cursor);

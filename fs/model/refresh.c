@@ -199,7 +199,7 @@ static bool refresh_due(struct conv *c, bool force, int64_t *floor)
 	 * it cannot */
 	due = due_locked(c, force) &&
 	      (force || link_open(c->env.link, NULL) == 0);
-	*floor = c->n_pos ? c->ts[0] : INT64_MIN;
+	*floor = index_newest_ms(c);
 	pthread_mutex_unlock(&c->lock);
 	return due;
 }

@@ -109,8 +109,8 @@ static char *meta_json(const struct conv *c)
 
 	if (!o)
 		return NULL;
-	if (c->n_pos && c->ts[0] > last)
-		last = c->ts[0];
+	if (index_newest_ms(c) > last)
+		last = index_newest_ms(c);
 	add_str(o, "conversation_id", c->api_id ? c->api_id : c->id);
 	add_str(o, "profile_url", conv_url_known(c));
 	add_str(o, "directory", c->name);
@@ -217,10 +217,10 @@ static int plan_spans(const struct conv *c, enum conv_track t, size_t lo,
 	/* shown oldest first: counted from the end */
 	p = index_pos_of_byte(c, t, end - off, &at);
 	ci = index_chunk_of(c, p);
-	inner = off - (end - at - c->len[t][p]);
+	inner = off - (end - at - index_len(c, t, p));
 	for (; size; inner = 0, p--) {
 		const struct chunk *k;
-		size_t take = c->len[t][p] - inner;
+		size_t take = index_len(c, t, p) - inner;
 		int r;
 
 		if (take > size)
@@ -300,7 +300,8 @@ int conv_file_attr(struct conv *c, enum conv_file kind, unsigned page,
 		out->size = json ? strlen(json) : 0;
 		out->messages = 0;
 		out->final = false;
-		out->mtime = ms_to_time(c->n_pos ? c->ts[0] : c->inbox_last_ms);
+		out->mtime = ms_to_time(c->n_pos ? index_newest_ms(c)
+						 : c->inbox_last_ms);
 		free(json);
 		r = json ? 0 : -ENOMEM;
 	} else {
@@ -309,7 +310,8 @@ int conv_file_attr(struct conv *c, enum conv_file kind, unsigned page,
 			      : index_bytes_before(c, t, hi) -
 					    index_bytes_before(c, t, lo);
 		out->messages = hi - lo;
-		out->mtime = ms_to_time(hi > lo ? c->ts[lo] : c->inbox_last_ms);
+		out->mtime = hi > lo ? index_time_of(c, lo)
+				     : ms_to_time(c->inbox_last_ms);
 		/* the chain is whole (conv_walk): a full page is never added to
 		 */
 		out->final =
