@@ -41,14 +41,39 @@ void *pack_compress(const void *bytes, size_t len, size_t *out_len)
 	return shrunk ? shrunk : out;
 }
 
-int pack_expand(const void *bytes, size_t len, void *out, size_t raw)
+struct pack_ctx {
+	ZSTD_DCtx *d;
+};
+
+struct pack_ctx *pack_ctx_new(void)
+{
+	struct pack_ctx *ctx = malloc(sizeof(*ctx));
+
+	if (ctx && !(ctx->d = ZSTD_createDCtx())) {
+		free(ctx);
+		ctx = NULL;
+	}
+	return ctx;
+}
+
+void pack_ctx_free(struct pack_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	ZSTD_freeDCtx(ctx->d);
+	free(ctx);
+}
+
+int pack_expand(struct pack_ctx *ctx, const void *bytes, size_t len, void *out,
+		size_t raw)
 {
 	unsigned long long want = ZSTD_getFrameContentSize(bytes, len);
 	size_t n;
 
 	if (want != raw)
 		return -EBADMSG;
-	n = ZSTD_decompress(out, raw, bytes, len);
+	n = ctx ? ZSTD_decompressDCtx(ctx->d, out, raw, bytes, len)
+		: ZSTD_decompress(out, raw, bytes, len);
 	return ZSTD_isError(n) || n != raw ? -EBADMSG : 0;
 }
 

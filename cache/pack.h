@@ -5,7 +5,8 @@
  * libcrypto, so that the store says what it does, not how.
  *
  * Pure functions of their arguments (a compression context is made per
- * call); any thread may call them at any time; nothing blocks.
+ * call; an expansion context may be given, one thread at a time in each);
+ * any thread may call them at any time; nothing blocks.
  */
 #ifndef LINKUPFS_PACK_H
 #define LINKUPFS_PACK_H
@@ -23,9 +24,18 @@ uint64_t pack_checksum(const char *key, const void *bytes, size_t len);
  * they are kept as they are. */
 void *pack_compress(const void *bytes, size_t len, size_t *out_len);
 
-/* Expand len compressed bytes into out, which holds exactly raw bytes. 0,
- * or -EBADMSG when they are not a frame of exactly raw bytes. */
-int pack_expand(const void *bytes, size_t len, void *out, size_t raw);
+/* What pack_expand works in, made once: made per call, its 100 KiB or so
+ * were mapped and unmapped for every body read back, and each unmap
+ * interrupted every thread of the process (a TLB shootdown). NULL on
+ * allocation failure. */
+struct pack_ctx *pack_ctx_new(void);
+void pack_ctx_free(struct pack_ctx *ctx);
+
+/* Expand len compressed bytes into out, which holds exactly raw bytes,
+ * in ctx (NULL: one made for the call). 0, or -EBADMSG when they are not
+ * a frame of exactly raw bytes. */
+int pack_expand(struct pack_ctx *ctx, const void *bytes, size_t len, void *out,
+		size_t raw);
 
 /* A name for bytes that does not give them back: the lowercase hex of
  * their SHA-256, cut to size - 1 characters (at most 64) and terminated.

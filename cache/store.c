@@ -141,10 +141,12 @@ static void drop(struct store *s, const char *key)
 		delete_id(s, id, (uint64_t)len);
 }
 
-/* Where a get puts what it found. */
+/* Where a get puts what it found, and the context it expands in (the
+ * store's, under its lock; NULL outside). */
 struct fill {
 	store_buffer_fn fn;
 	void *arg;
+	struct pack_ctx *ctx;
 };
 
 /* A blob's bytes as kept (len of them, raw once expanded) into the
@@ -159,7 +161,7 @@ static int fill_from(struct fill *f, const void *bytes, size_t len, size_t raw)
 		memcpy(buf, bytes, len);
 		return 0;
 	}
-	return pack_expand(bytes, len, buf, raw);
+	return pack_expand(f->ctx, bytes, len, buf, raw);
 }
 
 /* spool_find's callback: a blob not on disk yet. */
@@ -289,11 +291,12 @@ static int read_kept(struct store *s, const char *key, struct fill *f)
 
 int store_read(struct store *s, const char *key, store_buffer_fn fn, void *arg)
 {
-	struct fill f = {fn, arg};
+	struct fill f = {fn, arg, NULL};
 	int r = s->spool ? spool_find(s->spool, key, fill_waiting, &f)
 			 : -ENOENT;
 
 	pthread_mutex_lock(&s->lock);
+	f.ctx = s->expand;
 	if (r == -ENOENT)
 		r = read_kept(s, key, &f);
 	if (r == 0)

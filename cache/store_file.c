@@ -4,6 +4,7 @@
  * damaged or older file set aside.
  */
 #include "store_impl.h"
+#include "pack.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -296,6 +297,7 @@ int store_open(const char *dir, uint64_t budget, struct store **out, char *why,
 	if (!s->st.writable) /* read-only: nothing to tell */
 		atomic_store(&s->write_error, -EROFS);
 	s->budget = s->st.budget = budget;
+	s->expand = pack_ctx_new(); /* without it, each read makes its own */
 	store_recount(s);
 	*out = s;
 	return 0;
@@ -312,6 +314,7 @@ void store_close(struct store *s)
 		sqlite3_close(s->db);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd); /* the flock goes with it */
+	pack_ctx_free(s->expand);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

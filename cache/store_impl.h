@@ -28,6 +28,7 @@ struct store {
 	int64_t stamps[STORE_STAMPS]; /* ids read, their use not written */
 	uint64_t stamp_tick[STORE_STAMPS];
 	size_t n_stamps;
+	struct pack_ctx *expand; /* for the bodies read back (NULL: per read) */
 	/* set at open, then constant */
 	int lock_fd; /* holds the shared flock of store.lock */
 	uint64_t budget;
