@@ -16,7 +16,8 @@
  * same on every later read.
  *
  * The index kept here, apart from the cache, is small: per chunk its cursor
- * and counts, per message its time and the length of its text and JSON.
+ * and counts, per message its time (to the second) and the length of its
+ * text and JSON: 8 bytes a message (0.8 MB for 100 000).
  *
  * Locking: three locks per conversation, taken in this order (internal.h
  * says what each guards): refresh_lock serialises its refreshes and
