@@ -36,8 +36,9 @@ size_t index_chunk_of(const struct conv *c, size_t p)
 	return lo;
 }
 
-/* The entry of the message at p in c->big, or NULL. */
-static const struct index_big *big_at(const struct conv *c, size_t p)
+/* Where in c->big the entry of position p is or goes: the first at p or
+ * after. */
+static size_t big_find(const struct conv *c, size_t p)
 {
 	size_t lo = 0, hi = c->n_big;
 
@@ -49,7 +50,15 @@ static const struct index_big *big_at(const struct conv *c, size_t p)
 		else
 			hi = mid;
 	}
-	return lo < c->n_big && c->big[lo].pos == p ? &c->big[lo] : NULL;
+	return lo;
+}
+
+/* The entry of the message at p in c->big, or NULL. */
+static const struct index_big *big_at(const struct conv *c, size_t p)
+{
+	size_t i = big_find(c, p);
+
+	return i < c->n_big && c->big[i].pos == p ? &c->big[i] : NULL;
 }
 
 size_t index_len(const struct conv *c, enum conv_track t, size_t p)
@@ -209,16 +218,8 @@ void index_fit(struct conv *c)
  * left there). */
 static void big_put(struct conv *c, size_t p, const size_t len[CONV_TRACKS])
 {
-	size_t lo = 0, hi = c->n_big;
+	size_t lo = big_find(c, p);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (c->big[mid].pos < p)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (lo == c->n_big || c->big[lo].pos != p) {
 		memmove(&c->big[lo + 1], &c->big[lo],
 			(c->n_big - lo) * sizeof(*c->big));
