@@ -162,9 +162,9 @@ time_t conv_mtime(struct conv *c)
 	int64_t ms;
 
 	pthread_mutex_lock(&c->lock);
-	ms = c->inbox_last_ms;
-	if (index_newest_ms(c) > ms)
-		ms = index_newest_ms(c);
+	ms = index_newest_ms(c);
+	if (c->inbox_last_ms > ms)
+		ms = c->inbox_last_ms;
 	pthread_mutex_unlock(&c->lock);
 	return ms > 0 ? (time_t)(ms / 1000) : 0;
 }
@@ -205,7 +205,7 @@ static int record_first(struct conv *c, unsigned uid,
 		r = 0; /* someone else recorded it */
 		goto out;
 	}
-	if (index_reserve(c, b->n) < 0)
+	if (index_reserve(c, &b, 1) < 0)
 		goto out;
 	k = &c->chunks[i];
 	got->uid = k->uid;
@@ -403,20 +403,19 @@ void conv_publish(struct conv *c, unsigned uid, struct chunk_body *body)
 int conv_splice(struct conv *c, unsigned expect_uid, struct chunk *chunks,
 		struct chunk_body **bodies, size_t n)
 {
-	size_t last, msgs = 0;
+	size_t last;
 	unsigned *uids = calloc(n ? n : 1, sizeof(*uids));
 	struct chunk *grown;
 	int r = -EAGAIN;
 
-	for (size_t i = 0; i < n; i++)
-		msgs += bodies[i]->n;
 	pthread_mutex_lock(&c->lock);
 	last = c->n_chunks - 1;
 	if (!uids || c->chunks[last].uid != expect_uid || c->chunks[last].known)
 		goto out;
 	r = -ENOMEM;
 	grown = realloc(c->chunks, (last + n) * sizeof(*grown));
-	if (!grown || index_reserve(c, msgs) < 0) {
+	if (!grown ||
+	    index_reserve(c, (const struct chunk_body *const *)bodies, n) < 0) {
 		if (grown)
 			c->chunks = grown;
 		goto out;

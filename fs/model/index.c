@@ -143,6 +143,31 @@ static size_t col_size(const struct conv *c, int i)
 	return i == 0 ? sizeof(*c->sec) : sizeof(*c->len[i - 1]);
 }
 
+/* Whether message s of body b has INDEX_LEN_BIG bytes or more in a
+ * track. */
+static bool is_big(const struct chunk_body *b, size_t s)
+{
+	for (int t = 0; t < CONV_TRACKS; t++)
+		if (b->off[t][s + 1] - b->off[t][s] >= INDEX_LEN_BIG)
+			return true;
+	return false;
+}
+
+/* The messages of the n bodies; *big, how many of them are big. */
+static size_t count_msgs(const struct chunk_body *const *b, size_t n,
+			 size_t *big)
+{
+	size_t msgs = 0;
+
+	*big = 0;
+	for (size_t i = 0; i < n; i++) {
+		msgs += b[i]->n;
+		for (size_t s = 0; s < b[i]->n; s++)
+			*big += is_big(b[i], s);
+	}
+	return msgs;
+}
+
 /* Room in c->big for more entries than it holds, so that index_append
  * never allocates. */
 static int big_reserve(struct conv *c, size_t more)
@@ -159,13 +184,15 @@ static int big_reserve(struct conv *c, size_t more)
 	return 0;
 }
 
-/* Room for more positions: doubling while the walk goes on, exact once
- * the chain is complete (index_fit). Caller holds lock. */
-int index_reserve(struct conv *c, size_t more)
+/* Room for the messages of n bodies: positions doubling while the walk
+ * goes on, exact once the chain is complete (index_fit). Caller holds
+ * lock. */
+int index_reserve(struct conv *c, const struct chunk_body *const *b, size_t n)
 {
+	size_t big, more = count_msgs(b, n, &big);
 	size_t want = c->n_pos + more, cap = c->cap_pos ? c->cap_pos : 256;
 
-	if (big_reserve(c, more) < 0)
+	if (big_reserve(c, big) < 0)
 		return -ENOMEM;
 	if (want <= c->cap_pos)
 		return 0;
@@ -250,17 +277,15 @@ void index_append(struct conv *c, size_t ci, const struct chunk_body *b)
 	}
 	for (size_t s = b->n; s-- > 0; c->n_pos++) { /* newest first */
 		size_t len[CONV_TRACKS];
-		bool big = false;
 
 		c->sec[c->n_pos] = sec_of(b->ts[s]);
 		for (int t = 0; t < CONV_TRACKS; t++) {
 			len[t] = b->off[t][s + 1] - b->off[t][s];
-			big |= len[t] >= INDEX_LEN_BIG;
 			c->len[t][c->n_pos] = len[t] >= INDEX_LEN_BIG
 						      ? INDEX_LEN_BIG
 						      : (uint16_t)len[t];
 		}
-		if (big)
+		if (is_big(b, s))
 			big_put(c, c->n_pos, len);
 	}
 }
@@ -286,14 +311,15 @@ int index_append_chunk(struct conv *c, const char *cursor, int64_t floor)
 	return 0;
 }
 
-/* Room for np positions in new arrays, the old ones' np - at last
- * positions copied behind the first at. Caller holds lock. */
-int index_shift(struct conv *c, size_t np, size_t at)
+/* New arrays with room for the messages of n bodies in front of the
+ * known positions, which move behind them. Caller holds lock. */
+int index_shift(struct conv *c, const struct chunk_body *const *b, size_t n)
 {
+	size_t big, at = count_msgs(b, n, &big), np = c->n_pos + at;
 	void *to[INDEX_COLS];
 	int i;
 
-	if (big_reserve(c, at) < 0)
+	if (big_reserve(c, big) < 0)
 		return -ENOMEM;
 	for (i = 0; i < INDEX_COLS; i++)
 		to[i] = malloc((np ? np : 1) * col_size(c, i));

@@ -227,18 +227,19 @@ void stretch_free(struct stretch *s);
 
 /* index.c: the index. Caller holds lock. The chunk with uid (-1 when the
  * chain no longer has it); the bytes per track of the chunks before ci;
- * room for more positions (doubling; exact once the chain is complete,
- * index_fit); the messages of body as chunk ci, after the known ones; the
- * chunk the chain continues with (cursor copied); new arrays of np
- * positions with the known ones copied behind the first at. */
+ * room for the messages of n bodies (positions doubling, exact once the
+ * chain is complete, index_fit; an entry apart for each big one); the
+ * messages of body as chunk ci, after the known ones; the chunk the chain
+ * continues with (cursor copied); new arrays with room for the messages
+ * of n bodies in front of the known positions. */
 long index_find_chunk(const struct conv *c, unsigned uid);
 void index_bytes_to_chunk(const struct conv *c, size_t ci,
 			  size_t out[CONV_TRACKS]);
-int index_reserve(struct conv *c, size_t more);
+int index_reserve(struct conv *c, const struct chunk_body *const *b, size_t n);
 void index_fit(struct conv *c);
 void index_append(struct conv *c, size_t ci, const struct chunk_body *b);
 int index_append_chunk(struct conv *c, const char *cursor, int64_t floor);
-int index_shift(struct conv *c, size_t np, size_t at);
+int index_shift(struct conv *c, const struct chunk_body *const *b, size_t n);
 
 /* What the newest page says of the conversation (its metadata). Caller
  * holds lock. */

@@ -292,7 +292,6 @@ struct kept_chain {
 	struct chunk *chunks;
 	struct chunk_body **index; /* times and offsets only, no bytes */
 	size_t n;
-	size_t n_msgs;
 };
 
 static void kept_chain_free(struct kept_chain *k)
@@ -373,7 +372,6 @@ static int get_chain(const void *bytes, size_t len, struct kept_chain *k)
 		 * the older ones follow: only the last says where it goes */
 		if (get_chunk(&r, &k->chunks[i], &k->index[i]) < 0)
 			return -EIO;
-		k->n_msgs += k->chunks[i].n;
 	}
 	return r.left ? -EIO : 0;
 }
@@ -384,7 +382,8 @@ static int install(struct conv *c, struct kept_chain *k)
 {
 	const struct chunk *last = &k->chunks[k->n - 1];
 
-	if (index_reserve(c, k->n_msgs) < 0)
+	if (index_reserve(c, (const struct chunk_body *const *)k->index, k->n) <
+	    0)
 		return -ENOMEM;
 	chunk_clear(&c->chunks[0]);
 	free(c->chunks);

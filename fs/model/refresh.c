@@ -58,7 +58,9 @@ static int prepend_fresh(struct conv *c, struct stretch *f, unsigned *uids)
 	struct chunk *chunks = calloc(nc, sizeof(*chunks)), *old = c->chunks;
 	size_t bytes[CONV_TRACKS];
 
-	if (!chunks || index_shift(c, f->n_msgs + n_old_pos, f->n_msgs) < 0) {
+	if (!chunks ||
+	    index_shift(c, (const struct chunk_body *const *)f->bodies, f->n) <
+		    0) {
 		free(chunks);
 		return -ENOMEM;
 	}

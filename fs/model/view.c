@@ -104,13 +104,13 @@ static void add_num(cJSON *o, const char *k, double v, bool known)
 static char *meta_json(const struct conv *c)
 {
 	cJSON *o = cJSON_CreateObject(), *who;
-	int64_t last = c->inbox_last_ms;
+	int64_t last = index_newest_ms(c);
 	char *text, *out = NULL;
 
 	if (!o)
 		return NULL;
-	if (index_newest_ms(c) > last)
-		last = index_newest_ms(c);
+	if (c->inbox_last_ms > last)
+		last = c->inbox_last_ms;
 	add_str(o, "conversation_id", c->api_id ? c->api_id : c->id);
 	add_str(o, "profile_url", conv_url_known(c));
 	add_str(o, "directory", c->name);

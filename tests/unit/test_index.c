@@ -167,12 +167,15 @@ static void test_big_messages(void)
 	c.n_chunks = 1;
 	chunks[0].n = 3;
 	chunks[0].known = true; /* and no next: the chain is complete */
-	CHECK(index_reserve(&c, 3) == 0);
+	/* room for exactly the big ones: 70 000 and 40 000 (its JSON line) */
+	CHECK(index_reserve(&c, (const struct chunk_body *const *)&b1, 1) == 0);
+	CHECK(c.cap_pos >= 3 && c.cap_big == 2);
 	index_append(&c, 0, b1);
 	check_lengths(&c, want1, 3);
-	CHECK(c.n_big == 2); /* 70 000 and 40 000 (its JSON line) */
+	CHECK(c.n_big == 2);
 	/* newer messages in front: the big ones move with their positions */
-	CHECK(index_shift(&c, 5, 2) == 0);
+	CHECK(index_shift(&c, (const struct chunk_body *const *)&b2, 1) == 0);
+	CHECK(c.cap_pos == 5 && c.cap_big == 3);
 	chunks[1] = chunks[0];
 	chunks[1].first = 2;
 	chunks[1].before[CONV_TEXT] = 65540;
