@@ -536,10 +536,13 @@ static void ll_init(void *data, struct fuse_conn_info *conn)
 	pthread_mutex_init(&fs->lock, NULL);
 }
 
+/* The end: no request is in flight any more, and a RELEASE the kernel
+ * had not sent yet will never come. */
 static void ll_destroy(void *data)
 {
 	struct lfs *fs = data;
 
+	fs_stats_drop_all(fs);
 	pthread_mutex_destroy(&fs->lock);
 }
 

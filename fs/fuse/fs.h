@@ -30,6 +30,8 @@ struct fs_answer {
 
 #define FS_ANSWERS 8
 
+struct stats_snap; /* an open of .stats (stats.c) */
+
 struct lfs {
 	struct fuse_session *se; /* set by main: told what changed (inval.h) */
 	struct api *api;
@@ -44,11 +46,10 @@ struct lfs {
 	long credit_limit; /* 0: none */
 	uid_t uid;
 	gid_t gid;
-	/* set up by the init callback; guards .stats' two fields below and
-	 * the answers (stats.c, xattr.c) */
+	/* set up by the init callback; guards the list of .stats' snapshots
+	 * and the answers (stats.c, xattr.c) */
 	pthread_mutex_t lock;
-	unsigned stats_open; /* .stats files open */
-	size_t stats_len;    /* the size of the last one's snapshot */
+	struct stats_snap *stats_snaps; /* of the .stats opens, newest first */
 	struct fs_answer answers[FS_ANSWERS];
 };
 

@@ -25,12 +25,15 @@ struct node {
  * fs_stats_slice and fs_stats_close), whose reads serve it whole. A slice
  * is the snapshot's own bytes, *len of them, held until fs_stats_unhold
  * (after the reply is written: the close may come first). Its size for a
- * getattr: the last open's while one is open, else a new snapshot's. The
- * kernel keeps nothing of .stats (direct_io, attributes valid 0 s). */
+ * getattr: the newest open's while one is open, else a new snapshot's.
+ * fs_stats_drop_all, at the end, frees the snapshots of opens whose
+ * RELEASE never came. The kernel keeps nothing of .stats (direct_io,
+ * attributes valid 0 s). */
 int fs_stats_open(struct lfs *fs, uint64_t *fh);
 const char *fs_stats_slice(uint64_t fh, size_t size, off_t off, size_t *len);
 void fs_stats_unhold(uint64_t fh);
 void fs_stats_close(struct lfs *fs, uint64_t fh);
+void fs_stats_drop_all(struct lfs *fs);
 int fs_stats_size(struct lfs *fs, size_t *size);
 
 /* The value of extended attribute name of n into out (xattr.c); -ENODATA

@@ -5,8 +5,10 @@
  * takes a snapshot that its reads serve whole: a read never mixes two
  * snapshots. The kernel keeps none of it (ll_open: direct_io; attributes
  * valid 0 s), so a stat asks each time; its size is that of the snapshot
- * the last open took while one is open (the reader's, when it is alone:
- * fstat after a read says what the read gave), else of a new one.
+ * the newest open still open took (the reader's, when it is alone: fstat
+ * after a read says what the read gave), else of a new one. The mount
+ * lists its opens' snapshots: one whose RELEASE never comes (the mount
+ * went first) is freed at the end (fs_stats_drop_all).
  */
 #include "internal.h"
 
@@ -23,9 +25,11 @@
 
 /* One open's snapshot: its fh. Held by the open and by each reply being
  * written from it (a RELEASE may come as soon as the reader has its
- * bytes, before writev has returned in the thread that replied). */
+ * bytes, before writev has returned in the thread that replied). On
+ * fs->stats_snaps from its open to its close, under fs->lock. */
 struct stats_snap {
 	atomic_int refs;
+	struct stats_snap *prev, *next;
 	size_t len;
 	char text[];
 };
@@ -159,6 +163,7 @@ static struct stats_snap *stats_text(struct lfs *fs)
 	snap = text ? malloc(sizeof(*snap) + len + 1) : NULL;
 	if (snap) {
 		atomic_init(&snap->refs, 1);
+		snap->prev = snap->next = NULL;
 		snap->len = len;
 		memcpy(snap->text, text, len + 1);
 	}
@@ -173,8 +178,10 @@ int fs_stats_open(struct lfs *fs, uint64_t *fh)
 	if (!snap)
 		return -ENOMEM;
 	pthread_mutex_lock(&fs->lock);
-	fs->stats_open++;
-	fs->stats_len = snap->len;
+	snap->next = fs->stats_snaps;
+	if (snap->next)
+		snap->next->prev = snap;
+	fs->stats_snaps = snap;
 	pthread_mutex_unlock(&fs->lock);
 	*fh = (uint64_t)(uintptr_t)snap;
 	return 0;
@@ -202,14 +209,39 @@ void fs_stats_unhold(uint64_t fh)
 		snap_put((void *)(uintptr_t)fh);
 }
 
+/* Takes snap off the list of opens (fs->lock held). */
+static void snap_unlist(struct lfs *fs, struct stats_snap *snap)
+{
+	if (snap->prev)
+		snap->prev->next = snap->next;
+	else
+		fs->stats_snaps = snap->next;
+	if (snap->next)
+		snap->next->prev = snap->prev;
+}
+
 void fs_stats_close(struct lfs *fs, uint64_t fh)
 {
-	if (!fh)
+	struct stats_snap *snap = (void *)(uintptr_t)fh;
+
+	if (!snap)
 		return;
 	pthread_mutex_lock(&fs->lock);
-	fs->stats_open--;
+	snap_unlist(fs, snap);
 	pthread_mutex_unlock(&fs->lock);
-	fs_stats_unhold(fh);
+	snap_put(snap);
+}
+
+void fs_stats_drop_all(struct lfs *fs)
+{
+	pthread_mutex_lock(&fs->lock);
+	while (fs->stats_snaps) {
+		struct stats_snap *snap = fs->stats_snaps;
+
+		snap_unlist(fs, snap);
+		snap_put(snap);
+	}
+	pthread_mutex_unlock(&fs->lock);
 }
 
 int fs_stats_size(struct lfs *fs, size_t *size)
@@ -217,8 +249,8 @@ int fs_stats_size(struct lfs *fs, size_t *size)
 	struct stats_snap *snap = NULL;
 
 	pthread_mutex_lock(&fs->lock);
-	*size = fs->stats_len;
-	if (fs->stats_open) {
+	if (fs->stats_snaps) {
+		*size = fs->stats_snaps->len;
 		pthread_mutex_unlock(&fs->lock);
 		return 0;
 	}
