@@ -177,6 +177,20 @@ def test_offline_remount_serves_the_store_and_fails_fast_for_the_rest(
     assert "the API cannot be reached (connection refused" in m.log()
 
 
+def test_offline_with_nothing_kept_says_how_to_get_a_listing(
+        mock, mount_factory, tmp_path):
+    m = mount_factory(mock, *opts(store_dir(tmp_path), "offline"), env=UTC)
+    with pytest.raises(OSError) as e:
+        os.listdir(m.path)
+    assert e.value.errno == errno.ENETDOWN
+    assert requests(mock) == 0
+    # the mount's line says what to do (the ls's own line follows it)
+    first = m.log().splitlines()[0]
+    assert first == ("linkupfs: inbox: not sent: offline (-o offline), and "
+                     "no inbox kept: listings fail (network is down) until "
+                     "a mount without -o offline reads it")
+
+
 @pytest.mark.valgrind
 def test_offline_option_sends_nothing_and_back_online_by_itself(
         mock_factory, mount_factory, tmp_path):

@@ -360,6 +360,7 @@ static int64_t newest_entry(const struct api_inbox_page *pg, int n)
 int root_prime(struct root *root, struct api_error *err)
 {
 	int want = root->inbox_limit > 0 ? ROOT_INBOX_PAGE : 0;
+	struct link_stats link;
 	int r = 0;
 
 	memset(err, 0, sizeof(*err));
@@ -370,10 +371,18 @@ int root_prime(struct root *root, struct api_error *err)
 		goto out;
 	if (r == 0 && root->primed)
 		root->primed_ms = newest_entry(root->primed, root->inbox_limit);
-	if (r < 0)
-		log_error("inbox: %s; mounting anyway: the listing comes once "
-			  "the API answers",
-			  err->message);
+	if (r < 0) {
+		link_get_stats(root->env.link, &link);
+		if (link.state == LINK_OFFLINE)
+			log_error("inbox: %s, and no inbox kept: listings fail "
+				  "(network is down) until a mount without "
+				  "-o offline reads it",
+				  err->message);
+		else
+			log_error("inbox: %s; mounting anyway: the listing "
+				  "comes once the API answers",
+				  err->message);
+	}
 	r = add_extras(root, true);
 	if (r < 0) {
 		err->kind = API_ERR_AUTH;
