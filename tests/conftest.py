@@ -575,22 +575,32 @@ def mount_factory(tmp_path, api_version):
     yield make
     problems = []
     for m in mounts:
-        rc = m.unmount()
-        if m.allow_crash:
-            pass
-        elif rc is not None and rc < 0 and not m.killed:
-            problems.append("linkupfs (%s) died of signal %d:\n%s"
-                            % (m.path, -rc, m.log()[-4000:]))
-        elif m.killed:
-            problems.append("linkupfs (%s) did not exit after unmount; killed:\n%s"
-                            % (m.path, m.log()[-4000:]))
-        report = m.sanitizer_report()
-        if report:
-            problems.append("sanitizer report from linkupfs (%s):\n%s" % (m.path, report))
-        if not m.allow_crash:
-            problems += valgrind_problems(m.log_path, rc, complete=not m.killed)
+        try:
+            problems += _teardown_problems(m)
+        except Exception as e:  # the mounts after it are still unmounted
+            problems.append("tearing down %s: %r" % (m.path, e))
     if problems:
         pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+def _teardown_problems(m):
+    """Unmount m; what its exit and its log show is wrong."""
+    problems = []
+    rc = m.unmount()
+    if m.allow_crash:
+        pass
+    elif rc is not None and rc < 0 and not m.killed:
+        problems.append("linkupfs (%s) died of signal %d:\n%s"
+                        % (m.path, -rc, m.log()[-4000:]))
+    elif m.killed:
+        problems.append("linkupfs (%s) did not exit after unmount; killed:\n%s"
+                        % (m.path, m.log()[-4000:]))
+    report = m.sanitizer_report()
+    if report:
+        problems.append("sanitizer report from linkupfs (%s):\n%s" % (m.path, report))
+    if not m.allow_crash:
+        problems += valgrind_problems(m.log_path, rc, complete=not m.killed)
+    return problems
 
 
 @pytest.fixture
