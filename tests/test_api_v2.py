@@ -65,6 +65,7 @@ def without_v2_additions(rel, v2_bytes, conv):
     return b"\n".join(lines)
 
 
+@pytest.mark.valgrind
 def test_every_file_is_the_same_under_v1_and_v2_but_what_v2_adds(
         mock, mount_factory, data):
     m1 = mount_factory(mock, "page_size=%d" % PAGE, env=UTC, api_version=1)

@@ -350,7 +350,7 @@ def test_stats_without_a_limit_say_none(mnt):
 
 # ------------------------------------------------------------------ 4. xattrs, mtimes
 
-@pytest.mark.valgrind(1)
+@pytest.mark.valgrind
 def test_xattrs_on_a_conversation_directory_and_its_files(mnt):
     d = conv_dir(mnt)
     want = {"user.linkup.conversation_id": sd.ALES_ID.encode(),
@@ -564,6 +564,7 @@ def test_error_lines_in_the_foreground_log_are_one_prefixed_line_each(
     assert credit_lines(m), log
 
 
+@pytest.mark.valgrind
 def test_debug_logs_each_http_request_without_secrets(mock, mount_factory,
                                                       api_version):
     m = mount_factory(mock, "page_size=100", extra_args=["-d"], env=UTC)

@@ -10,6 +10,8 @@ import os
 import subprocess
 import time
 
+import pytest
+
 import sample_data as sd
 from conftest import wait_for
 from lib.fsread import read
@@ -51,6 +53,7 @@ def snapshot(top):
     return files, dirs
 
 
+@pytest.mark.valgrind
 def test_rsync_twice_copies_only_what_changed_for_the_inbox_head_and_the_news(
         mock, mount_factory, tmp_path):
     m = mount_factory(mock, "page_size=%d,ttl=%d" % (PAGE, TTL), env=UTC)

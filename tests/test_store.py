@@ -235,6 +235,7 @@ def test_store_directory_and_file_are_private_and_others_refused(
     assert "chmod 600" in str(e.value)
 
 
+@pytest.mark.valgrind
 def test_two_mounts_of_one_account_at_once_share_the_store(
         mock_factory, mount_factory, tmp_path):
     mock = mock_factory(latency_ms=2)
