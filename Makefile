@@ -118,7 +118,10 @@ tsan:
 # branch of the C code that the whole suite reaches, which
 # `make valgrind-coverage` checks (a gcov build under build/cov, the suite
 # once, about 8 minutes; not tests/test_user.py, whose linkupfs runs as a
-# user who cannot write root's counts). About 8 minutes on 2 cores.
+# user who cannot write root's counts). A branch only a race between
+# threads reaches (a waiter joining pace.c's line in front of another, the
+# shutdown watcher seeing the kernel's end first) may be reached in one
+# run and not the next. About 9 minutes on 2 cores.
 VALGRIND_TESTS ?= tests
 valgrind: $(BIN)
 	LINKUPFS_BIN=$(abspath $(BIN)) LINKUPFS_VALGRIND=1 $(PYTHON) -m pytest -q \
